@@ -1,0 +1,38 @@
+package records
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Config holds what record generation needs besides the objects themselves.
+type Config struct {
+	// Domain is the cluster domain as a lower-case FQDN, e.g. "cluster.local.".
+	Domain string
+	// TTL is the TTL of every record served.
+	TTL uint32
+	// Pods selects how pod names are answered.
+	Pods PodMode
+	// DNSService is "namespace/name" of the Service whose cluster IPs answer
+	// ns.dns.<domain> (the apex NS target).
+	DNSService string
+}
+
+// SchemaVersion is the Kubernetes DNS schema version served at dns-version.<domain>.
+const SchemaVersion = "1.1.0"
+
+func (c *Config) hdr(name string, t uint16) dns.RR_Header {
+	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: c.TTL}
+}
+
+// svcName returns <svc>.<ns>.svc.<domain>.
+func (c *Config) svcName(ns, name string) string {
+	return strings.ToLower(name + "." + ns + ".svc." + c.Domain)
+}
+
+// NSName is the apex NS target, ns.dns.<domain>.
+func (c *Config) NSName() string { return "ns.dns." + c.Domain }
+
+// Hostmaster is the SOA rname, hostmaster.<domain>.
+func (c *Config) Hostmaster() string { return "hostmaster." + c.Domain }

@@ -1,0 +1,128 @@
+package records
+
+import (
+	"sort"
+
+	"github.com/miekg/dns"
+)
+
+// Reverse zones served besides the cluster domain.
+const (
+	ReverseV4 = "in-addr.arpa."
+	ReverseV6 = "ip6.arpa."
+)
+
+// RRSet is the records of one type at one name, with the address records of
+// their targets (for SRV and NS) ready for the additional section.
+type RRSet struct {
+	Type  uint16
+	RRs   []dns.RR
+	Extra []dns.RR
+}
+
+// Node is one name of the snapshot. A node without sets is an empty
+// non-terminal: it exists because names exist below it.
+type Node struct {
+	name     string
+	sets     []RRSet
+	children []string // first labels of the names one level below; forward zone only
+}
+
+// Name returns the node's lower-case owner name.
+func (n *Node) Name() string { return n.name }
+
+// Sets returns every RRSet of the node. The caller must not modify them.
+func (n *Node) Sets() []RRSet { return n.sets }
+
+// Set returns the RRSet of type t, or nil.
+func (n *Node) Set(t uint16) *RRSet {
+	for i := range n.sets {
+		if n.sets[i].Type == t {
+			return &n.sets[i]
+		}
+	}
+	return nil
+}
+
+// RRs returns the records of type t, or nil.
+func (n *Node) RRs(t uint16) []dns.RR {
+	if s := n.Set(t); s != nil {
+		return s.RRs
+	}
+	return nil
+}
+
+// Children returns the first labels of the names directly below n, sorted.
+// Only nodes of the cluster domain record their children.
+func (n *Node) Children() []string { return n.children }
+
+func (n *Node) add(rr dns.RR) {
+	t := rr.Header().Rrtype
+	for i := range n.sets {
+		if n.sets[i].Type == t {
+			n.sets[i].RRs = append(n.sets[i].RRs, rr)
+			return
+		}
+	}
+	n.sets = append(n.sets, RRSet{Type: t, RRs: []dns.RR{rr}})
+}
+
+// Snapshot is an immutable view of every record kubedns serves.
+type Snapshot struct {
+	cfg    Config
+	names  map[string]*Node
+	soa    map[string]*dns.SOA // by zone apex
+	serial uint32
+}
+
+// Config returns the configuration the snapshot was built with.
+func (s *Snapshot) Config() *Config { return &s.cfg }
+
+// Serial returns the SOA serial of the snapshot.
+func (s *Snapshot) Serial() uint32 { return s.serial }
+
+// Len returns the number of names, empty non-terminals included.
+func (s *Snapshot) Len() int { return len(s.names) }
+
+// Lookup returns the node of a lower-case FQDN, or nil when the name does not exist.
+func (s *Snapshot) Lookup(name string) *Node { return s.names[name] }
+
+// LookupBytes is Lookup for a name held in a byte slice; it does not allocate.
+func (s *Snapshot) LookupBytes(name []byte) *Node { return s.names[string(name)] }
+
+// SOA returns the SOA record of a zone apex (the cluster domain or a reverse zone).
+func (s *Snapshot) SOA(zone string) *dns.SOA { return s.soa[zone] }
+
+// Zone returns the apex of the zone a lower-case FQDN belongs to, or "" when
+// kubedns is not authoritative for it.
+func (s *Snapshot) Zone(name string) string { return s.cfg.Zone(name) }
+
+// Zone returns the apex of the zone a lower-case FQDN belongs to, or "" when
+// kubedns is not authoritative for it.
+func (c *Config) Zone(name string) string {
+	for _, z := range [...]string{c.Domain, ReverseV4, ReverseV6} {
+		if inZone(name, z) {
+			return z
+		}
+	}
+	return ""
+}
+
+func inZone(name, zone string) bool {
+	if len(name) < len(zone) || name[len(name)-len(zone):] != zone {
+		return false
+	}
+	return len(name) == len(zone) || name[len(name)-len(zone)-1] == '.'
+}
+
+// Range calls fn for every name in lexical order; the /cache handler uses it.
+func (s *Snapshot) Range(fn func(*Node)) {
+	keys := make([]string, 0, len(s.names))
+	for k := range s.names {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fn(s.names[k])
+	}
+}

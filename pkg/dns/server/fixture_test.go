@@ -1,0 +1,82 @@
+package server
+
+import (
+	"net/netip"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+)
+
+const (
+	testDomain = "cluster.local."
+	testSerial = 1000
+)
+
+func ips(s ...string) []netip.Addr {
+	var out []netip.Addr
+	for _, x := range s {
+		out = append(out, netip.MustParseAddr(x))
+	}
+	return out
+}
+
+func tcp(name string, port int32) records.Port {
+	return records.Port{Name: name, Protocol: "tcp", Port: port}
+}
+
+func ep(hostname string, ready bool, addrs ...string) records.Endpoint {
+	return records.Endpoint{Hostname: hostname, Ready: ready, Addresses: ips(addrs...)}
+}
+
+type fixtureService struct {
+	svc  records.Service
+	sets []records.EndpointSet
+}
+
+// fixture is the cluster every answer test runs against: the seed's
+// walkthrough plus one Service of every kind.
+func fixture() []fixtureService {
+	return []fixtureService{
+		{svc: records.Service{Namespace: "default", Name: "kubernetes", ClusterIPs: ips("10.254.0.1"), Ports: []records.Port{tcp("https", 443)}}},
+		{svc: records.Service{Namespace: "kube-system", Name: "kube-dns", ClusterIPs: ips("10.254.0.2"),
+			Ports: []records.Port{{Name: "dns", Protocol: "udp", Port: 53}, tcp("dns-tcp", 53)}}},
+		{svc: records.Service{Namespace: "default", Name: "my-nginx", ClusterIPs: ips("10.254.32.162"), Ports: []records.Port{tcp("", 80)}}},
+		{svc: records.Service{Namespace: "ns1", Name: "dual", ClusterIPs: ips("10.0.0.10", "fd00::10"), Ports: []records.Port{tcp("http", 80)}}},
+		{svc: records.Service{Namespace: "ns1", Name: "hl", Kind: records.Headless}, sets: []records.EndpointSet{
+			{Ports: []records.Port{tcp("http", 8080)}, Endpoints: []records.Endpoint{
+				ep("web-0", true, "10.1.0.1"), ep("", true, "10.1.0.2"), ep("web-3", false, "10.1.0.3")}},
+			{Ports: []records.Port{tcp("http", 8080)}, Endpoints: []records.Endpoint{ep("web-0", true, "fd00::1:1")}},
+		}},
+		{svc: records.Service{Namespace: "ns1", Name: "hl-pub", Kind: records.Headless, PublishNotReady: true}, sets: []records.EndpointSet{
+			{Endpoints: []records.Endpoint{ep("", false, "10.2.0.1")}}}},
+		{svc: records.Service{Namespace: "ns1", Name: "hl-empty", Kind: records.Headless}, sets: []records.EndpointSet{
+			{Ports: []records.Port{tcp("http", 80)}, Endpoints: []records.Endpoint{ep("", false, "10.3.0.1")}}}},
+		{svc: records.Service{Namespace: "ns1", Name: "ext", Kind: records.ExternalName, ExternalName: "my.example.com"}},
+		{svc: records.Service{Namespace: "ns1", Name: "ext-in", Kind: records.ExternalName, ExternalName: "dual.ns1.svc.cluster.local"}},
+		{svc: records.Service{Namespace: "ns1", Name: "ext-ip", Kind: records.ExternalName, ExternalName: "1.2.3.4"}},
+		{svc: records.Service{Namespace: "ns1", Name: "ext-loop", Kind: records.ExternalName, ExternalName: "ext-loop.ns1.svc.cluster.local."}},
+	}
+}
+
+var fixtureNamespaces = []string{"default", "kube-system", "ns1", "empty-ns"}
+
+func testConfig() *records.Config {
+	return &records.Config{Domain: testDomain, TTL: 30, Pods: records.PodsInsecure, DNSService: "kube-system/kube-dns"}
+}
+
+func buildSnapshot(c *records.Config, svcs []fixtureService, pods ...records.Pod) *records.Snapshot {
+	b := records.NewBuilder(c)
+	for _, f := range svcs {
+		b.AddService(c.ServiceRecords(&f.svc, f.sets))
+	}
+	for _, ns := range fixtureNamespaces {
+		b.AddNamespace(ns)
+	}
+	for _, p := range pods {
+		b.AddPod(p)
+	}
+	return b.Finish(testSerial)
+}
+
+func newTestHandler(s *records.Snapshot) *Handler {
+	return NewHandler(Options{Domain: testDomain, Snapshot: func() *records.Snapshot { return s }})
+}

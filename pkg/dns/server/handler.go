@@ -1,0 +1,156 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"k8s.io/klog/v2"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+)
+
+// Upstream resolves what kubedns is not authoritative for. The ConfigMap's
+// upstreamNameservers (or --nameservers, or /etc/resolv.conf) stand behind it.
+type Upstream interface {
+	// Forward sends a query upstream and returns the reply to relay.
+	Forward(ctx context.Context, req *dns.Msg) (*dns.Msg, error)
+	// Lookup resolves an ExternalName target; nil when it does not resolve.
+	Lookup(ctx context.Context, name string, qtype uint16) []dns.RR
+}
+
+// Options configure a Handler.
+type Options struct {
+	// Domain is the cluster domain, a lower-case FQDN.
+	Domain string
+	// Snapshot returns the records to serve, or nil before the first full sync.
+	Snapshot func() *records.Snapshot
+	// Upstream, when set, answers names outside the cluster domain and PTR
+	// queries for unknown addresses. Without it those get REFUSED and NXDOMAIN.
+	Upstream Upstream
+	// Metrics, when set, counts every request.
+	Metrics *Metrics
+}
+
+// Handler is the kubedns dns.Handler.
+type Handler struct {
+	domain   string
+	snapshot func() *records.Snapshot
+	upstream Upstream
+	metrics  *Metrics
+	zones    records.Config // only Zone is used: which zone a name is in
+}
+
+// NewHandler returns a Handler serving the snapshots opts.Snapshot returns.
+func NewHandler(opts Options) *Handler {
+	return &Handler{
+		domain:   opts.Domain,
+		snapshot: opts.Snapshot,
+		upstream: opts.Upstream,
+		metrics:  opts.Metrics,
+		zones:    records.Config{Domain: opts.Domain},
+	}
+}
+
+// maxUDPSize caps the EDNS buffer size we answer with.
+const maxUDPSize = 4096
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// ServeDNS implements dns.Handler.
+func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	start := time.Now()
+	m := new(dns.Msg)
+	system := systemAuth
+	defer func() {
+		if rec := recover(); rec != nil {
+			h.metrics.panic()
+			klog.ErrorS(nil, "Recovered from panic while serving a query", "panic", rec)
+			m = new(dns.Msg)
+			m.SetRcode(req, dns.RcodeServerFailure)
+			_ = w.WriteMsg(m)
+		}
+	}()
+
+	m.SetReply(req)
+	qtype := uint16(0)
+	opt := req.IsEdns0()
+	switch {
+	case req.Opcode != dns.OpcodeQuery:
+		m.Rcode = dns.RcodeNotImplemented
+	case len(req.Question) != 1:
+		m.Rcode = dns.RcodeFormatError
+	case opt != nil && opt.Version() != 0:
+		m.Rcode = dns.RcodeBadVers
+	default:
+		q := req.Question[0]
+		qtype = q.Qtype
+		system = h.answer(w, req, m, q)
+	}
+	size := dns.MinMsgSize
+	if opt != nil {
+		size = max(int(opt.UDPSize()), dns.MinMsgSize)
+		m.SetEdns0(uint16(min(size, maxUDPSize)), false)
+	}
+	if isUDP(w) {
+		m.Truncate(min(size, maxUDPSize))
+	} else {
+		m.Compress = true
+	}
+	bp := bufPool.Get().(*[]byte)
+	out, err := m.PackBuffer((*bp)[:cap(*bp)])
+	if err != nil {
+		m = m.SetRcode(req, dns.RcodeServerFailure)
+		out, _ = m.PackBuffer((*bp)[:cap(*bp)])
+	}
+	_, _ = w.Write(out)
+	if cap(out) <= 64*1024 {
+		*bp = out[:0]
+	}
+	bufPool.Put(bp)
+	h.metrics.observe(system, qtype, m.Rcode, m.Truncated, len(out), time.Since(start))
+}
+
+// answer fills m for one question; it returns the system label for metrics.
+func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) string {
+	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
+		m.Rcode = dns.RcodeRefused
+		return systemAuth
+	}
+	lname := lowerName(q.Name)
+	zone := h.zones.Zone(lname)
+	if zone == "" {
+		return h.forward(w, req, m)
+	}
+	system := systemAuth
+	if zone != h.domain {
+		system = systemReverse
+	}
+	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		m.Rcode = dns.RcodeRefused
+		return system
+	}
+	s := h.snapshot()
+	if s == nil {
+		// Not synced yet: no answer from a partial view.
+		m.Rcode = dns.RcodeServerFailure
+		return system
+	}
+	ctx := context.Background()
+	r := h.resolve(ctx, s, zone, q.Name, lname, q.Qtype)
+	if r.rcode == dns.RcodeNameError && zone != h.domain && h.upstream != nil {
+		// An address kubedns does not know: ask upstream, as the original did.
+		return h.forward(w, req, m)
+	}
+	m.Authoritative = true
+	m.RecursionAvailable = h.upstream != nil
+	m.Rcode = r.rcode
+	m.Answer, m.Ns, m.Extra = r.ans, r.ns, r.extra
+	return system
+}
+
+func isUDP(w dns.ResponseWriter) bool {
+	a := w.LocalAddr()
+	return a != nil && (a.Network() == "udp" || a.Network() == "udp4" || a.Network() == "udp6")
+}

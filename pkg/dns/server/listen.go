@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Listeners serve one dns.Handler on UDP and TCP at the same address.
+type Listeners struct {
+	udp, tcp *dns.Server
+	addr     net.Addr // the UDP address, port resolved
+	done     chan error
+	stopOnce sync.Once
+}
+
+// Listen binds UDP and TCP on addr (host:port; port 0 picks a free port, the
+// same for both where possible) and starts serving h. Bind errors are returned
+// here, not later.
+func Listen(addr string, h dns.Handler) (*Listeners, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen udp %s: %w", addr, err)
+	}
+	tcpAddr := addr
+	if host, port, _ := net.SplitHostPort(addr); port == "0" {
+		_, p, _ := net.SplitHostPort(pc.LocalAddr().String())
+		tcpAddr = net.JoinHostPort(host, p)
+	}
+	ln, err := net.Listen("tcp", tcpAddr)
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("server: listen tcp %s: %w", tcpAddr, err)
+	}
+	l := &Listeners{addr: pc.LocalAddr(), done: make(chan error, 2)}
+	var started sync.WaitGroup
+	started.Add(2)
+	l.udp = &dns.Server{PacketConn: pc, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
+	l.tcp = &dns.Server{Listener: ln, Handler: h, NotifyStartedFunc: started.Done}
+	go func() { l.done <- l.udp.ActivateAndServe() }()
+	go func() { l.done <- l.tcp.ActivateAndServe() }()
+	started.Wait()
+	return l, nil
+}
+
+// Addr returns the bound address, e.g. "127.0.0.1:10053".
+func (l *Listeners) Addr() string { return l.addr.String() }
+
+// Done receives an error when a listener stops on its own.
+func (l *Listeners) Done() <-chan error { return l.done }
+
+// Shutdown stops accepting queries and waits for the ones in flight, until ctx ends.
+func (l *Listeners) Shutdown(ctx context.Context) error {
+	var err error
+	l.stopOnce.Do(func() {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, s := range []*dns.Server{l.udp, l.tcp} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.ShutdownContext(ctx)
+			}()
+		}
+		wg.Wait()
+		err = errors.Join(errs...)
+	})
+	return err
+}
