@@ -40,9 +40,6 @@ func ParseDashedIP(label string) (netip.Addr, bool) {
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, false
 	}
-	if a.Is4() != (s == strings.ReplaceAll(label, "-", ".")) {
-		return netip.Addr{}, false
-	}
 	return a, true
 }
 

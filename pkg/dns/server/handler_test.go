@@ -38,7 +38,7 @@ var answerCases = []dnstest.Case{
 		Extra:  []string{"my-nginx.default.svc.cluster.local. 30 IN A 10.254.32.162"}},
 	{Name: "UDP and TCP ports with one number give one SRV", Qname: "kube-dns.kube-system.svc.cluster.local.", Qtype: dns.TypeSRV,
 		Answer: []string{"kube-dns.kube-system.svc.cluster.local. 30 IN SRV 0 100 53 kube-dns.kube-system.svc.cluster.local."},
-		Extra: []string{"kube-dns.kube-system.svc.cluster.local. 30 IN A 10.254.0.2"}},
+		Extra:  []string{"kube-dns.kube-system.svc.cluster.local. 30 IN A 10.254.0.2"}},
 	{Qname: "_dns._udp.kube-dns.kube-system.svc.cluster.local.", Qtype: dns.TypeSRV,
 		Answer: []string{"_dns._udp.kube-dns.kube-system.svc.cluster.local. 30 IN SRV 0 100 53 kube-dns.kube-system.svc.cluster.local."},
 		Extra:  []string{"kube-dns.kube-system.svc.cluster.local. 30 IN A 10.254.0.2"}},

@@ -1,0 +1,110 @@
+package records
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+)
+
+// clusterOf returns n Services shaped like the performance issue's cluster:
+// 80% ClusterIP with two named ports, 10% headless with three endpoints, 10%
+// ExternalName, spread over 10 namespaces.
+func clusterOf(n int) ([]Service, [][]EndpointSet) {
+	svcs := make([]Service, n)
+	sets := make([][]EndpointSet, n)
+	for i := range n {
+		s := Service{Namespace: fmt.Sprintf("ns%d", i%10), Name: fmt.Sprintf("svc-%d", i)}
+		switch i % 10 {
+		case 8:
+			s.Kind = Headless
+			var eps []Endpoint
+			for j := range 3 {
+				eps = append(eps, Endpoint{Ready: true, Addresses: []netip.Addr{netip.AddrFrom4([4]byte{10, 100 + byte(j), byte(i >> 8), byte(i)})}})
+			}
+			sets[i] = []EndpointSet{{Ports: []Port{{Name: "http", Protocol: "tcp", Port: 8080}}, Endpoints: eps}}
+		case 9:
+			s.Kind = ExternalName
+			s.ExternalName = fmt.Sprintf("svc-%d.example.com", i)
+		default:
+			s.ClusterIPs = []netip.Addr{netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})}
+			s.Ports = []Port{{Name: "http", Protocol: "tcp", Port: 80}, {Name: "https", Protocol: "tcp", Port: 443}}
+		}
+		svcs[i] = s
+	}
+	return svcs, sets
+}
+
+func benchConfig() *Config {
+	return &Config{Domain: "cluster.local.", TTL: 30, DNSService: "kube-system/kube-dns"}
+}
+
+func buildCluster(c *Config, n int) *Snapshot {
+	svcs, sets := clusterOf(n)
+	b := NewBuilder(c)
+	for i := range svcs {
+		b.AddService(c.ServiceRecords(&svcs[i], sets[i]))
+	}
+	for i := range 10 {
+		b.AddNamespace(fmt.Sprintf("ns%d", i))
+	}
+	return b.Finish(1)
+}
+
+func BenchmarkSnapshotLookup(b *testing.B) {
+	s := buildCluster(benchConfig(), 10000)
+	names := [][]byte{
+		[]byte("svc-1234.ns4.svc.cluster.local."),
+		[]byte("_http._tcp.svc-1234.ns4.svc.cluster.local."),
+		[]byte("missing.ns4.svc.cluster.local."),
+		[]byte("210.4.0.10.in-addr.arpa."),
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = s.LookupBytes(names[i%len(names)])
+		i++
+	}
+}
+
+func BenchmarkSnapshotBuild(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("%d-services", n), func(b *testing.B) {
+			c := benchConfig()
+			svcs, sets := clusterOf(n)
+			frags := make([]*Fragment, n)
+			for i := range svcs {
+				frags[i] = c.ServiceRecords(&svcs[i], sets[i])
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				bld := NewBuilder(c)
+				for _, f := range frags {
+					bld.AddService(f)
+				}
+				bld.Finish(1)
+			}
+		})
+	}
+}
+
+func BenchmarkServiceRecords(b *testing.B) {
+	c := benchConfig()
+	svcs, sets := clusterOf(10)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range svcs {
+			c.ServiceRecords(&svcs[i], sets[i])
+		}
+	}
+}
+
+func TestLookupDoesNotAllocate(t *testing.T) {
+	s := buildCluster(benchConfig(), 100)
+	name := []byte("svc-12.ns2.svc.cluster.local.")
+	if n := testing.AllocsPerRun(100, func() { _ = s.LookupBytes(name) }); n != 0 {
+		t.Errorf("LookupBytes allocates %v times", n)
+	}
+	if s.LookupBytes(name) == nil {
+		t.Error("svc-12 not found")
+	}
+}

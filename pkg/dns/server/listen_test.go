@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+)
+
+func startListeners(t *testing.T, h dns.Handler) string {
+	t.Helper()
+	l, err := Listen("127.0.0.1:0", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := l.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return l.Addr()
+}
+
+// TestAnswersOverSockets runs the whole answer table through real UDP and TCP sockets.
+func TestAnswersOverSockets(t *testing.T) {
+	addr := startListeners(t, newTestHandler(buildSnapshot(testConfig(), fixture())))
+	for _, network := range []string{"udp", "tcp"} {
+		c := &dns.Client{Net: network, Timeout: 2 * time.Second}
+		for _, tc := range answerCases {
+			t.Run(network+"/"+tc.String(), func(t *testing.T) {
+				resp, _, err := c.Exchange(tc.Msg(), addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := dnstest.Check(resp, tc); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+}
+
+// bigFixture is a headless Service with enough endpoints to overflow 512 bytes.
+func bigFixture(n int) []fixtureService {
+	var eps []records.Endpoint
+	for i := range n {
+		eps = append(eps, ep("", true, fmt.Sprintf("10.5.%d.%d", i/250, i%250+1)))
+	}
+	return append(fixture(), fixtureService{
+		svc:  records.Service{Namespace: "ns1", Name: "big", Kind: records.Headless},
+		sets: []records.EndpointSet{{Ports: []records.Port{tcp("http", 80)}, Endpoints: eps}},
+	})
+}
+
+func TestTruncationAndEDNS(t *testing.T) {
+	addr := startListeners(t, newTestHandler(buildSnapshot(testConfig(), bigFixture(100))))
+	const name = "big.ns1.svc.cluster.local."
+	tests := []struct {
+		name      string
+		network   string
+		edns      uint16 // 0: no OPT
+		truncated bool
+		answers   int // exact when not truncated
+		maxSize   int
+	}{
+		{name: "udp without EDNS fits 512", network: "udp", truncated: true, maxSize: 512},
+		{name: "udp with EDNS 1232", network: "udp", edns: 1232, truncated: true, maxSize: 1232},
+		{name: "udp with EDNS 4096 fits all", network: "udp", edns: 4096, answers: 100, maxSize: 4096},
+		{name: "tcp carries everything", network: "tcp", answers: 100, maxSize: 65535},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := new(dns.Msg)
+			q.SetQuestion(name, dns.TypeA)
+			if tt.edns > 0 {
+				q.SetEdns0(tt.edns, false)
+			}
+			wire, err := rawExchange(tt.network, addr, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := new(dns.Msg)
+			if err := resp.Unpack(wire); err != nil {
+				t.Fatal(err)
+			}
+			if len(wire) > tt.maxSize {
+				t.Errorf("reply is %d bytes, limit %d", len(wire), tt.maxSize)
+			}
+			if resp.Truncated != tt.truncated {
+				t.Errorf("TC=%v, want %v", resp.Truncated, tt.truncated)
+			}
+			if !tt.truncated && len(resp.Answer) != tt.answers {
+				t.Errorf("%d answers, want %d", len(resp.Answer), tt.answers)
+			}
+			if opt := resp.IsEdns0(); (opt != nil) != (tt.edns > 0) {
+				t.Errorf("OPT in reply: %v, want %v", opt != nil, tt.edns > 0)
+			}
+		})
+	}
+}
+
+// rawExchange sends q and returns the reply exactly as it came off the wire.
+func rawExchange(network, addr string, q *dns.Msg) ([]byte, error) {
+	out, err := q.Pack()
+	if err != nil {
+		return nil, err
+	}
+	return rawExchangeBytes(network, addr, out)
+}
+
+// rawExchangeBytes sends a packed query, well-formed or not, and returns the raw reply.
+func rawExchangeBytes(network, addr string, out []byte) ([]byte, error) {
+	conn, err := net.Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if network == "udp" {
+		if _, err := conn.Write(out); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, 65535)
+		n, err := conn.Read(buf)
+		return buf[:n], err
+	}
+	if _, err := conn.Write(append([]byte{byte(len(out) >> 8), byte(len(out))}, out...)); err != nil {
+		return nil, err
+	}
+	var l [2]byte
+	if _, err := io.ReadFull(conn, l[:]); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, int(l[0])<<8|int(l[1]))
+	_, err = io.ReadFull(conn, buf)
+	return buf, err
+}

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+)
+
+func query(name string, qtype uint16, edit func(*dns.Msg)) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	if edit != nil {
+		edit(m)
+	}
+	return m
+}
+
+func TestSpecialQueries(t *testing.T) {
+	synced := newTestHandler(buildSnapshot(testConfig(), fixture()))
+	unsynced := newTestHandler(nil)
+	tests := []struct {
+		name   string
+		h      *Handler
+		req    *dns.Msg
+		rcode  int
+		aa     bool
+		answer int
+	}{
+		{name: "in-zone before sync is SERVFAIL", h: unsynced, req: query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil), rcode: dns.RcodeServerFailure},
+		{name: "missing name before sync is SERVFAIL, not NXDOMAIN", h: unsynced, req: query("nope.default.svc.cluster.local.", dns.TypeA, nil), rcode: dns.RcodeServerFailure},
+		{name: "reverse before sync is SERVFAIL", h: unsynced, req: query("1.0.254.10.in-addr.arpa.", dns.TypePTR, nil), rcode: dns.RcodeServerFailure},
+		{name: "outside the zones before sync", h: unsynced, req: query("example.com.", dns.TypeA, nil), rcode: dns.RcodeRefused},
+		{name: "NOTIFY is not implemented", h: synced, req: query("cluster.local.", dns.TypeSOA, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }), rcode: dns.RcodeNotImplemented},
+		{name: "CHAOS class is refused", h: synced, req: query("version.bind.", dns.TypeTXT, func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS }), rcode: dns.RcodeRefused},
+		{name: "class ANY is served", h: synced, req: query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassANY }), aa: true, answer: 1},
+		{name: "AXFR is refused", h: synced, req: query("cluster.local.", dns.TypeAXFR, nil), rcode: dns.RcodeRefused},
+		{name: "EDNS version 1 gets BADVERS", h: synced, req: query("cluster.local.", dns.TypeSOA, func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().SetVersion(1)
+		}), rcode: dns.RcodeBadVers},
+		{name: "two questions are a format error", h: synced, req: query("cluster.local.", dns.TypeSOA, func(m *dns.Msg) {
+			m.Question = append(m.Question, m.Question[0])
+		}), rcode: dns.RcodeFormatError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := dnstest.NewRecorder(true)
+			tt.h.ServeDNS(w, tt.req)
+			if w.Msg == nil {
+				t.Fatal("no reply")
+			}
+			if w.Msg.Rcode != tt.rcode {
+				t.Errorf("rcode %s, want %s", dns.RcodeToString[w.Msg.Rcode], dns.RcodeToString[tt.rcode])
+			}
+			if w.Msg.Authoritative != tt.aa {
+				t.Errorf("AA %v, want %v", w.Msg.Authoritative, tt.aa)
+			}
+			if len(w.Msg.Answer) != tt.answer {
+				t.Errorf("%d answers, want %d", len(w.Msg.Answer), tt.answer)
+			}
+			if w.Msg.Id != tt.req.Id {
+				t.Errorf("id %d, want %d", w.Msg.Id, tt.req.Id)
+			}
+		})
+	}
+}
+
+func TestMalformedPacketsOverSockets(t *testing.T) {
+	addr := startListeners(t, newTestHandler(buildSnapshot(testConfig(), fixture())))
+	good, _ := query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil).Pack()
+	// A header announcing one question, followed by a truncated name.
+	broken := append(append([]byte(nil), good[:12]...), 5, 'a', 'b')
+	wire, err := rawUDP(addr, broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := new(dns.Msg)
+	if err := resp.Unpack(wire); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Rcode != dns.RcodeFormatError {
+		t.Errorf("rcode %s, want FORMERR", dns.RcodeToString[resp.Rcode])
+	}
+	// The server still answers afterwards.
+	resp, _, err = (&dns.Client{}).Exchange(query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil), addr)
+	if err != nil || len(resp.Answer) != 1 {
+		t.Fatalf("after a malformed packet: %v %v", resp, err)
+	}
+}
+
+func rawUDP(addr string, b []byte) ([]byte, error) { return rawExchangeBytes("udp", addr, b) }
+
+func TestPanicIsServfail(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	metrics := NewMetrics(reg, "skydns", "skydns")
+	h := NewHandler(Options{Domain: testDomain, Metrics: metrics, Snapshot: func() *records.Snapshot { panic("boom") }})
+	w := dnstest.NewRecorder(true)
+	h.ServeDNS(w, query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil))
+	if w.Msg == nil || w.Msg.Rcode != dns.RcodeServerFailure {
+		t.Fatalf("reply %v, want SERVFAIL", w.Msg)
+	}
+	if got := testutil.ToFloat64(metrics.panics); got != 1 {
+		t.Errorf("panics_total %v, want 1", got)
+	}
+}
+
+func TestMetricsCount(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := NewHandler(Options{Domain: testDomain, Metrics: NewMetrics(reg, "skydns", "skydns"),
+		Snapshot: func() *records.Snapshot { return buildSnapshot(testConfig(), fixture()) }})
+	for _, q := range []*dns.Msg{
+		query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil),
+		query("nope.default.svc.cluster.local.", dns.TypeA, nil),
+		query("1.0.254.10.in-addr.arpa.", dns.TypePTR, nil),
+		query("example.com.", dns.TypeA, nil),
+		query("x.cluster.local.", 65000, nil),
+	} {
+		h.ServeDNS(dnstest.NewRecorder(true), q)
+	}
+	want := map[string]float64{
+		`kubedns_dns_requests_total{rcode="NOERROR",type="A"}`:                    1,
+		`kubedns_dns_requests_total{rcode="NXDOMAIN",type="A"}`:                   1,
+		`kubedns_dns_requests_total{rcode="NOERROR",type="PTR"}`:                  1,
+		`kubedns_dns_requests_total{rcode="REFUSED",type="A"}`:                    1,
+		`kubedns_dns_requests_total{rcode="NXDOMAIN",type="other"}`:               1,
+		`skydns_skydns_dns_request_count_total{system="auth"}`:                    3,
+		`skydns_skydns_dns_request_count_total{system="reverse"}`:                 1,
+		`skydns_skydns_dns_request_count_total{system="recursive"}`:               1,
+		`skydns_skydns_dns_error_count_total{cause="nxdomain",system="auth"}`:     2,
+		`skydns_skydns_dns_error_count_total{cause="refused",system="recursive"}`: 1,
+	}
+	got := gatherValues(t, reg)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
