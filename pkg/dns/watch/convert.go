@@ -1,0 +1,158 @@
+package watch
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+)
+
+// The functions in this file are pure: they turn slim API objects into the
+// records types and never look anything up.
+
+// parseAddr parses one address, rejecting empty, malformed and zoned values.
+func parseAddr(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// protocol lower-cases a protocol; empty means TCP, as the API defaults it.
+func protocol(p corev1.Protocol) string {
+	if p == "" {
+		return "tcp"
+	}
+	return strings.ToLower(string(p))
+}
+
+// convertService returns what DNS needs of a Service.
+func convertService(s *corev1.Service) *records.Service {
+	out := &records.Service{
+		Namespace:       s.Namespace,
+		Name:            s.Name,
+		PublishNotReady: s.Spec.PublishNotReadyAddresses,
+	}
+	switch {
+	case s.Spec.Type == corev1.ServiceTypeExternalName:
+		out.Kind = records.ExternalName
+		out.ExternalName = s.Spec.ExternalName
+	case s.Spec.ClusterIP == corev1.ClusterIPNone ||
+		(s.Spec.ClusterIP == "" && len(s.Spec.ClusterIPs) > 0 && s.Spec.ClusterIPs[0] == corev1.ClusterIPNone):
+		out.Kind = records.Headless
+	default:
+		out.Kind = records.ClusterIP
+		ips := s.Spec.ClusterIPs
+		if len(ips) == 0 && s.Spec.ClusterIP != "" {
+			ips = []string{s.Spec.ClusterIP}
+		}
+		for _, v := range ips {
+			if a, ok := parseAddr(v); ok {
+				out.ClusterIPs = append(out.ClusterIPs, a)
+			}
+		}
+	}
+	if len(s.Spec.Ports) > 0 {
+		out.Ports = make([]records.Port, 0, len(s.Spec.Ports))
+		for _, p := range s.Spec.Ports {
+			out.Ports = append(out.Ports, records.Port{Name: p.Name, Protocol: protocol(p.Protocol), Port: p.Port})
+		}
+	}
+	return out
+}
+
+// convertSlices returns one endpoint set per EndpointSlice, in the given order.
+// FQDN slices are skipped.
+func convertSlices(in []*discoveryv1.EndpointSlice) []records.EndpointSet {
+	var out []records.EndpointSet
+	for _, s := range in {
+		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		set := records.EndpointSet{}
+		for _, p := range s.Ports {
+			if p.Port == nil {
+				continue // a port without a number has no SRV record
+			}
+			port := records.Port{Port: *p.Port, Protocol: "tcp"}
+			if p.Name != nil {
+				port.Name = *p.Name
+			}
+			if p.Protocol != nil {
+				port.Protocol = protocol(*p.Protocol)
+			}
+			set.Ports = append(set.Ports, port)
+		}
+		for _, e := range s.Endpoints {
+			ep := records.Endpoint{Ready: e.Conditions.Ready == nil || *e.Conditions.Ready}
+			if e.Hostname != nil {
+				ep.Hostname = *e.Hostname
+			}
+			for _, v := range e.Addresses {
+				if a, ok := parseAddr(v); ok {
+					ep.Addresses = append(ep.Addresses, a)
+				}
+			}
+			if len(ep.Addresses) > 0 {
+				set.Endpoints = append(set.Endpoints, ep)
+			}
+		}
+		out = append(out, set)
+	}
+	return out
+}
+
+// convertEndpoints returns one endpoint set per subset of a core/v1 Endpoints:
+// "addresses" are ready, "notReadyAddresses" are not.
+func convertEndpoints(e *corev1.Endpoints) []records.EndpointSet {
+	if e == nil {
+		return nil
+	}
+	var out []records.EndpointSet
+	for _, ss := range e.Subsets {
+		set := records.EndpointSet{}
+		for _, p := range ss.Ports {
+			set.Ports = append(set.Ports, records.Port{Name: p.Name, Protocol: protocol(p.Protocol), Port: p.Port})
+		}
+		set.Endpoints = appendAddresses(set.Endpoints, ss.Addresses, true)
+		set.Endpoints = appendAddresses(set.Endpoints, ss.NotReadyAddresses, false)
+		out = append(out, set)
+	}
+	return out
+}
+
+func appendAddresses(out []records.Endpoint, in []corev1.EndpointAddress, ready bool) []records.Endpoint {
+	for _, a := range in {
+		if ip, ok := parseAddr(a.IP); ok {
+			out = append(out, records.Endpoint{Addresses: []netip.Addr{ip}, Hostname: a.Hostname, Ready: ready})
+		}
+	}
+	return out
+}
+
+// convertPods returns every pod address, sorted by namespace then address and
+// without duplicates, so that two pod sets can be compared with slices.Equal.
+func convertPods(in []*corev1.Pod) []records.Pod {
+	var out []records.Pod
+	for _, p := range in {
+		for _, ip := range p.Status.PodIPs {
+			if a, ok := parseAddr(ip.IP); ok {
+				out = append(out, records.Pod{Namespace: p.Namespace, IP: a})
+			}
+		}
+	}
+	slices.SortFunc(out, comparePods)
+	return slices.Compact(out)
+}
+
+func comparePods(a, b records.Pod) int {
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return a.IP.Compare(b.IP)
+}
