@@ -1,0 +1,41 @@
+# kube-dns in Go: build, test and run.
+SHELL := /usr/bin/env bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+LDFLAGS := -X github.com/kubedns-go/kube-dns/pkg/version.Version=$(VERSION)
+BINARIES := kube-dns
+OUT := _output/bin
+
+.PHONY: all build test unit race verify fuzz bench vendor clean
+
+all: build
+
+build: ## Build every program into _output/bin.
+	@mkdir -p $(OUT)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/ $(addprefix ./cmd/,$(BINARIES))
+
+test: verify unit race ## Every check and test; what CI runs.
+
+verify: ## gofmt, go vet, vendor/ up to date.
+	@bad=$$(gofmt -l cmd pkg hack 2>/dev/null); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	hack/verify-vendor.sh
+
+unit: ## All Go tests.
+	$(GO) test -count=1 ./...
+
+race: ## The concurrent packages again under the race detector.
+	$(GO) test -count=1 -race ./pkg/dns/...
+
+fuzz: ## A short run of every fuzzer.
+	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzServeDNS -fuzztime 30s
+
+bench: ## Go benchmarks with allocations.
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dns/...
+
+vendor: ## Regenerate vendor/ from go.mod.
+	$(GO) mod tidy
+	$(GO) mod vendor
+
+clean:
+	rm -rf _output

@@ -1,0 +1,186 @@
+// Package app wires kubedns together: API client, watch, DNS listeners and
+// the HTTP endpoints, with a graceful shutdown driven by a context.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/dns/server"
+	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
+	"github.com/kubedns-go/kube-dns/pkg/version"
+)
+
+// httpHost is the host the HTTP listeners bind: every interface, as the
+// original did (the kubelet probes the pod IP). Tests bind loopback.
+var httpHost = ""
+
+// Run serves DNS until ctx is cancelled, then shuts down gracefully: readiness
+// turns 503, the lameduck period passes, and the listeners drain.
+func Run(ctx context.Context, cfg *options.KubeDNSConfig) error {
+	restCfg, err := restConfig(cfg)
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("kubedns: API client: %w", err)
+	}
+	return run(ctx, cfg, client, nil)
+}
+
+// restConfig uses --kubecfg-file and --kube-master-url when given, else the
+// in-cluster service account, and asks for protobuf as the original did.
+func restConfig(cfg *options.KubeDNSConfig) (*rest.Config, error) {
+	var (
+		c   *rest.Config
+		err error
+	)
+	if cfg.KubeConfigFile == "" && cfg.KubeMasterURL == "" {
+		c, err = rest.InClusterConfig()
+	} else {
+		c, err = clientcmd.BuildConfigFromFlags(cfg.KubeMasterURL, cfg.KubeConfigFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubedns: API client config: %w", err)
+	}
+	c.ContentType = "application/vnd.kubernetes.protobuf"
+	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	c.UserAgent = fmt.Sprintf("kube-dns/%s (%s/%s)", version.Version, runtime.GOOS, runtime.GOARCH)
+	return c, nil
+}
+
+// RecordsConfig derives the record settings from the flags.
+func RecordsConfig(cfg *options.KubeDNSConfig) *records.Config {
+	mode := records.PodsInsecure
+	switch cfg.PodRecords {
+	case "verified":
+		mode = records.PodsVerified
+	case "disabled":
+		mode = records.PodsDisabled
+	}
+	return &records.Config{Domain: cfg.ClusterDomain, TTL: cfg.TTL, Pods: mode, DNSService: cfg.DNSService}
+}
+
+// listening, when set, is told the bound DNS and HTTP addresses (tests bind port 0).
+func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubernetes.Interface, listening func(dns string, http []string)) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	rc := RecordsConfig(cfg)
+	ctrl, err := watch.New(client, watch.Options{
+		EndpointsSource:    cfg.EndpointsSource,
+		Records:            rc,
+		InitialSyncTimeout: cfg.InitialSyncTimeout,
+		Registerer:         reg,
+	})
+	if err != nil {
+		return err
+	}
+	handler := server.NewHandler(server.Options{
+		Domain:   rc.Domain,
+		Snapshot: ctrl.Snapshot,
+		Metrics:  server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
+	})
+
+	// Listen before the informers sync: until then in-zone queries get
+	// SERVFAIL rather than a connection refused.
+	dnsAddr := net.JoinHostPort(cfg.DNSBindAddress, strconv.Itoa(cfg.DNSPort))
+	listeners, err := server.Listen(dnsAddr, handler)
+	if err != nil {
+		return fmt.Errorf("kubedns: %w", err)
+	}
+	klog.InfoS("Serving DNS", "address", listeners.Addr(), "domain", rc.Domain)
+
+	var stopping atomic.Bool
+	ready := func() bool { return ctrl.Ready() && !stopping.Load() }
+	mux := newMux(ready, ctrl.Snapshot, reg, cfg.MetricsPath)
+	servers := []*http.Server{{Addr: net.JoinHostPort(httpHost, strconv.Itoa(cfg.HealthzPort)), Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	if cfg.MetricsPort > 0 && cfg.MetricsPort != cfg.HealthzPort {
+		servers = append(servers, &http.Server{Addr: net.JoinHostPort(httpHost, strconv.Itoa(cfg.MetricsPort)), Handler: mux, ReadHeaderTimeout: 10 * time.Second})
+	}
+	if cfg.Profiling {
+		pm := http.NewServeMux()
+		pm.HandleFunc("/debug/pprof/", pprof.Index)
+		pm.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		pm.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		servers = append(servers, &http.Server{Addr: "localhost:6060", Handler: pm, ReadHeaderTimeout: 10 * time.Second})
+	}
+	httpErr := make(chan error, len(servers))
+	var httpAddrs []string
+	for _, s := range servers {
+		ln, err := net.Listen("tcp", s.Addr)
+		if err != nil {
+			shutdownAll(listeners, servers, cfg.ShutdownTimeout)
+			return fmt.Errorf("kubedns: listen http %s: %w", s.Addr, err)
+		}
+		klog.InfoS("Serving HTTP", "address", ln.Addr().String())
+		httpAddrs = append(httpAddrs, ln.Addr().String())
+		go func() {
+			if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				httpErr <- fmt.Errorf("kubedns: http %s: %w", s.Addr, err)
+			}
+		}()
+	}
+
+	if listening != nil {
+		listening(listeners.Addr(), httpAddrs)
+	}
+
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- ctrl.Run(watchCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-watchDone:
+		if runErr == nil {
+			runErr = errors.New("kubedns: watch stopped")
+		}
+	case runErr = <-httpErr:
+	case runErr = <-listeners.Done():
+		runErr = fmt.Errorf("kubedns: DNS listener stopped: %w", runErr)
+	}
+
+	stopping.Store(true)
+	if runErr == nil && cfg.Lameduck > 0 {
+		klog.InfoS("Lameduck: readiness is failing, still answering", "duration", cfg.Lameduck)
+		time.Sleep(cfg.Lameduck)
+	}
+	shutdownAll(listeners, servers, cfg.ShutdownTimeout)
+	stopWatch()
+	klog.InfoS("Stopped")
+	return runErr
+}
+
+func shutdownAll(l *server.Listeners, servers []*http.Server, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := l.Shutdown(ctx); err != nil {
+		klog.ErrorS(err, "DNS listeners did not drain in time")
+	}
+	for _, s := range servers {
+		_ = s.Shutdown(ctx)
+	}
+}
