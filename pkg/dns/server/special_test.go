@@ -141,3 +141,53 @@ func TestMetricsCount(t *testing.T) {
 		}
 	}
 }
+
+func TestPodModes(t *testing.T) {
+	pod := records.Pod{Namespace: "ns1", IP: ips("10.9.8.7")[0]}
+	tests := []struct {
+		mode  records.PodMode
+		cases []dnstest.Case
+	}{
+		{mode: records.PodsVerified, cases: []dnstest.Case{
+			{Name: "existing pod", Qname: "10-9-8-7.ns1.pod.cluster.local.", Qtype: dns.TypeA,
+				Answer: []string{"10-9-8-7.ns1.pod.cluster.local. 30 IN A 10.9.8.7"}},
+			{Name: "no such pod", Qname: "10-9-8-6.ns1.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soaCluster}},
+			{Name: "pod in another namespace", Qname: "10-9-8-7.default.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soaCluster}},
+			{Name: "namespace level", Qname: "ns1.pod.cluster.local.", Qtype: dns.TypeA, Ns: []string{soaCluster}},
+		}},
+		{mode: records.PodsDisabled, cases: []dnstest.Case{
+			{Name: "pod names off", Qname: "10-9-8-7.ns1.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soaCluster}},
+			{Name: "pod zone does not exist", Qname: "pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soaCluster}},
+		}},
+	}
+	for _, tt := range tests {
+		c := testConfig()
+		c.Pods = tt.mode
+		h := newTestHandler(buildSnapshot(c, fixture(), pod))
+		for _, tc := range tt.cases {
+			t.Run(tt.mode.String()+"/"+tc.String(), func(t *testing.T) {
+				w := dnstest.NewRecorder(true)
+				h.ServeDNS(w, tc.Msg())
+				if err := dnstest.Check(w.Msg, tc); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+}
+
+func TestTTLFlag(t *testing.T) {
+	c := testConfig()
+	c.TTL = 5
+	h := newTestHandler(buildSnapshot(c, fixture()))
+	w := dnstest.NewRecorder(true)
+	h.ServeDNS(w, query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil))
+	if len(w.Msg.Answer) != 1 || w.Msg.Answer[0].Header().Ttl != 5 {
+		t.Fatalf("answer %v, want TTL 5", w.Msg.Answer)
+	}
+	w = dnstest.NewRecorder(true)
+	h.ServeDNS(w, query("nope.default.svc.cluster.local.", dns.TypeA, nil))
+	if soa, ok := w.Msg.Ns[0].(*dns.SOA); !ok || soa.Hdr.Ttl != 5 || soa.Minttl != 5 {
+		t.Fatalf("negative answer SOA %v, want TTL and minimum 5", w.Msg.Ns)
+	}
+}

@@ -144,8 +144,11 @@ func transformPod(obj any) (any, error) {
 		return obj, nil
 	}
 	out := &corev1.Pod{ObjectMeta: slimMeta(&p.ObjectMeta)}
-	// The pod IPs are what verified pod names answer.
+	// The pod IPs are what verified pod names answer. A finished pod keeps
+	// reporting its addresses, which may already belong to another pod: it
+	// answers nothing.
 	switch {
+	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
 	case len(p.Status.PodIPs) > 0:
 		out.Status.PodIPs = make([]corev1.PodIP, len(p.Status.PodIPs))
 		for i, ip := range p.Status.PodIPs {

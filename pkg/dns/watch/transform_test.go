@@ -126,6 +126,12 @@ func TestTransforms(t *testing.T) {
 		fn:   transformPod,
 		in:   &corev1.Pod{ObjectMeta: fatMeta("ns", "p"), Status: corev1.PodStatus{PodIP: "10.1.0.1"}},
 		want: &corev1.Pod{ObjectMeta: slimMetaOf("ns", "p"), Status: corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.1.0.1"}}}},
+	}, {
+		name: "finished pod answers nothing",
+		fn:   transformPod,
+		in: &corev1.Pod{ObjectMeta: fatMeta("ns", "p"),
+			Status: corev1.PodStatus{Phase: corev1.PodSucceeded, PodIP: "10.1.0.1", PodIPs: []corev1.PodIP{{IP: "10.1.0.1"}}}},
+		want: &corev1.Pod{ObjectMeta: slimMetaOf("ns", "p")},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
