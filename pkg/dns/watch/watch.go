@@ -138,6 +138,9 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 		frags:   map[string]*records.Fragment{},
 	}
 
+	for _, r := range []string{"services", "namespaces"} {
+		useReconnecting(c.factory, client, r)
+	}
 	core := c.factory.Core().V1()
 	svc := core.Services()
 	c.services = svc.Lister()
@@ -152,6 +155,7 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 		return nil, err
 	}
 	if opts.EndpointsSource == SourceEndpointSlices {
+		useReconnecting(c.factory, client, "endpointslices")
 		inf := c.factory.Discovery().V1().EndpointSlices().Informer()
 		c.sliceIndex = inf.GetIndexer()
 		if err := c.setup(resource{"endpointslices", inf, transformEndpointSlice,
@@ -160,6 +164,7 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 			return nil, err
 		}
 	} else {
+		useReconnecting(c.factory, client, "endpoints")
 		ep := core.Endpoints()
 		c.endpoints = ep.Lister()
 		if err := c.setup(resource{"endpoints", ep.Informer(), transformEndpoints,
@@ -168,6 +173,7 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 		}
 	}
 	if cfg.Pods == records.PodsVerified {
+		useReconnecting(c.factory, client, "pods")
 		pods := core.Pods()
 		c.pods = pods.Lister()
 		if err := c.setup(resource{"pods", pods.Informer(), transformPod,
