@@ -6,7 +6,7 @@ LDFLAGS := -X github.com/kubedns-go/kube-dns/pkg/version.Version=$(VERSION)
 BINARIES := kube-dns
 OUT := _output/bin
 
-.PHONY: all build test unit race verify fuzz bench vendor clean
+.PHONY: all build test unit race verify fuzz bench vendor clean control-plane local-up local-down
 
 all: build
 
@@ -14,15 +14,24 @@ build: ## Build every program into _output/bin.
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/ $(addprefix ./cmd/,$(BINARIES))
 
-test: verify unit race ## Every check and test; what CI runs.
+test: verify control-plane unit race ## Every check and test; what CI runs.
+
+control-plane: ## Build kube-apiserver, kubectl and etcd for the integration tests (once; cached in _output/).
+	hack/build-control-plane.sh
+
+local-up: build control-plane ## Run the pod on this machine against a local kube-apiserver.
+	hack/local-up.sh up
+
+local-down: ## Stop what local-up started.
+	hack/local-up.sh down
 
 verify: ## gofmt, go vet, vendor/ up to date.
 	@bad=$$(gofmt -l cmd pkg hack 2>/dev/null); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	$(GO) vet ./...
 	hack/verify-vendor.sh
 
-unit: ## All Go tests.
-	$(GO) test -count=1 ./...
+unit: ## All Go tests, the integration tests against the local control plane included.
+	$(GO) test -count=1 -timeout 20m ./...
 
 race: ## The concurrent packages again under the race detector.
 	$(GO) test -count=1 -race ./pkg/dns/...

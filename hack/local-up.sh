@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The pod on one machine: a real control plane on loopback holding the
+# walkthrough's objects, and the programs of the pod reading it, on loopback
+# ports (no root needed).
+#
+#   hack/local-up.sh up     (make local-up)
+#   hack/local-up.sh down   (make local-down)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="${LOCAL_DIR:-$root/_output/local}"
+bin="$root/_output/bin"
+DNS_PORT="${DNS_PORT:-10053}" HEALTHZ_PORT="${HEALTHZ_PORT:-8081}" METRICS_PORT="${METRICS_PORT:-10055}"
+
+stop() { # name
+  local f="$dir/$1.pid" pid
+  [[ -f "$f" ]] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+down() {
+  stop kube-dns
+  "$root/hack/local-cluster.sh" down "$dir"
+}
+
+up() {
+  [[ -x "$bin/kube-dns" ]] || { echo "local-up: $bin/kube-dns is missing: run make build" >&2; exit 1; }
+  if [[ -f "$dir/kube-dns.pid" ]] && kill -0 "$(cat "$dir/kube-dns.pid")" 2>/dev/null; then
+    echo "local-up: already running (make local-down stops it)" >&2
+    exit 1
+  fi
+  "$root/hack/local-cluster.sh" up "$dir"
+  # shellcheck disable=SC1091
+  source "$dir/env"
+  for f in hack/testdata/seed.yaml cluster/kube-dns-rbac.yaml; do
+    "$KUBECTL" --kubeconfig "$KUBECONFIG" apply -f "$root/$f" >"$dir/apply.log" 2>&1 ||
+      { echo "local-up: kubectl apply -f $f failed; log: $dir/apply.log" >&2; cat "$dir/apply.log" >&2; down; exit 1; }
+  done
+
+  # kubedns, as the add-on runs it, but as the kube-dns service account over a kubeconfig.
+  PROMETHEUS_PORT="$METRICS_PORT" "$bin/kube-dns" --kubecfg-file="$KUBEDNS_KUBECONFIG" \
+    --domain=cluster.local. --dns-bind-address=127.0.0.1 --dns-port="$DNS_PORT" \
+    --healthz-port="$HEALTHZ_PORT" --v=2 >"$dir/kube-dns.log" 2>&1 &
+  echo $! >"$dir/kube-dns.pid"
+  for _ in $(seq 300); do
+    curl -fsS "http://127.0.0.1:$HEALTHZ_PORT/readiness" >/dev/null 2>&1 && break
+    kill -0 "$(cat "$dir/kube-dns.pid")" 2>/dev/null || { echo "local-up: kube-dns exited; log: $dir/kube-dns.log" >&2; tail -n 20 "$dir/kube-dns.log" >&2; down; exit 1; }
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$HEALTHZ_PORT/readiness" >/dev/null 2>&1 ||
+    { echo "local-up: kube-dns not ready after 30s; log: $dir/kube-dns.log" >&2; down; exit 1; }
+
+  cat <<MSG
+
+kube-dns is up on 127.0.0.1:$DNS_PORT (UDP and TCP), reading $API_SERVER.
+Try:
+  dig @127.0.0.1 -p $DNS_PORT my-nginx.default.svc.cluster.local
+  dig @127.0.0.1 -p $DNS_PORT kubernetes.default.svc.cluster.local SRV
+  dig @127.0.0.1 -p $DNS_PORT kube-dns.kube-system.svc.cluster.local
+  dig @127.0.0.1 -p $DNS_PORT -x 10.254.32.162
+  curl http://127.0.0.1:$HEALTHZ_PORT/readiness
+  curl http://127.0.0.1:$METRICS_PORT/metrics
+  $KUBECTL --kubeconfig $KUBECONFIG get services -A
+Logs: $dir/kube-dns.log, $dir/kube-apiserver.log, $dir/etcd.log
+Stop: make local-down
+MSG
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
