@@ -1,0 +1,181 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+)
+
+// reconnectInterval is how often the list or watch of the ConfigMap is
+// retried while the API server cannot be reached (as in package watch,
+// instead of client-go's backoff of up to a minute).
+var reconnectInterval = time.Second
+
+// NewConfigMapSource returns a Source watching the ConfigMap namespace/name
+// through the API, and only that one (a field selector on its name). A
+// ConfigMap that is absent or deleted means Default(). Run sends nothing
+// before the first list has succeeded.
+func NewConfigMapSource(client kubernetes.Interface, namespace, name string, m *Metrics) Source {
+	return &configMapSource{client: client, namespace: namespace, name: name, m: m}
+}
+
+type configMapSource struct {
+	client          kubernetes.Interface
+	namespace, name string
+	m               *Metrics
+}
+
+func (s *configMapSource) key() string { return s.namespace + "/" + s.name }
+
+func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
+	if s.client == nil {
+		return errors.New("config: nil client")
+	}
+	inf, err := s.informer()
+	if err != nil {
+		return err
+	}
+	changed := make(chan struct{}, 1) // coalesces events
+	notify := func(obj any) {
+		if k, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil && k == s.key() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    notify,
+		UpdateFunc: func(_, obj any) { notify(obj) },
+		DeleteFunc: notify,
+	}); err != nil {
+		return fmt.Errorf("config: ConfigMap event handler: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	wg.Go(func() { inf.RunWithContext(ctx) })
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return nil // ctx ended first
+	}
+
+	t := &tracker{m: s.m, source: "configmap:" + s.key()}
+	for {
+		data, version := map[string]string(nil), ""
+		obj, exists, err := inf.GetStore().GetByKey(s.key())
+		if cm, ok := obj.(*corev1.ConfigMap); err == nil && exists && ok {
+			data, version = cm.Data, cm.ResourceVersion
+			if version == "" { // not from an API server: tell versions apart by content
+				version = "sha256:" + dataVersion(data)
+			}
+		}
+		if c := t.update(data, version); c != nil && !send(ctx, ch, c) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// informer returns an informer over the one ConfigMap, with slim objects and
+// list and watch calls that retry while the API server is unreachable.
+func (s *configMapSource) informer() (cache.SharedIndexInformer, error) {
+	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
+	cms := s.client.CoreV1().ConfigMaps(s.namespace)
+	var down atomic.Bool
+	resource := "configmap " + s.key()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = byName
+			return retrying(ctx, resource, &down, func() (runtime.Object, error) { return cms.List(ctx, o) })
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = byName
+			return retrying(ctx, resource, &down, func() (watch.Interface, error) { return cms.Watch(ctx, o) })
+		},
+	}
+	// As the generated informers do: a client that cannot stream the initial
+	// list (the fake clientset) is listed instead.
+	inf := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, s.client), &corev1.ConfigMap{}, 0, cache.Indexers{})
+	if err := inf.SetTransform(slimConfigMap); err != nil {
+		return nil, fmt.Errorf("config: ConfigMap transform: %w", err)
+	}
+	return inf, nil
+}
+
+// slimConfigMap keeps what the source reads: the identity, the version and
+// the data. Anything else (a tombstone) passes through.
+func slimConfigMap(obj any) (any, error) {
+	cm, ok := obj.(*corev1.ConfigMap)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: cm.Name, Namespace: cm.Namespace, ResourceVersion: cm.ResourceVersion},
+		Data:       cm.Data,
+	}, nil
+}
+
+// unreachable reports whether err means the API server could not be reached
+// or could not serve yet, as opposed to an answer such as Forbidden.
+func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
+}
+
+// retrying calls fn until it succeeds, fails for a reason other than
+// reachability, or ctx ends, logging once when the API server goes away and
+// once when it answers again.
+func retrying[T any](ctx context.Context, resource string, down *atomic.Bool, fn func() (T, error)) (T, error) {
+	for {
+		v, err := fn()
+		if !unreachable(err) {
+			if down.CompareAndSwap(true, false) {
+				klog.InfoS("API server reachable again", "resource", resource)
+			}
+			return v, err
+		}
+		if down.CompareAndSwap(false, true) {
+			klog.InfoS("API server unreachable, keeping the last configuration and retrying", "resource", resource, "interval", reconnectInterval, "err", err.Error())
+		}
+		timer := time.NewTimer(reconnectInterval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return v, err
+		case <-timer.C:
+		}
+	}
+}
