@@ -22,8 +22,10 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
+	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/dns/server"
+	"github.com/kubedns-go/kube-dns/pkg/dns/upstream"
 	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
 	"github.com/kubedns-go/kube-dns/pkg/version"
 )
@@ -94,9 +96,20 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubernetes.Inte
 	if err != nil {
 		return err
 	}
+	// Background work (informers, configuration) stops after the listeners drain.
+	bg, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+
+	// Names outside the zones, unknown addresses and ExternalName targets go
+	// upstream, as the kube-dns ConfigMap (or --nameservers, or
+	// /etc/resolv.conf) says; the configuration is followed live.
+	resolver := upstream.New(upstream.Servers{}, 0)
+	go followConfig(bg, configSource(cfg, client, config.NewMetrics(reg, "kubedns")), resolver, cfg, ctrl.Snapshot)
+
 	handler := server.NewHandler(server.Options{
 		Domain:   rc.Domain,
 		Snapshot: ctrl.Snapshot,
+		Upstream: resolver,
 		Metrics:  server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
 	})
 
@@ -146,10 +159,8 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubernetes.Inte
 		listening(listeners.Addr(), httpAddrs)
 	}
 
-	watchCtx, stopWatch := context.WithCancel(context.Background())
-	defer stopWatch()
 	watchDone := make(chan error, 1)
-	go func() { watchDone <- ctrl.Run(watchCtx) }()
+	go func() { watchDone <- ctrl.Run(bg) }()
 
 	var runErr error
 	select {
@@ -169,7 +180,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubernetes.Inte
 		time.Sleep(cfg.Lameduck)
 	}
 	shutdownAll(listeners, servers, cfg.ShutdownTimeout)
-	stopWatch()
+	stopBackground()
 	klog.InfoS("Stopped")
 	return runErr
 }
