@@ -1,7 +1,11 @@
 package integration
 
 import (
+	"context"
+	"strings"
+
 	"fmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,4 +121,34 @@ func TestForwardingThroughConfigMap(t *testing.T) {
 	writeConfigDir(t, dir, map[string]string{"upstreamNameservers": fmt.Sprintf(`["127.0.0.1:%d"]`, freePort(t)), "stubDomains": `{}`})
 	k.waitAnswer(t, "www.example.test.", dns.TypeA, "SERVFAIL")
 	k.waitAnswer(t, "web."+ns+".svc.cluster.local.", dns.TypeA, "A 10.254.103.1")
+}
+
+// TestConfigMapMode reads the configuration from the API (--config-map), as the
+// kube-dns service account allowed to read only that ConfigMap.
+func TestConfigMapMode(t *testing.T) {
+	requireCluster(t)
+	up := startDnsmasq(t, "--address=/example.test/192.0.2.11")
+	cms := env.admin.CoreV1().ConfigMaps("kube-system")
+	ctx := context.Background()
+	setData := func(data map[string]string) {
+		t.Helper()
+		cm, err := cms.Get(ctx, "kube-dns", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm.Data = data
+		if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setData(map[string]string{"upstreamNameservers": fmt.Sprintf(`["%s"]`, up)})
+	defer setData(nil)
+	k := startKubeDNS(t, "--config-map=kube-dns")
+	k.waitReady(t)
+	k.waitAnswer(t, "www.example.test.", dns.TypeA, "A 192.0.2.11")
+	setData(map[string]string{"upstreamNameservers": fmt.Sprintf(`["127.0.0.1:%d"]`, freePort(t))})
+	k.waitAnswer(t, "www.example.test.", dns.TypeA, "SERVFAIL")
+	if strings.Contains(k.log(), "forbidden") {
+		t.Errorf("the kube-dns service account could not read its ConfigMap:\n%s", k.log())
+	}
 }
