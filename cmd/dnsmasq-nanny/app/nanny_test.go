@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
+)
+
+func parse(t *testing.T, args ...string) *options.NannyOptions {
+	t.Helper()
+	o := options.NewNannyOptions()
+	fs := flag.NewFlagSet("dnsmasq-nanny", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.AddFlags(fs)
+	t.Cleanup(func() { _ = fs.Set("v", "0") })
+	if err := o.Parse(fs, args); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestNannyOptions(t *testing.T) {
+	o := parse(t, "-dnsmasqExec=/bin/dnsmasq", "-restartDnsmasq=true", "-syncInterval=2s", "-logInterval=1m",
+		"--", "-k", "--cache-size=1000")
+	got := NannyOptions(o)
+	if got.Exec != "/bin/dnsmasq" || !got.RestartOnChange || got.SyncInterval != 2*time.Second ||
+		got.LogInterval != time.Minute || !slices.Equal(got.Args, []string{"-k", "--cache-size=1000"}) ||
+		got.Source == nil || got.Resolver == nil {
+		t.Errorf("NannyOptions = %+v", got)
+	}
+}
+
+// TestRun runs a stub dnsmasq under the nanny, with and without a
+// configuration directory, and stops it with the context.
+func TestRun(t *testing.T) {
+	for _, withDir := range []bool{true, false} {
+		t.Run(fmt.Sprintf("configDir=%v", withDir), func(t *testing.T) {
+			dir := t.TempDir()
+			marker := filepath.Join(dir, "started")
+			exe := filepath.Join(dir, "dnsmasq")
+			script := fmt.Sprintf("#!/bin/sh\necho \"$*\" > %q\nexec sleep 1000\n", marker)
+			if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			configDir := ""
+			if withDir {
+				configDir = filepath.Join(dir, "config")
+			}
+			o := parse(t, "-dnsmasqExec="+exe, "-configDir="+configDir, "--", "--cache-size=10")
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, o) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				b, err := os.ReadFile(marker)
+				if err == nil && string(b) == "--keep-in-foreground --cache-size=10\n" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("dnsmasq not started: %q, %v", b, err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run = %v, want nil", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return")
+			}
+		})
+	}
+}

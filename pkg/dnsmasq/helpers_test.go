@@ -1,0 +1,260 @@
+package dnsmasq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+)
+
+// chanSource delivers the configurations sent on it.
+type chanSource chan *config.Config
+
+func (s chanSource) Run(ctx context.Context, ch chan<- *config.Config) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case c := <-s:
+			select {
+			case ch <- c:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// errSource fails at once.
+type errSource struct{ err error }
+
+func (s errSource) Run(context.Context, chan<- *config.Config) error { return s.err }
+
+// Bodies of stub dnsmasq scripts. Every stub first appends
+// "start <pid> <unix nanos> <args>" to $EVENTS.
+const (
+	stubExit0   = `exit 0`
+	stubExit1   = `echo "dnsmasq: bad option at line 1" >&2; exit 1`
+	stubSleep   = `exec sleep 1000`
+	stubIgnore  = `trap '' TERM; echo "ready $$" >> "$EVENTS"; while :; do sleep 0.05; done`
+	stubForever = `trap 'echo "exit $$" >> "$EVENTS"; exit 0' TERM
+trap 'echo "usr1 $$" >> "$EVENTS"' USR1
+echo "ready $$" >> "$EVENTS"
+echo "dnsmasq: started"
+while :; do sleep 0.05; done`
+)
+
+// stubFailing fails its first n runs, then behaves like stubForever.
+func stubFailing(n int) string {
+	return fmt.Sprintf(`c=$(cat "$EVENTS.count" 2>/dev/null || echo 0); c=$((c+1)); echo $c > "$EVENTS.count"
+if [ $c -le %d ]; then exit 1; fi
+%s`, n, stubForever)
+}
+
+// stub writes a stub dnsmasq script with body and returns its path and the
+// path of its events file.
+func stub(t *testing.T, body string) (path, events string) {
+	t.Helper()
+	dir := t.TempDir()
+	path, events = filepath.Join(dir, "dnsmasq"), filepath.Join(dir, "events")
+	script := fmt.Sprintf("#!/bin/sh\nEVENTS=%q\necho \"start $$ $(date +%%s%%N) $*\" >> \"$EVENTS\"\n%s\n", events, body)
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path, events
+}
+
+// event is one line of a stub's events file.
+type event struct {
+	kind string // start, ready (signal traps set), exit, usr1
+	pid  int
+	at   time.Time // start only
+	args string    // start only
+}
+
+func readEvents(t *testing.T, path string) []event {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []event
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e event
+		var nanos int64
+		f := strings.SplitN(line, " ", 4)
+		e.kind = f[0]
+		fmt.Sscan(f[1], &e.pid)
+		if e.kind == "start" {
+			fmt.Sscan(f[2], &nanos)
+			e.at = time.Unix(0, nanos)
+			if len(f) == 4 {
+				e.args = f[3]
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func count(events []event, kind string) int {
+	n := 0
+	for _, e := range events {
+		if e.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alive reports whether a process with pid exists (reaped ones do not).
+func alive(pid int) bool {
+	return pid > 0 && syscall.Kill(pid, 0) == nil
+}
+
+// checkGoroutines fails unless the goroutine count returns to before.
+func checkGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// fastRestarts keeps the lifecycle tests quick.
+var fastRestarts = RestartPolicy{
+	InitialDelay: 10 * time.Millisecond,
+	MaxDelay:     40 * time.Millisecond,
+	ResetAfter:   time.Hour,
+	MaxFailures:  5,
+	Window:       time.Hour,
+}
+
+// running is a Nanny whose Run is in progress.
+type running struct {
+	*Nanny
+	src    chanSource
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start creates a Nanny for exec with opts filled in for tests, runs it,
+// and sends it cfg (no configuration when nil). Cleanup stops it.
+func start(t *testing.T, opts Options, cfg *config.Config) *running {
+	t.Helper()
+	src := make(chanSource)
+	if opts.Source == nil {
+		opts.Source = src
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = fakeResolver{}
+	}
+	if opts.SyncInterval == 0 {
+		opts.SyncInterval = time.Hour
+	}
+	if opts.Restart == (RestartPolicy{}) {
+		opts.Restart = fastRestarts
+	}
+	n, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Nanny: n, src: src, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	if cfg != nil {
+		r.send(t, cfg)
+	}
+	return r
+}
+
+func (r *running) send(t *testing.T, cfg *config.Config) {
+	t.Helper()
+	select {
+	case r.src <- cfg:
+	case err := <-r.done:
+		t.Fatalf("Run returned %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("configuration not taken")
+	}
+}
+
+// stop cancels Run and returns its result.
+func (r *running) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	return r.result(t, 10*time.Second)
+}
+
+func (r *running) result(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err // for Cleanup
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("Run did not return within %v", timeout)
+		return nil
+	}
+}
+
+// waitReady waits until the n-th stub run has set its signal traps and is
+// the running dnsmasq, and returns its PID.
+func waitReady(t *testing.T, r *running, events string, n int) int {
+	t.Helper()
+	var pid int
+	waitFor(t, 5*time.Second, fmt.Sprintf("run %d to be ready", n), func() bool {
+		var ready []event
+		for _, e := range readEvents(t, events) {
+			if e.kind == "ready" {
+				ready = append(ready, e)
+			}
+		}
+		if len(ready) < n {
+			return false
+		}
+		pid = ready[n-1].pid
+		return r.PID() == pid
+	})
+	return pid
+}
+
+func lastStart(events []event) event {
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].kind == "start" {
+			return events[i]
+		}
+	}
+	return event{}
+}

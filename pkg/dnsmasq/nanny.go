@@ -1,0 +1,305 @@
+package dnsmasq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+)
+
+// DefaultGracePeriod is how long dnsmasq gets to exit after SIGTERM before
+// it is killed.
+const DefaultGracePeriod = 5 * time.Second
+
+// Options configure a Nanny. Exec, Source and Resolver are required.
+type Options struct {
+	// Exec is the dnsmasq binary.
+	Exec string
+	// Args are dnsmasq's base arguments; --keep-in-foreground is added
+	// unless they keep it in the foreground already.
+	Args []string
+	// Source delivers the kube-dns configuration.
+	Source config.Source
+	// Resolver looks up stub domain servers given by name.
+	Resolver Resolver
+	// RestartOnChange restarts dnsmasq when its rendered arguments change.
+	// Without it a change applies at dnsmasq's next (re)start.
+	RestartOnChange bool
+	// SyncInterval is how often the names in the configuration are
+	// resolved again (default 10s).
+	SyncInterval time.Duration
+	// LogInterval, when positive, is how often dnsmasq is sent SIGUSR1 so
+	// that it logs its statistics.
+	LogInterval time.Duration
+	// GracePeriod is how long dnsmasq gets between SIGTERM and SIGKILL
+	// (default DefaultGracePeriod).
+	GracePeriod time.Duration
+	// Restart says how a dnsmasq that died on its own is restarted; zero
+	// fields take DefaultRestartPolicy's values.
+	Restart RestartPolicy
+	// Clock is the time source (default the real clock).
+	Clock clock.WithTicker
+}
+
+// Nanny runs dnsmasq and keeps it running with the current configuration.
+type Nanny struct {
+	opts Options
+	base []string
+	pid  atomic.Int64
+}
+
+// New checks opts and returns a Nanny.
+func New(opts Options) (*Nanny, error) {
+	switch {
+	case opts.Exec == "":
+		return nil, errors.New("nanny: no dnsmasq executable")
+	case opts.Source == nil:
+		return nil, errors.New("nanny: no configuration source")
+	case opts.Resolver == nil:
+		return nil, errors.New("nanny: no resolver")
+	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = 10 * time.Second
+	}
+	if opts.GracePeriod <= 0 {
+		opts.GracePeriod = DefaultGracePeriod
+	}
+	opts.Restart = opts.Restart.withDefaults()
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	return &Nanny{opts: opts, base: withForeground(opts.Args)}, nil
+}
+
+// PID returns the process ID of the running dnsmasq, or 0 when none runs.
+func (n *Nanny) PID() int { return int(n.pid.Load()) }
+
+// Run starts dnsmasq once the source has delivered the first configuration
+// and keeps it running until ctx ends; it then stops dnsmasq (SIGTERM,
+// SIGKILL after the grace period) and returns nil. It returns an error when
+// dnsmasq fails MaxFailures times within the restart window, or when the
+// configuration source fails; dnsmasq is stopped first. Call Run once.
+func (n *Nanny) Run(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	srcCtx, stopSource := context.WithCancel(ctx)
+	configs := make(chan *config.Config)
+	srcDone := make(chan error, 1)
+	go func() { srcDone <- n.opts.Source.Run(srcCtx, configs) }()
+
+	r := &run{n: n, ctx: ctx, logger: logger, restarts: newRestarts(n.opts.Restart)}
+	err := r.loop(configs, srcDone)
+
+	stopSource()
+	if r.srcDone != nil {
+		for done := false; !done; {
+			select {
+			case <-configs: // a source blocked on a send
+			case <-srcDone:
+				done = true
+			}
+		}
+	}
+	return err
+}
+
+// run is the state of one Run, owned by its goroutine.
+type run struct {
+	n        *Nanny
+	ctx      context.Context
+	logger   klog.Logger
+	restarts *restarts
+
+	cfg     *config.Config
+	args    []string     // rendered from cfg
+	cur     *process     // running dnsmasq, or nil
+	pending clock.Timer  // restart after a failure, or nil
+	srcDone <-chan error // nil once the source has returned
+}
+
+func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
+	r.srcDone = srcDone
+	defer r.stop()
+	opts := r.n.opts
+
+	// dnsmasq starts with the first configuration.
+	select {
+	case <-r.ctx.Done():
+		return nil
+	case err := <-srcDone:
+		r.srcDone = nil
+		return r.sourceEnded(err)
+	case r.cfg = <-configs:
+	}
+	r.args = r.render()
+	if err := r.start(); err != nil {
+		return err
+	}
+
+	resync := opts.Clock.NewTicker(opts.SyncInterval)
+	defer resync.Stop()
+	var logStats <-chan time.Time
+	if opts.LogInterval > 0 {
+		t := opts.Clock.NewTicker(opts.LogInterval)
+		defer t.Stop()
+		logStats = t.C()
+	}
+
+	for {
+		var exited <-chan struct{}
+		if r.cur != nil {
+			exited = r.cur.done
+		}
+		var restartDue <-chan time.Time
+		if r.pending != nil {
+			restartDue = r.pending.C()
+		}
+		select {
+		case <-r.ctx.Done():
+			return nil
+		case err := <-r.srcDone:
+			r.srcDone = nil
+			return r.sourceEnded(err)
+		case cfg := <-configs:
+			r.cfg = cfg
+			r.logger.V(2).Info("New configuration", "version", cfg.Version)
+			if err := r.update(); err != nil {
+				return err
+			}
+		case <-resync.C():
+			if err := r.update(); err != nil {
+				return err
+			}
+		case <-exited:
+			if err := r.exited(); err != nil {
+				return err
+			}
+		case <-restartDue:
+			r.pending = nil
+			if err := r.start(); err != nil {
+				return err
+			}
+		case now := <-logStats:
+			// Not before a full interval has passed since the start: a
+			// dnsmasq still starting up has no SIGUSR1 handler yet and would die.
+			if r.cur != nil && now.Sub(r.cur.started) >= opts.LogInterval {
+				r.cur.signal(syscall.SIGUSR1)
+			}
+		}
+	}
+}
+
+// sourceEnded is the error of a configuration source that returned, nil
+// when it returned because Run is ending.
+func (r *run) sourceEnded(err error) error {
+	if r.ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("stopped")
+	}
+	return fmt.Errorf("nanny: configuration source: %w", err)
+}
+
+func (r *run) render() []string {
+	return Render(r.n.base, ResolveServers(r.ctx, r.cfg, r.n.opts.Resolver))
+}
+
+// update renders the configuration again and applies the arguments if
+// they changed.
+func (r *run) update() error {
+	args := r.render()
+	if slices.Equal(args, r.args) || r.ctx.Err() != nil {
+		return nil
+	}
+	r.args = args
+	r.logger.V(2).Info("dnsmasq arguments changed", "args", args)
+	switch {
+	case r.cur == nil:
+		// Waiting to restart after a failure: that start uses the new args.
+		return nil
+	case !r.n.opts.RestartOnChange:
+		r.logger.Info("Not restarting dnsmasq: the new configuration applies at its next restart")
+		return nil
+	}
+	r.logger.Info("Restarting dnsmasq for the new configuration", "pid", r.cur.pid)
+	r.stop()
+	if r.ctx.Err() != nil {
+		return nil
+	}
+	return r.start()
+}
+
+// start starts dnsmasq with the current arguments. A failure to start
+// counts as a dnsmasq failure.
+func (r *run) start() error {
+	now := r.n.opts.Clock.Now()
+	p, err := startProcess(r.logger, r.n.opts.Exec, r.args, now)
+	if err != nil {
+		delay, giveUp := r.failed(now, 0, err)
+		if giveUp != nil {
+			return giveUp
+		}
+		r.logger.Error(err, "Cannot start dnsmasq", "retryIn", delay.String())
+		return nil
+	}
+	r.cur = p
+	r.n.pid.Store(int64(p.pid))
+	r.logger.Info("Started dnsmasq", "pid", p.pid, "args", r.args)
+	return nil
+}
+
+// exited handles a dnsmasq that died on its own.
+func (r *run) exited() error {
+	p := r.cur
+	r.cur = nil
+	r.n.pid.Store(0)
+	now := r.n.opts.Clock.Now()
+	ran := now.Sub(p.started)
+	delay, giveUp := r.failed(now, ran, p.exitError())
+	kv := []any{"pid", p.pid, "reason", p.exitReason(), "ranFor", ran.Round(time.Millisecond).String(), "lastOutput", p.out.last()}
+	if giveUp == nil {
+		kv = append(kv, "restartIn", delay.String())
+	}
+	r.logger.Info("dnsmasq exited", kv...)
+	return giveUp
+}
+
+// failed records a failure at now of a dnsmasq that ran for ran, and
+// schedules the next start after the returned delay, or returns the
+// crash-loop error.
+func (r *run) failed(now time.Time, ran time.Duration, cause error) (time.Duration, error) {
+	delay, giveUp := r.restarts.failed(now, ran)
+	if giveUp {
+		pol := r.restarts.policy
+		return 0, fmt.Errorf("nanny: dnsmasq failed %d times within %v, last: %w", pol.MaxFailures, pol.Window, cause)
+	}
+	r.pending = r.n.opts.Clock.NewTimer(delay)
+	return delay, nil
+}
+
+// stop stops the running dnsmasq, if any, and cancels a pending restart.
+func (r *run) stop() {
+	if r.pending != nil {
+		r.pending.Stop()
+		r.pending = nil
+	}
+	p := r.cur
+	if p == nil {
+		return
+	}
+	r.cur = nil
+	if p.stop(r.n.opts.Clock, r.n.opts.GracePeriod) {
+		r.logger.Info("dnsmasq did not exit after SIGTERM, killed it", "pid", p.pid, "gracePeriod", r.n.opts.GracePeriod.String())
+	} else {
+		r.logger.V(2).Info("dnsmasq stopped", "pid", p.pid, "reason", p.exitReason())
+	}
+	r.n.pid.Store(0)
+}

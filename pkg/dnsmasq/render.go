@@ -1,0 +1,63 @@
+package dnsmasq
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// Servers are dnsmasq's forwarding targets, every name already resolved.
+type Servers struct {
+	// Stubs maps a stub domain (lower case, no trailing dot) to its servers,
+	// in the order they are to be written.
+	Stubs map[string][]netip.AddrPort
+	// Upstreams answer every name outside the stub domains. When set, they
+	// replace the servers of /etc/resolv.conf.
+	Upstreams []netip.AddrPort
+}
+
+// Render returns dnsmasq's command line: base unchanged, then
+// --server=/<domain>/<ip>#<port> for each stub domain in domain order and
+// each of its servers in order, then --server=<ip>#<port> for each upstream,
+// then --no-resolv if there is any upstream. IPv6 addresses are written bare
+// (no brackets), as dnsmasq expects. The result depends only on its inputs.
+func Render(base []string, s Servers) []string {
+	out := slices.Clone(base)
+	domains := make([]string, 0, len(s.Stubs))
+	for d := range s.Stubs {
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+	for _, d := range domains {
+		for _, ap := range s.Stubs[d] {
+			out = append(out, "--server=/"+d+"/"+serverAddr(ap))
+		}
+	}
+	for _, ap := range s.Upstreams {
+		out = append(out, "--server="+serverAddr(ap))
+	}
+	if len(s.Upstreams) > 0 {
+		out = append(out, "--no-resolv")
+	}
+	return out
+}
+
+// serverAddr writes ap in dnsmasq's server syntax, ip#port.
+func serverAddr(ap netip.AddrPort) string {
+	return ap.Addr().String() + "#" + strconv.Itoa(int(ap.Port()))
+}
+
+// foregroundArgs are the dnsmasq options that keep it in the foreground.
+var foregroundArgs = []string{"-k", "--keep-in-foreground", "-d", "--no-daemon"}
+
+// withForeground returns args with --keep-in-foreground first unless args
+// already keep dnsmasq in the foreground (-k, -d or their long forms, as
+// separate arguments): the nanny must be dnsmasq's parent to reap it.
+func withForeground(args []string) []string {
+	for _, a := range args {
+		if slices.Contains(foregroundArgs, a) {
+			return slices.Clone(args)
+		}
+	}
+	return append([]string{"--keep-in-foreground"}, args...)
+}

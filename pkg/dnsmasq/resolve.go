@@ -1,0 +1,233 @@
+package dnsmasq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"k8s.io/klog/v2"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+)
+
+// Resolver looks up the addresses of a stub domain server given by name.
+type Resolver interface {
+	LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// lookupTimeout bounds the resolution of one server name.
+const lookupTimeout = 5 * time.Second
+
+// NewResolver returns the resolver the nanny uses: names inside
+// clusterDomain go to kubedns at kubednsServer ("host:port"), every other
+// name to the system resolver.
+func NewResolver(kubednsServer, clusterDomain string) Resolver {
+	return &SplitResolver{
+		ClusterDomain: clusterDomain,
+		Cluster:       &KubeDNSResolver{Server: kubednsServer},
+		Other:         SystemResolver{},
+	}
+}
+
+// SplitResolver sends names inside ClusterDomain to Cluster and all other
+// names to Other.
+type SplitResolver struct {
+	// ClusterDomain is the cluster's DNS domain, e.g. "cluster.local"
+	// (any case, trailing dot optional).
+	ClusterDomain string
+	Cluster       Resolver
+	Other         Resolver
+}
+
+// LookupAddrs implements Resolver.
+func (r *SplitResolver) LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error) {
+	if InDomain(host, r.ClusterDomain) {
+		return r.Cluster.LookupAddrs(ctx, host)
+	}
+	return r.Other.LookupAddrs(ctx, host)
+}
+
+// InDomain reports whether name is domain or a name below it, ignoring
+// case and trailing dots.
+func InDomain(name, domain string) bool {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	if domain == "" {
+		return false
+	}
+	return name == domain || strings.HasSuffix(name, "."+domain)
+}
+
+// KubeDNSResolver asks one DNS server (kubedns) for a name's A and then
+// AAAA records.
+type KubeDNSResolver struct {
+	// Server is "host:port".
+	Server string
+	// Timeout bounds each exchange; 0 means 2s.
+	Timeout time.Duration
+}
+
+// LookupAddrs implements Resolver. It fails only when neither query gave an
+// address.
+func (r *KubeDNSResolver) LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error) {
+	var (
+		addrs []netip.Addr
+		errs  []error
+	)
+	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		got, err := r.query(ctx, dns.Fqdn(host), qtype)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", dns.TypeToString[qtype], host, err))
+			continue
+		}
+		addrs = append(addrs, got...)
+	}
+	if len(addrs) > 0 {
+		return addrs, nil
+	}
+	if len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("%s: no A or AAAA records", host))
+	}
+	return nil, fmt.Errorf("kubedns %s: %w", r.Server, errors.Join(errs...))
+}
+
+func (r *KubeDNSResolver) query(ctx context.Context, name string, qtype uint16) ([]netip.Addr, error) {
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	c := &dns.Client{Net: "udp", Timeout: timeout}
+	resp, _, err := c.ExchangeContext(ctx, m, r.Server)
+	if err == nil && resp.Truncated {
+		c.Net = "tcp"
+		resp, _, err = c.ExchangeContext(ctx, m, r.Server)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resp.Rcode != dns.RcodeSuccess {
+		return nil, errors.New(dns.RcodeToString[resp.Rcode])
+	}
+	var out []netip.Addr
+	for _, rr := range resp.Answer {
+		var ip net.IP
+		switch rr := rr.(type) {
+		case *dns.A:
+			ip = rr.A
+		case *dns.AAAA:
+			ip = rr.AAAA
+		default:
+			continue
+		}
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out, nil
+}
+
+// SystemResolver resolves names with Go's resolver (net.DefaultResolver
+// when Resolver is nil): /etc/hosts and /etc/resolv.conf.
+type SystemResolver struct {
+	Resolver *net.Resolver
+}
+
+// LookupAddrs implements Resolver.
+func (r SystemResolver) LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error) {
+	res := r.Resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	addrs, err := res.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+	}
+	return addrs, nil
+}
+
+// ResolveServers turns cfg into Servers. Stub servers given by name are
+// looked up through r every time, and all their addresses are used, sorted
+// (IPv4 first) so that a DNS server rotating its answers does not change the
+// rendered arguments. A nil cfg means no stubs and no upstreams.
+//
+// A name that does not resolve is logged and left out, and the domain keeps
+// its other servers: dnsmasq refuses to start on a server it cannot parse,
+// so writing the name would take every domain down, not just this one. A
+// domain whose servers all fail is left out and its names go upstream until
+// a later sync resolves them.
+func ResolveServers(ctx context.Context, cfg *config.Config, r Resolver) Servers {
+	logger := klog.FromContext(ctx)
+	var s Servers
+	if cfg == nil {
+		return s
+	}
+	for _, u := range cfg.UpstreamNameservers {
+		ap, err := netip.ParseAddrPort(u)
+		if err != nil {
+			logger.Error(err, "Ignoring upstream nameserver", "server", u)
+			continue
+		}
+		s.Upstreams = append(s.Upstreams, unmapPort(ap))
+	}
+	for domain, servers := range cfg.StubDomains {
+		var out []netip.AddrPort
+		for _, server := range servers {
+			host, port, err := config.StubServer(server)
+			if err != nil {
+				logger.Error(err, "Ignoring stub domain server", "domain", domain, "server", server)
+				continue
+			}
+			if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+				out = appendNew(out, netip.AddrPortFrom(a.Unmap(), uint16(port)))
+				continue
+			}
+			lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+			addrs, err := r.LookupAddrs(lctx, host)
+			cancel()
+			if err == nil && len(addrs) == 0 {
+				err = errors.New("no addresses")
+			}
+			if err != nil {
+				logger.Error(err, "Cannot resolve stub domain server, leaving it out", "domain", domain, "server", server)
+				continue
+			}
+			addrs = slices.Clone(addrs)
+			slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
+			for _, a := range addrs {
+				out = appendNew(out, netip.AddrPortFrom(a.Unmap(), uint16(port)))
+			}
+		}
+		if len(out) == 0 {
+			logger.Error(nil, "Stub domain has no usable server, leaving it out", "domain", domain, "servers", servers)
+			continue
+		}
+		if s.Stubs == nil {
+			s.Stubs = map[string][]netip.AddrPort{}
+		}
+		s.Stubs[domain] = out
+	}
+	return s
+}
+
+func unmapPort(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// appendNew appends ap unless s already holds it.
+func appendNew(s []netip.AddrPort, ap netip.AddrPort) []netip.AddrPort {
+	if slices.Contains(s, ap) {
+		return s
+	}
+	return append(s, ap)
+}
