@@ -11,6 +11,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${LOCAL_DIR:-$root/_output/local}"
 bin="$root/_output/bin"
 DNS_PORT="${DNS_PORT:-10053}" HEALTHZ_PORT="${HEALTHZ_PORT:-8081}" METRICS_PORT="${METRICS_PORT:-10055}"
+DNSMASQ_PORT="${DNSMASQ_PORT:-1053}" # the pod's port 53, moved to a port that needs no root
 
 stop() { # name
   local f="$dir/$1.pid" pid
@@ -25,12 +26,17 @@ stop() { # name
 }
 
 down() {
+  stop dnsmasq-nanny
   stop kube-dns
   "$root/hack/local-cluster.sh" down "$dir"
 }
 
 up() {
-  [[ -x "$bin/kube-dns" ]] || { echo "local-up: $bin/kube-dns is missing: run make build" >&2; exit 1; }
+  for b in kube-dns dnsmasq-nanny; do
+    [[ -x "$bin/$b" ]] || { echo "local-up: $bin/$b is missing: run make build" >&2; exit 1; }
+  done
+  command -v dig >/dev/null || { echo "local-up: dig is missing: apt-get install dnsutils" >&2; exit 1; }
+  [[ -x /usr/sbin/dnsmasq ]] || { echo "local-up: /usr/sbin/dnsmasq is missing: apt-get install dnsmasq-base" >&2; exit 1; }
   if [[ -f "$dir/kube-dns.pid" ]] && kill -0 "$(cat "$dir/kube-dns.pid")" 2>/dev/null; then
     echo "local-up: already running (make local-down stops it)" >&2
     exit 1
@@ -56,18 +62,38 @@ up() {
   curl -fsS "http://127.0.0.1:$HEALTHZ_PORT/readiness" >/dev/null 2>&1 ||
     { echo "local-up: kube-dns not ready after 30s; log: $dir/kube-dns.log" >&2; down; exit 1; }
 
+  # dnsmasq in front of it, as the pod's port 53, supervised by the nanny and
+  # following the ConfigMap's files in $dir/config (write stubDomains there).
+  mkdir -p "$dir/config"
+  "$bin/dnsmasq-nanny" -v=2 -logtostderr -configDir="$dir/config" -restartDnsmasq=true \
+    -kubednsServer="127.0.0.1:$DNS_PORT" -- \
+    -k --cache-size=1000 --log-facility=- \
+    --server="/cluster.local/127.0.0.1#$DNS_PORT" --server="/in-addr.arpa/127.0.0.1#$DNS_PORT" \
+    --server="/ip6.arpa/127.0.0.1#$DNS_PORT" \
+    --port="$DNSMASQ_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-hosts --pid-file= \
+    >"$dir/dnsmasq-nanny.log" 2>&1 &
+  echo $! >"$dir/dnsmasq-nanny.pid"
+  for _ in $(seq 100); do
+    [[ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$DNSMASQ_PORT" my-nginx.default.svc.cluster.local 2>/dev/null)" ]] && break
+    kill -0 "$(cat "$dir/dnsmasq-nanny.pid")" 2>/dev/null || { echo "local-up: dnsmasq-nanny exited; log: $dir/dnsmasq-nanny.log" >&2; tail -n 20 "$dir/dnsmasq-nanny.log" >&2; down; exit 1; }
+    sleep 0.1
+  done
+
   cat <<MSG
 
-kube-dns is up on 127.0.0.1:$DNS_PORT (UDP and TCP), reading $API_SERVER.
+kube-dns is up on 127.0.0.1:$DNS_PORT (UDP and TCP), reading $API_SERVER;
+dnsmasq (the pod's port 53) on 127.0.0.1:$DNSMASQ_PORT in front of it.
 Try:
   dig @127.0.0.1 -p $DNS_PORT my-nginx.default.svc.cluster.local
+  dig @127.0.0.1 -p $DNSMASQ_PORT my-nginx.default.svc.cluster.local
   dig @127.0.0.1 -p $DNS_PORT kubernetes.default.svc.cluster.local SRV
   dig @127.0.0.1 -p $DNS_PORT kube-dns.kube-system.svc.cluster.local
   dig @127.0.0.1 -p $DNS_PORT -x 10.254.32.162
   curl http://127.0.0.1:$HEALTHZ_PORT/readiness
   curl http://127.0.0.1:$METRICS_PORT/metrics
   $KUBECTL --kubeconfig $KUBECONFIG get services -A
-Logs: $dir/kube-dns.log, $dir/kube-apiserver.log, $dir/etcd.log
+Logs: $dir/kube-dns.log, $dir/dnsmasq-nanny.log, $dir/kube-apiserver.log, $dir/etcd.log
+ConfigMap files (stubDomains, upstreamNameservers): $dir/config
 Stop: make local-down
 MSG
 }

@@ -22,6 +22,7 @@ var env struct {
 	dir        string // control-plane directory (kubeconfigs, logs)
 	vars       map[string]string
 	kubeDNS    string // the kube-dns binary under test
+	nanny      string // the dnsmasq-nanny binary under test
 	admin      kubernetes.Interface
 	kubeconfig string // kubedns's own kubeconfig: the kube-system/kube-dns service account
 }
@@ -86,10 +87,13 @@ func setup() error {
 		return err
 	}
 	env.kubeDNS = filepath.Join(env.dir, "kube-dns")
-	build := exec.Command("go", "build", "-o", env.kubeDNS, "./cmd/kube-dns")
-	build.Dir = env.root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building kube-dns: %v\n%s", err, out)
+	env.nanny = filepath.Join(env.dir, "dnsmasq-nanny")
+	for bin, pkg := range map[string]string{env.kubeDNS: "./cmd/kube-dns", env.nanny: "./cmd/dnsmasq-nanny"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Dir = env.root
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s: %v\n%s", pkg, err, out)
+		}
 	}
 	// The objects of the walkthrough, and the RBAC that cluster/ ships.
 	for _, f := range []string{"hack/testdata/seed.yaml", "cluster/kube-dns-rbac.yaml"} {
