@@ -102,7 +102,7 @@ var recordCases = []dnstest.Case{
 	{Name: "missing namespace", Qname: "nope.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soa}},
 	{Name: "missing service", Qname: "nope.it.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soa}},
 	{Name: "ANY", Qname: "ext-ip.it.svc.cluster.local.", Qtype: dns.TypeANY, Answer: []string{"ext-ip.it.svc.cluster.local. 30 IN A 1.2.3.4"}},
-	{Name: "wildcard namespace", Qname: "web.*.svc.cluster.local.", Qtype: dns.TypeA, Answer: []string{"web.*.svc.cluster.local. 30 IN A 10.254.100.1"}},
+	{Name: "wildcard namespace", Qname: "dual.*.svc.cluster.local.", Qtype: dns.TypeA, Answer: []string{"dual.*.svc.cluster.local. 30 IN A 10.254.100.2"}},
 }
 
 // TestRecordsFromAPIServer checks every record rule over real UDP and TCP,
