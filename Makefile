@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 LDFLAGS := -X github.com/kubedns-go/kube-dns/pkg/version.Version=$(VERSION)
-BINARIES := kube-dns dnsmasq-nanny
+BINARIES := kube-dns dnsmasq-nanny sidecar
 OUT := _output/bin
 # -trimpath keeps build-cache keys independent of the checkout's path, so a
 # fresh clone (CI) reuses what another checkout on the machine compiled.

@@ -23,6 +23,7 @@ var env struct {
 	vars       map[string]string
 	kubeDNS    string // the kube-dns binary under test
 	nanny      string // the dnsmasq-nanny binary under test
+	sidecar    string // the sidecar binary under test
 	admin      kubernetes.Interface
 	kubeconfig string // kubedns's own kubeconfig: the kube-system/kube-dns service account
 }
@@ -88,7 +89,8 @@ func setup() error {
 	}
 	env.kubeDNS = filepath.Join(env.dir, "kube-dns")
 	env.nanny = filepath.Join(env.dir, "dnsmasq-nanny")
-	for bin, pkg := range map[string]string{env.kubeDNS: "./cmd/kube-dns", env.nanny: "./cmd/dnsmasq-nanny"} {
+	env.sidecar = filepath.Join(env.dir, "sidecar")
+	for bin, pkg := range map[string]string{env.kubeDNS: "./cmd/kube-dns", env.nanny: "./cmd/dnsmasq-nanny", env.sidecar: "./cmd/sidecar"} {
 		build := exec.Command("go", "build", "-o", bin, pkg)
 		build.Dir = env.root
 		if out, err := build.CombinedOutput(); err != nil {
