@@ -12,6 +12,7 @@ dir="${LOCAL_DIR:-$root/_output/local}"
 bin="$root/_output/bin"
 DNS_PORT="${DNS_PORT:-10053}" HEALTHZ_PORT="${HEALTHZ_PORT:-8081}" METRICS_PORT="${METRICS_PORT:-10055}"
 DNSMASQ_PORT="${DNSMASQ_PORT:-1053}" # the pod's port 53, moved to a port that needs no root
+SIDECAR_PORT="${SIDECAR_PORT:-10054}"
 
 stop() { # name
   local f="$dir/$1.pid" pid
@@ -26,13 +27,14 @@ stop() { # name
 }
 
 down() {
+  stop sidecar
   stop dnsmasq-nanny
   stop kube-dns
   "$root/hack/local-cluster.sh" down "$dir"
 }
 
 up() {
-  for b in kube-dns dnsmasq-nanny; do
+  for b in kube-dns dnsmasq-nanny sidecar; do
     [[ -x "$bin/$b" ]] || { echo "local-up: $bin/$b is missing: run make build" >&2; exit 1; }
   done
   command -v dig >/dev/null || { echo "local-up: dig is missing: apt-get install dnsutils" >&2; exit 1; }
@@ -79,6 +81,14 @@ up() {
     sleep 0.1
   done
 
+  # The sidecar, with the manifest's probes.
+  "$bin/sidecar" --v=2 --logtostderr \
+    --probe="kubedns,127.0.0.1:$DNS_PORT,kubernetes.default.svc.cluster.local.,5,SRV" \
+    --probe="dnsmasq,127.0.0.1:$DNSMASQ_PORT,kubernetes.default.svc.cluster.local.,5,SRV" \
+    --dnsmasq-addr=127.0.0.1 --dnsmasq-port="$DNSMASQ_PORT" \
+    --prometheus-addr=127.0.0.1 --prometheus-port="$SIDECAR_PORT" >"$dir/sidecar.log" 2>&1 &
+  echo $! >"$dir/sidecar.pid"
+
   cat <<MSG
 
 kube-dns is up on 127.0.0.1:$DNS_PORT (UDP and TCP), reading $API_SERVER;
@@ -91,8 +101,11 @@ Try:
   dig @127.0.0.1 -p $DNS_PORT -x 10.254.32.162
   curl http://127.0.0.1:$HEALTHZ_PORT/readiness
   curl http://127.0.0.1:$METRICS_PORT/metrics
+  curl http://127.0.0.1:$SIDECAR_PORT/healthcheck/kubedns   (200 once the first probe ran, within 5 s)
+  curl http://127.0.0.1:$SIDECAR_PORT/healthcheck/dnsmasq
+  curl http://127.0.0.1:$SIDECAR_PORT/metrics
   $KUBECTL --kubeconfig $KUBECONFIG get services -A
-Logs: $dir/kube-dns.log, $dir/dnsmasq-nanny.log, $dir/kube-apiserver.log, $dir/etcd.log
+Logs: $dir/kube-dns.log, $dir/dnsmasq-nanny.log, $dir/sidecar.log, $dir/kube-apiserver.log, $dir/etcd.log
 ConfigMap files (stubDomains, upstreamNameservers): $dir/config
 Stop: make local-down
 MSG
