@@ -9,7 +9,7 @@ OUT := _output/bin
 # fresh clone (CI) reuses what another checkout on the machine compiled.
 TESTFLAGS := -trimpath -count=1
 
-.PHONY: all build test unit race verify fuzz bench vendor clean control-plane local-up local-down
+.PHONY: images all build test unit race verify fuzz bench vendor clean control-plane local-up local-down
 
 all: build
 
@@ -44,6 +44,14 @@ fuzz: ## A short run of every fuzzer.
 
 bench: ## Go benchmarks with allocations.
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dns/...
+
+REGISTRY ?= kubedns-go
+ENGINE ?= $(shell command -v docker || command -v podman)
+images: ## Build the three images with docker or podman (needs a running engine).
+	@[ -n "$(ENGINE)" ] && $(ENGINE) info >/dev/null 2>&1 || { echo "make images: no running container engine (docker or podman)"; exit 1; }
+	for b in $(BINARIES); do \
+	  $(ENGINE) build -f images/$$b/Dockerfile --build-arg VERSION=$(VERSION) -t $(REGISTRY)/$$b:$(VERSION) . || exit 1; \
+	done
 
 vendor: ## Regenerate vendor/ from go.mod.
 	$(GO) mod tidy
