@@ -9,7 +9,7 @@ OUT := _output/bin
 # fresh clone (CI) reuses what another checkout on the machine compiled.
 TESTFLAGS := -trimpath -count=1
 
-.PHONY: images all build test unit race verify fuzz bench vendor clean control-plane local-up local-down
+.PHONY: e2e manifests images all build test unit race verify fuzz bench vendor clean control-plane local-up local-down
 
 all: build
 
@@ -17,7 +17,13 @@ build: ## Build every program into _output/bin.
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/ $(addprefix ./cmd/,$(BINARIES))
 
-test: verify control-plane unit race ## Every check and test; what CI runs.
+test: verify control-plane unit race e2e ## Every check and test; what CI runs.
+
+e2e: build control-plane manifests ## The pod in network namespaces, resolved through glibc (root).
+	hack/e2e.sh
+
+manifests: ## Render cluster/ into _output/manifests (DNS_SERVER_IP, DNS_DOMAIN, DNS_MEMORY_LIMIT).
+	hack/render-manifests.sh _output/manifests
 
 control-plane: ## Build kube-apiserver, kubectl and etcd for the integration tests (once; cached in _output/).
 	hack/build-control-plane.sh
