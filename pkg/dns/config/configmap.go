@@ -4,27 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/klog/v2"
-)
 
-// reconnectInterval is how often the list or watch of the ConfigMap is
-// retried while the API server cannot be reached (as in package watch,
-// instead of client-go's backoff of up to a minute).
-var reconnectInterval = time.Second
+	"github.com/kubedns-go/kube-dns/pkg/apiretry"
+)
 
 // NewConfigMapSource returns a Source watching the ConfigMap namespace/name
 // through the API, and only that one (a field selector on its name). A
@@ -104,16 +95,15 @@ func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
 func (s *configMapSource) informer() (cache.SharedIndexInformer, error) {
 	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
 	cms := s.client.CoreV1().ConfigMaps(s.namespace)
-	var down atomic.Bool
-	resource := "configmap " + s.key()
+	outage := &apiretry.Outage{Resource: "configmap " + s.key(), Meanwhile: "the last configuration"}
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.FieldSelector = byName
-			return retrying(ctx, resource, &down, func() (runtime.Object, error) { return cms.List(ctx, o) })
+			return apiretry.Do(ctx, outage, func() (runtime.Object, error) { return cms.List(ctx, o) })
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			o.FieldSelector = byName
-			return retrying(ctx, resource, &down, func() (watch.Interface, error) { return cms.Watch(ctx, o) })
+			return apiretry.Do(ctx, outage, func() (watch.Interface, error) { return cms.Watch(ctx, o) })
 		},
 	}
 	// As the generated informers do: a client that cannot stream the initial
@@ -136,46 +126,4 @@ func slimConfigMap(obj any) (any, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: cm.Name, Namespace: cm.Namespace, ResourceVersion: cm.ResourceVersion},
 		Data:       cm.Data,
 	}, nil
-}
-
-// unreachable reports whether err means the API server could not be reached
-// or could not serve yet, as opposed to an answer such as Forbidden.
-func unreachable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	return apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
-}
-
-// retrying calls fn until it succeeds, fails for a reason other than
-// reachability, or ctx ends, logging once when the API server goes away and
-// once when it answers again.
-func retrying[T any](ctx context.Context, resource string, down *atomic.Bool, fn func() (T, error)) (T, error) {
-	for {
-		v, err := fn()
-		if !unreachable(err) {
-			if down.CompareAndSwap(true, false) {
-				klog.InfoS("API server reachable again", "resource", resource)
-			}
-			return v, err
-		}
-		if down.CompareAndSwap(false, true) {
-			klog.InfoS("API server unreachable, keeping the last configuration and retrying", "resource", resource, "interval", reconnectInterval, "err", err.Error())
-		}
-		timer := time.NewTimer(reconnectInterval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return v, err
-		case <-timer.C:
-		}
-	}
 }

@@ -16,6 +16,8 @@ import (
 	k8swatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kubedns-go/kube-dns/pkg/apiretry"
 )
 
 const ns, cmName = "kube-system", "kube-dns"
@@ -241,9 +243,9 @@ func TestConfigMapSourceNoResourceVersion(t *testing.T) {
 }
 
 func TestConfigMapSourceReconnects(t *testing.T) {
-	old := reconnectInterval
-	reconnectInterval = time.Millisecond
-	defer func() { reconnectInterval = old }()
+	old := apiretry.Interval
+	apiretry.Interval = time.Millisecond
+	defer func() { apiretry.Interval = old }()
 
 	h := newCMHarness(t, configMap(cmName, "5", map[string]string{KeyUpstreamNameservers: `["1.1.1.1"]`}))
 	var lists atomic.Int32

@@ -1,11 +1,10 @@
-package watch
+package apiretry
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -14,10 +13,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-func TestRetrying(t *testing.T) {
-	old := ReconnectInterval
-	ReconnectInterval = time.Millisecond
-	defer func() { ReconnectInterval = old }()
+func TestDo(t *testing.T) {
+	old := Interval
+	Interval = time.Millisecond
+	defer func() { Interval = old }()
 
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("connect: %w", syscall.ECONNREFUSED)}
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New("no"))
@@ -34,9 +33,9 @@ func TestRetrying(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var down atomic.Bool
+			o := &Outage{Resource: "services"}
 			calls := 0
-			_, err := retrying(context.Background(), "services", &down, func() (int, error) {
+			_, err := Do(context.Background(), o, func() (int, error) {
 				calls++
 				if calls <= len(tt.errs) {
 					return 0, tt.errs[calls-1]
@@ -46,7 +45,7 @@ func TestRetrying(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || calls != tt.wantCall {
 				t.Errorf("err %v after %d calls, want %v after %d", err, calls, tt.wantErr, tt.wantCall)
 			}
-			if down.Load() {
+			if o.Down() {
 				t.Error("still marked down after an answer")
 			}
 		})
@@ -54,9 +53,9 @@ func TestRetrying(t *testing.T) {
 
 	t.Run("gives up when the context ends", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		var down atomic.Bool
+		o := &Outage{Resource: "services"}
 		calls := 0
-		_, err := retrying(ctx, "services", &down, func() (int, error) {
+		_, err := Do(ctx, o, func() (int, error) {
 			if calls++; calls == 3 {
 				cancel()
 			}

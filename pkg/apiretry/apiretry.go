@@ -1,0 +1,79 @@
+// Package apiretry retries Kubernetes API calls while the API server cannot
+// be reached, instead of leaving them to client-go's exponential backoff.
+//
+// client-go's reflector backs off up to 30 s, with jitter that can double it,
+// so after an API server outage an informer could stay blind for a minute.
+// List and watch calls wrapped with Do retry at Interval inside the call while
+// the failure is one of reachability, so callers catch up within about one
+// interval of the API server answering again.
+package apiretry
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/klog/v2"
+)
+
+// Interval is how often a call is retried while the API server is unreachable.
+var Interval = time.Second
+
+// Unreachable reports whether err means the API server could not be reached
+// or could not serve yet, as opposed to an answer such as Forbidden or Gone.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
+}
+
+// Outage tracks one resource's calls, so that each outage is logged once when
+// it starts and once when it ends.
+type Outage struct {
+	// Resource names what is listed or watched, for the log.
+	Resource string
+	// Meanwhile says what is served while the API server is away, for the log.
+	Meanwhile string
+	down      atomic.Bool
+}
+
+// Do calls fn until it succeeds, fails for a reason other than reachability,
+// or ctx ends.
+func Do[T any](ctx context.Context, o *Outage, fn func() (T, error)) (T, error) {
+	for {
+		v, err := fn()
+		if !Unreachable(err) {
+			if o.down.CompareAndSwap(true, false) {
+				klog.InfoS("API server reachable again", "resource", o.Resource)
+			}
+			return v, err
+		}
+		if o.down.CompareAndSwap(false, true) {
+			klog.InfoS("API server unreachable, retrying", "resource", o.Resource, "meanwhile", o.Meanwhile,
+				"interval", Interval, "err", err.Error())
+		}
+		timer := time.NewTimer(Interval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return v, err
+		case <-timer.C:
+		}
+	}
+}
+
+// Down reports whether the last call found the API server unreachable.
+func (o *Outage) Down() bool { return o.down.Load() }
