@@ -89,11 +89,17 @@ func readEvents(t *testing.T, path string) []event {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A stub may be writing a line right now: read only complete lines.
+	text := string(b)
+	text = text[:strings.LastIndexByte(text, '\n')+1]
 	var out []event
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		var e event
 		var nanos int64
 		f := strings.SplitN(line, " ", 4)
+		if len(f) < 2 {
+			continue
+		}
 		e.kind = f[0]
 		fmt.Sscan(f[1], &e.pid)
 		if e.kind == "start" {
