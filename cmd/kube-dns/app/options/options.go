@@ -3,7 +3,6 @@ package options
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
+
+	"github.com/kubedns-go/kube-dns/pkg/cliflags"
 )
 
 // KubeDNSConfig is the kube-dns configuration: the flags of the original
@@ -135,9 +136,7 @@ var (
 )
 
 // WordSepNormalizeFunc makes "_" and "-" interchangeable in flag names.
-func WordSepNormalizeFunc(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-	return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
-}
+var WordSepNormalizeFunc = cliflags.WordSepNormalize
 
 // AddFlags registers every flag on fs, klog's included, and makes "_" and
 // "-" interchangeable in flag names. It may be called on any number of
@@ -183,9 +182,7 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 		"period at which to check for updates in config-dir.")
 	fs.BoolVar(&c.Profiling, "profiling", c.Profiling,
 		"specifies whether to enable profiling (pprof on localhost:6060)")
-	fs.Var(versionValue{&c.PrintVersion}, "version",
-		"Print version information and quit; --version=raw prints the bare version")
-	fs.Lookup("version").NoOptDefVal = "true"
+	cliflags.AddVersion(fs, &c.PrintVersion)
 	fs.DurationVar(&c.LogFlushFrequency, "log-flush-frequency", c.LogFlushFrequency,
 		"Maximum number of seconds between log flushes")
 
@@ -204,12 +201,8 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout,
 		"how long to wait for in-flight requests when shutting down.")
 
-	// klog's flags (--v, --vmodule, --logtostderr, ...), as the original
-	// registered glog's. A fresh Go FlagSet each time: InitFlags binds its
-	// flags to klog's global settings, so every copy drives the same logger.
-	goFS := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(goFS)
-	fs.AddGoFlagSet(goFS)
+	// klog's flags, as the original registered glog's.
+	cliflags.AddKlog(fs)
 }
 
 // Validate checks the whole configuration and returns every problem found,
@@ -534,24 +527,3 @@ func (v federationsValue) String() string {
 }
 
 func (v federationsValue) Type() string { return "mapStringString" }
-
-// versionValue is --version[=raw]: "true", "false" or "raw" (any
-// strconv.ParseBool spelling is accepted and normalized).
-type versionValue struct{ p *string }
-
-func (v versionValue) Set(s string) error {
-	if s == "raw" {
-		*v.p = "raw"
-		return nil
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("%q is not one of true, false, raw", s)
-	}
-	*v.p = strconv.FormatBool(b)
-	return nil
-}
-
-func (v versionValue) String() string   { return *v.p }
-func (v versionValue) Type() string     { return "version" }
-func (v versionValue) IsBoolFlag() bool { return true }

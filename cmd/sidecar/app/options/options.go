@@ -3,7 +3,6 @@ package options
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
 
+	"github.com/kubedns-go/kube-dns/pkg/cliflags"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
 )
 
@@ -66,9 +66,7 @@ func NewSidecarOptions() *SidecarOptions {
 var metricPrefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // WordSepNormalizeFunc makes "_" and "-" interchangeable in flag names.
-func WordSepNormalizeFunc(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-	return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
-}
+var WordSepNormalizeFunc = cliflags.WordSepNormalize
 
 // AddFlags registers every flag on fs, klog's included, and makes "_" and
 // "-" interchangeable in flag names. It may be called on any number of
@@ -89,18 +87,12 @@ func (o *SidecarOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.PrometheusPort, "prometheus-port", o.PrometheusPort, "port of the HTTP server (health checks and metrics)")
 	fs.StringVar(&o.PrometheusPath, "prometheus-path", o.PrometheusPath, "path metrics are served on")
 	fs.StringVar(&o.PrometheusNamespace, "prometheus-namespace", o.PrometheusNamespace, "prefix of the metric names")
-	fs.Var(versionValue{&o.PrintVersion}, "version",
-		"Print version information and quit; --version=raw prints the bare version")
-	fs.Lookup("version").NoOptDefVal = "true"
+	cliflags.AddVersion(fs, &o.PrintVersion)
 	fs.DurationVar(&o.LogFlushFrequency, "log-flush-frequency", o.LogFlushFrequency,
 		"Maximum number of seconds between log flushes")
 
-	// klog's flags (--v, --vmodule, --logtostderr, ...). A fresh Go FlagSet
-	// each time: InitFlags binds its flags to klog's global settings, so
-	// every copy drives the same logger.
-	goFS := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(goFS)
-	fs.AddGoFlagSet(goFS)
+	// klog's flags, as the original registered glog's.
+	cliflags.AddKlog(fs)
 }
 
 // Validate checks the options and returns every problem found, joined, each
@@ -225,24 +217,3 @@ func (v *probesValue) String() string {
 }
 
 func (v *probesValue) Type() string { return "probe" }
-
-// versionValue is --version[=raw]: "true", "false" or "raw" (any
-// strconv.ParseBool spelling is accepted and normalized).
-type versionValue struct{ p *string }
-
-func (v versionValue) Set(s string) error {
-	if s == "raw" {
-		*v.p = "raw"
-		return nil
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("%q is not one of true, false, raw", s)
-	}
-	*v.p = strconv.FormatBool(b)
-	return nil
-}
-
-func (v versionValue) String() string   { return *v.p }
-func (v versionValue) Type() string     { return "version" }
-func (v versionValue) IsBoolFlag() bool { return true }
