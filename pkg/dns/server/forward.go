@@ -12,7 +12,7 @@ const forwardTimeout = 5 * time.Second
 
 // forward relays a query kubedns is not authoritative for to the upstream
 // resolver. Without one, kubedns refuses, as an authoritative-only server does.
-func (h *Handler) forward(_ dns.ResponseWriter, req, m *dns.Msg) string {
+func (h *Handler) forward(_ dns.ResponseWriter, req, m *dns.Msg) system {
 	if h.upstream == nil {
 		m.Rcode = dns.RcodeRefused
 		return systemRecursive

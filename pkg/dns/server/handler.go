@@ -35,17 +35,15 @@ type Options struct {
 
 // Handler is the kubedns dns.Handler.
 type Handler struct {
-	domain   string
 	snapshot func() *records.Snapshot
 	upstream Upstream
 	metrics  *Metrics
-	zones    records.Config // only Zone is used: which zone a name is in
+	zones    records.Config // only Domain and Zone are used: which zone a name is in
 }
 
 // NewHandler returns a Handler serving the snapshots opts.Snapshot returns.
 func NewHandler(opts Options) *Handler {
 	return &Handler{
-		domain:   opts.Domain,
 		snapshot: opts.Snapshot,
 		upstream: opts.Upstream,
 		metrics:  opts.Metrics,
@@ -62,7 +60,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	start := time.Now()
 	m := new(dns.Msg)
-	system := systemAuth
+	sys := systemAuth
 	defer func() {
 		if rec := recover(); rec != nil {
 			h.metrics.panic()
@@ -86,7 +84,7 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	default:
 		q := req.Question[0]
 		qtype = q.Qtype
-		system = h.answer(w, req, m, q)
+		sys = h.answer(w, req, m, q)
 	}
 	size := dns.MinMsgSize
 	if opt != nil {
@@ -109,11 +107,11 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		*bp = out[:0]
 	}
 	bufPool.Put(bp)
-	h.metrics.observe(system, qtype, m.Rcode, m.Truncated, len(out), time.Since(start))
+	h.metrics.observe(sys, qtype, m.Rcode, m.Truncated, len(out), time.Since(start))
 }
 
 // answer fills m for one question; it returns the system label for metrics.
-func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) string {
+func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) system {
 	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
 		m.Rcode = dns.RcodeRefused
 		return systemAuth
@@ -123,23 +121,23 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 	if zone == "" {
 		return h.forward(w, req, m)
 	}
-	system := systemAuth
-	if zone != h.domain {
-		system = systemReverse
+	sys := systemAuth
+	if zone != h.zones.Domain {
+		sys = systemReverse
 	}
 	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
 		m.Rcode = dns.RcodeRefused
-		return system
+		return sys
 	}
 	s := h.snapshot()
 	if s == nil {
 		// Not synced yet: no answer from a partial view.
 		m.Rcode = dns.RcodeServerFailure
-		return system
+		return sys
 	}
 	ctx := context.Background()
 	r := h.resolve(ctx, s, zone, q.Name, lname, q.Qtype)
-	if r.rcode == dns.RcodeNameError && zone != h.domain && h.upstream != nil {
+	if r.rcode == dns.RcodeNameError && zone != h.zones.Domain && h.upstream != nil {
 		// An address kubedns does not know: ask upstream, as the original did.
 		return h.forward(w, req, m)
 	}
@@ -147,7 +145,7 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 	m.RecursionAvailable = h.upstream != nil
 	m.Rcode = r.rcode
 	m.Answer, m.Ns, m.Extra = r.ans, r.ns, r.extra
-	return system
+	return sys
 }
 
 func isUDP(w dns.ResponseWriter) bool {

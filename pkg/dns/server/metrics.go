@@ -7,12 +7,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Values of the original's "system" label.
+// system is the original's "system" label, as an index so that counting a
+// request is array indexing, not map lookups.
+type system int
+
 const (
-	systemAuth      = "auth"
-	systemReverse   = "reverse"
-	systemRecursive = "recursive"
+	systemAuth system = iota
+	systemReverse
+	systemRecursive
+	numSystems
 )
+
+var systemNames = [numSystems]string{"auth", "reverse", "recursive"}
+
+// Values of the original's "cause" label that kubedns produces.
+type cause int
+
+const (
+	causeNXDomain cause = iota
+	causeServfail
+	causeRefused
+	causeTruncated
+	causeOverflow
+	numCauses
+)
+
+var causeNames = [numCauses]string{"nxdomain", "servfail", "refused", "truncated", "overflow"}
 
 var (
 	// metricTypes bounds the "type" label; everything else is "other".
@@ -21,7 +41,6 @@ var (
 	// metricRcodes bounds the "rcode" label; everything else is "other".
 	metricRcodes = []int{dns.RcodeSuccess, dns.RcodeFormatError, dns.RcodeServerFailure,
 		dns.RcodeNameError, dns.RcodeNotImplemented, dns.RcodeRefused, dns.RcodeBadVers}
-	systems = []string{systemAuth, systemReverse, systemRecursive}
 )
 
 // Metrics counts requests twice: under the original skydns names that existing
@@ -30,10 +49,10 @@ var (
 type Metrics struct {
 	requests  [][]prometheus.Counter // [type][rcode]
 	panics    prometheus.Counter
-	legacyReq map[string]prometheus.Counter
-	legacyDur map[string]prometheus.Observer
-	legacySz  map[string]prometheus.Observer
-	legacyErr map[string]map[string]prometheus.Counter // [system][cause]
+	legacyReq [numSystems]prometheus.Counter
+	legacyDur [numSystems]prometheus.Observer
+	legacySz  [numSystems]prometheus.Observer
+	legacyErr [numSystems][numCauses]prometheus.Counter
 }
 
 // NewMetrics registers the DNS metrics on reg. legacyNamespace and
@@ -70,13 +89,7 @@ func NewMetrics(reg prometheus.Registerer, legacyNamespace, legacySubsystem stri
 		reg.MustRegister(requests, panics, count, duration, size, errs)
 	}
 
-	m := &Metrics{
-		panics:    panics,
-		legacyReq: map[string]prometheus.Counter{},
-		legacyDur: map[string]prometheus.Observer{},
-		legacySz:  map[string]prometheus.Observer{},
-		legacyErr: map[string]map[string]prometheus.Counter{},
-	}
+	m := &Metrics{panics: panics}
 	for i := 0; i <= len(metricTypes); i++ {
 		row := make([]prometheus.Counter, len(metricRcodes)+1)
 		for j := range row {
@@ -84,13 +97,12 @@ func NewMetrics(reg prometheus.Registerer, legacyNamespace, legacySubsystem stri
 		}
 		m.requests = append(m.requests, row)
 	}
-	for _, s := range systems {
-		m.legacyReq[s] = count.WithLabelValues(s)
-		m.legacyDur[s] = duration.WithLabelValues(s)
-		m.legacySz[s] = size.WithLabelValues(s)
-		m.legacyErr[s] = map[string]prometheus.Counter{}
-		for _, cause := range []string{"nxdomain", "servfail", "refused", "truncated", "overflow"} {
-			m.legacyErr[s][cause] = errs.WithLabelValues(s, cause)
+	for s, name := range systemNames {
+		m.legacyReq[s] = count.WithLabelValues(name)
+		m.legacyDur[s] = duration.WithLabelValues(name)
+		m.legacySz[s] = size.WithLabelValues(name)
+		for c, cname := range causeNames {
+			m.legacyErr[s][c] = errs.WithLabelValues(name, cname)
 		}
 	}
 	return m
@@ -134,23 +146,23 @@ func (m *Metrics) panic() {
 	}
 }
 
-func (m *Metrics) observe(system string, qtype uint16, rcode int, truncated bool, size int, d time.Duration) {
+func (m *Metrics) observe(sys system, qtype uint16, rcode int, truncated bool, size int, d time.Duration) {
 	if m == nil {
 		return
 	}
 	m.requests[typeIndex(qtype)][rcodeIndex(rcode)].Inc()
-	m.legacyReq[system].Inc()
-	m.legacyDur[system].Observe(d.Seconds())
-	m.legacySz[system].Observe(float64(size))
-	switch {
-	case rcode == dns.RcodeNameError:
-		m.legacyErr[system]["nxdomain"].Inc()
-	case rcode == dns.RcodeServerFailure:
-		m.legacyErr[system]["servfail"].Inc()
-	case rcode == dns.RcodeRefused:
-		m.legacyErr[system]["refused"].Inc()
+	m.legacyReq[sys].Inc()
+	m.legacyDur[sys].Observe(d.Seconds())
+	m.legacySz[sys].Observe(float64(size))
+	switch rcode {
+	case dns.RcodeNameError:
+		m.legacyErr[sys][causeNXDomain].Inc()
+	case dns.RcodeServerFailure:
+		m.legacyErr[sys][causeServfail].Inc()
+	case dns.RcodeRefused:
+		m.legacyErr[sys][causeRefused].Inc()
 	}
 	if truncated {
-		m.legacyErr[system]["truncated"].Inc()
+		m.legacyErr[sys][causeTruncated].Inc()
 	}
 }
