@@ -22,19 +22,9 @@ type Listeners struct {
 // same for both where possible) and starts serving h. Bind errors are returned
 // here, not later.
 func Listen(addr string, h dns.Handler) (*Listeners, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, ln, err := bindPair(addr)
 	if err != nil {
-		return nil, fmt.Errorf("server: listen udp %s: %w", addr, err)
-	}
-	tcpAddr := addr
-	if host, port, _ := net.SplitHostPort(addr); port == "0" {
-		_, p, _ := net.SplitHostPort(pc.LocalAddr().String())
-		tcpAddr = net.JoinHostPort(host, p)
-	}
-	ln, err := net.Listen("tcp", tcpAddr)
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("server: listen tcp %s: %w", tcpAddr, err)
+		return nil, err
 	}
 	l := &Listeners{addr: pc.LocalAddr(), done: make(chan error, 2)}
 	var started sync.WaitGroup
@@ -70,4 +60,29 @@ func (l *Listeners) Shutdown(ctx context.Context) error {
 		err = errors.Join(errs...)
 	})
 	return err
+}
+
+// bindPair binds UDP and TCP on addr. With port 0, the TCP port is the one
+// picked for UDP; when another socket holds it on TCP, a new pair is tried.
+func bindPair(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: listen udp %s: %w", addr, err)
+		}
+		tcpAddr := addr
+		if port == "0" {
+			_, p, _ := net.SplitHostPort(pc.LocalAddr().String())
+			tcpAddr = net.JoinHostPort(host, p)
+		}
+		ln, err := net.Listen("tcp", tcpAddr)
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || attempt == 20 {
+			return nil, nil, fmt.Errorf("server: listen tcp %s: %w", tcpAddr, err)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	dnsserver "github.com/kubedns-go/kube-dns/pkg/dns/server"
 )
 
 // server is a real DNS server on loopback that answers every A query with ip,
@@ -41,19 +43,12 @@ func startServer(t *testing.T, ip string, rcode int, bigAnswer bool) *server {
 		}
 		_ = w.WriteMsg(m)
 	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	l, err := dnsserver.Listen("127.0.0.1:0", h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = pc.LocalAddr().String()
-	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
-		go func() { _ = srv.ActivateAndServe() }()
-		t.Cleanup(func() { _ = srv.Shutdown() })
-	}
+	t.Cleanup(func() { _ = l.Shutdown(context.Background()) })
+	s.addr = l.Addr()
 	return s
 }
 
