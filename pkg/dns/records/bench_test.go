@@ -108,3 +108,43 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 		t.Error("svc-12 not found")
 	}
 }
+
+// BenchmarkIndexUpdate is the cost of one changed Service: recompute its
+// records, apply them to the index and publish a snapshot. It should not grow
+// with the size of the cluster.
+func BenchmarkIndexUpdate(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		for _, kind := range []string{"clusterip", "headless"} {
+			b.Run(fmt.Sprintf("%d-services/%s", n, kind), func(b *testing.B) {
+				c := benchConfig()
+				svcs, sets := clusterOf(n)
+				x := NewIndex(c)
+				for i := range svcs {
+					f := c.ServiceRecords(&svcs[i], sets[i])
+					x.SetService(f.Key(), f)
+				}
+				x.Publish(1)
+				i := 1234 // a ClusterIP Service
+				if kind == "headless" {
+					i = 1238
+				}
+				svc, eps := svcs[i], sets[i]
+				key := svc.Namespace + "/" + svc.Name
+				b.ReportAllocs()
+				serial := uint32(1)
+				for b.Loop() {
+					serial++
+					if svc.Kind == ClusterIP {
+						svc.ClusterIPs = []netip.Addr{netip.AddrFrom4([4]byte{10, 1, byte(serial >> 8), byte(serial)})}
+					} else {
+						eps[0].Endpoints[0].Addresses = []netip.Addr{netip.AddrFrom4([4]byte{10, 1, byte(serial >> 8), byte(serial)})}
+					}
+					if !x.SetService(key, c.ServiceRecords(&svc, eps)) {
+						b.Fatal("no change")
+					}
+					x.Publish(serial)
+				}
+			})
+		}
+	}
+}

@@ -2,6 +2,8 @@ package records
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -12,6 +14,39 @@ type Fragment struct {
 	key        string // namespace/name
 	clusterIPs []netip.Addr
 	rrs        []dns.RR
+	groups     []group // rrs by owner name, sorted by name
+}
+
+// group is the records of a fragment at one owner name, in fragment order.
+type group struct {
+	name string
+	rrs  []dns.RR
+}
+
+// seal groups the records by owner name; a fragment is immutable afterwards.
+func (f *Fragment) seal() *Fragment {
+	idx := make(map[string]int, len(f.rrs))
+	for _, rr := range f.rrs {
+		name := rr.Header().Name
+		i, ok := idx[name]
+		if !ok {
+			i = len(f.groups)
+			idx[name] = i
+			f.groups = append(f.groups, group{name: name})
+		}
+		f.groups[i].rrs = append(f.groups[i].rrs, rr)
+	}
+	slices.SortFunc(f.groups, func(a, b group) int { return strings.Compare(a.name, b.name) })
+	return f
+}
+
+// at returns the fragment's records at name, or nil.
+func (f *Fragment) at(name string) []dns.RR {
+	i, ok := slices.BinarySearchFunc(f.groups, name, func(g group, n string) int { return strings.Compare(g.name, n) })
+	if !ok {
+		return nil
+	}
+	return f.groups[i].rrs
 }
 
 // Key returns the Service's "namespace/name".
@@ -104,7 +139,7 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 		}
 		b.add(&dns.CNAME{Hdr: c.hdr(name, dns.TypeCNAME), Target: fqdn(svc.ExternalName)})
 	}
-	return f
+	return f.seal()
 }
 
 type fragmentBuilder struct {

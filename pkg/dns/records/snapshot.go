@@ -1,7 +1,9 @@
 package records
 
 import (
-	"sort"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -21,11 +23,11 @@ type RRSet struct {
 }
 
 // Node is one name of the snapshot. A node without sets is an empty
-// non-terminal: it exists because names exist below it.
+// non-terminal: it exists because names exist below it (or it is a namespace).
 type Node struct {
-	name     string
-	sets     []RRSet
-	children []string // first labels of the names one level below; forward zone only
+	name string
+	sets []RRSet
+	from []*Fragment // the fragments with records here, by key
 }
 
 // Name returns the node's lower-case owner name.
@@ -52,10 +54,6 @@ func (n *Node) RRs(t uint16) []dns.RR {
 	return nil
 }
 
-// Children returns the first labels of the names directly below n, sorted.
-// Only nodes of the cluster domain record their children.
-func (n *Node) Children() []string { return n.children }
-
 func (n *Node) add(rr dns.RR) {
 	t := rr.Header().Rrtype
 	for i := range n.sets {
@@ -67,12 +65,17 @@ func (n *Node) add(rr dns.RR) {
 	n.sets = append(n.sets, RRSet{Type: t, RRs: []dns.RR{rr}})
 }
 
-// Snapshot is an immutable view of every record kubedns serves.
+// Snapshot is an immutable view of every record kubedns serves. Snapshots
+// published one after another share the parts that did not change.
 type Snapshot struct {
 	cfg    Config
-	names  map[string]*Node
-	soa    map[string]*dns.SOA // by zone apex
+	names  shards
+	count  int
+	soa    [3]*dns.SOA
 	serial uint32
+
+	childrenOnce sync.Once
+	children     map[string][]string
 }
 
 // Config returns the configuration the snapshot was built with.
@@ -82,16 +85,67 @@ func (s *Snapshot) Config() *Config { return &s.cfg }
 func (s *Snapshot) Serial() uint32 { return s.serial }
 
 // Len returns the number of names, empty non-terminals included.
-func (s *Snapshot) Len() int { return len(s.names) }
+func (s *Snapshot) Len() int { return s.count }
 
 // Lookup returns the node of a lower-case FQDN, or nil when the name does not exist.
-func (s *Snapshot) Lookup(name string) *Node { return s.names[name] }
+func (s *Snapshot) Lookup(name string) *Node { return s.names.get(shardOf(name), name) }
 
 // LookupBytes is Lookup for a name held in a byte slice; it does not allocate.
-func (s *Snapshot) LookupBytes(name []byte) *Node { return s.names[string(name)] }
+func (s *Snapshot) LookupBytes(name []byte) *Node {
+	i := shardOfBytes(name)
+	m := s.names[i>>midBits]
+	if m == nil {
+		return nil
+	}
+	return m[i&(midSize-1)][string(name)]
+}
+
+// each calls fn for every node, in no particular order.
+func (s *Snapshot) each(fn func(*Node)) {
+	for _, mid := range s.names {
+		if mid == nil {
+			continue
+		}
+		for _, m := range mid {
+			for _, n := range m {
+				fn(n)
+			}
+		}
+	}
+}
 
 // SOA returns the SOA record of a zone apex (the cluster domain or a reverse zone).
-func (s *Snapshot) SOA(zone string) *dns.SOA { return s.soa[zone] }
+func (s *Snapshot) SOA(zone string) *dns.SOA {
+	switch zone {
+	case s.cfg.Domain:
+		return s.soa[0]
+	case ReverseV4:
+		return s.soa[1]
+	case ReverseV6:
+		return s.soa[2]
+	}
+	return nil
+}
+
+// Children returns the first labels of the names directly below n, sorted,
+// for names in the cluster domain. Only wildcard queries need them: the
+// index is built on the first call, once per snapshot.
+func (s *Snapshot) Children(n *Node) []string {
+	s.childrenOnce.Do(func() {
+		sets := map[string][]string{}
+		s.each(func(n *Node) {
+			if name := n.name; name != s.cfg.Domain && inZone(name, s.cfg.Domain) {
+				p := parent(name)
+				sets[p] = append(sets[p], firstLabel(name))
+			}
+		})
+		for _, l := range sets {
+			slices.Sort(l)
+		}
+		s.children = sets
+	})
+	return s.children[n.name]
+}
 
 // Zone returns the apex of the zone a lower-case FQDN belongs to, or "" when
 // kubedns is not authoritative for it.
@@ -117,12 +171,10 @@ func inZone(name, zone string) bool {
 
 // Range calls fn for every name in lexical order; the /cache handler uses it.
 func (s *Snapshot) Range(fn func(*Node)) {
-	keys := make([]string, 0, len(s.names))
-	for k := range s.names {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fn(s.names[k])
+	nodes := make([]*Node, 0, s.count)
+	s.each(func(n *Node) { nodes = append(nodes, n) })
+	slices.SortFunc(nodes, func(a, b *Node) int { return strings.Compare(a.name, b.name) })
+	for _, n := range nodes {
+		fn(n)
 	}
 }

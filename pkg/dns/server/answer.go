@@ -130,7 +130,7 @@ func (h *Handler) wildcard(s *records.Snapshot, zone, qname, lname string, qtype
 				continue
 			}
 			found := false
-			for _, child := range n.Children() {
+			for _, child := range s.Children(n) {
 				if strings.HasPrefix(child, "_") {
 					continue
 				}

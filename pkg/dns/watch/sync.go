@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -167,46 +166,37 @@ func (c *Controller) take() dirtySet {
 // reading the caches, so an event racing with sync is handled by the next one.
 func (c *Controller) sync(ctx context.Context, full bool) {
 	d := c.take()
+	start := time.Now()
 	first := c.snap.Load() == nil
 	if full {
 		svcs, _ := c.services.List(labels.Everything())
 		for _, s := range svcs {
 			d.service(s.Namespace+"/"+s.Name, time.Time{})
 		}
-		for key := range c.frags {
+		for key := range c.index.Services() {
 			d.service(key, time.Time{})
 		}
 	}
 	var pending []time.Time // first-event times of what changed
 	changed := 0
 	for key, at := range d.services {
-		f := c.fragment(key)
-		if f.Equal(c.frags[key]) {
+		if !c.index.SetService(key, c.fragment(key)) {
 			continue
-		}
-		if f == nil {
-			delete(c.frags, key)
-		} else {
-			c.frags[key] = f
 		}
 		changed++
 		if !at.IsZero() {
 			pending = append(pending, at)
 		}
 	}
-	if full || !d.namespaces.IsZero() {
-		if ns := c.listNamespaces(); !slices.Equal(ns, c.nsNames) {
-			c.nsNames = ns
-			changed++
-			if !d.namespaces.IsZero() {
-				pending = append(pending, d.namespaces)
-			}
+	if (full || !d.namespaces.IsZero()) && c.index.SetNamespaces(c.listNamespaces()) {
+		changed++
+		if !d.namespaces.IsZero() {
+			pending = append(pending, d.namespaces)
 		}
 	}
 	if c.pods != nil && (full || !d.pods.IsZero()) {
 		list, _ := c.pods.List(labels.Everything())
-		if pods := convertPods(list); !slices.Equal(pods, c.podIPs) {
-			c.podIPs = pods
+		if c.index.SetPods(convertPods(list)) {
 			changed++
 			if !d.pods.IsZero() {
 				pending = append(pending, d.pods)
@@ -222,7 +212,7 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 	if first {
 		pending = nil // initial list events measure sync time, not programming
 	}
-	c.publish(ctx, changed, pending)
+	c.publish(ctx, start, changed, pending)
 }
 
 // fragment recomputes the records of one Service, or returns nil when the
@@ -273,21 +263,11 @@ func (c *Controller) listNamespaces() []string {
 	return out
 }
 
-// publish builds a snapshot of every fragment, namespace and pod and stores it.
-func (c *Controller) publish(ctx context.Context, changed int, pending []time.Time) {
-	start := time.Now()
-	b := records.NewBuilder(c.cfg)
-	for _, key := range slices.Sorted(maps.Keys(c.frags)) { // deterministic record order
-		b.AddService(c.frags[key])
-	}
-	for _, ns := range c.nsNames {
-		b.AddNamespace(ns)
-	}
-	for _, p := range c.podIPs {
-		b.AddPod(p)
-	}
+// publish stores a snapshot of the index; start is when the changes it
+// carries began to be applied.
+func (c *Controller) publish(ctx context.Context, start time.Time, changed int, pending []time.Time) {
 	serial := nextSerial(c.serial, start)
-	snap := b.Finish(serial)
+	snap := c.index.Publish(serial)
 	c.serial = serial
 	c.snap.Store(snap)
 	done := time.Now()
@@ -299,7 +279,7 @@ func (c *Controller) publish(ctx context.Context, changed int, pending []time.Ti
 		c.metrics.programmingDuration.Observe(done.Sub(at).Seconds())
 	}
 	klog.FromContext(ctx).V(2).Info("Published DNS snapshot", "serial", serial, "names", snap.Len(),
-		"services", len(c.frags), "namespaces", len(c.nsNames), "changes", changed, "duration", done.Sub(start))
+		"services", c.index.Len(), "changes", changed, "duration", done.Sub(start))
 	if c.opts.Notify != nil {
 		c.opts.Notify()
 	}

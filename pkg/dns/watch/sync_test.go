@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -129,8 +130,8 @@ func TestSyncOrdering(t *testing.T) {
 	if o.sync(false) {
 		t.Fatal("deleting an orphan slice published a snapshot")
 	}
-	if len(o.c.frags) != 1 {
-		t.Errorf("fragments left: %v", o.c.frags)
+	if keys := slices.Collect(o.c.index.Services()); len(keys) != 1 {
+		t.Errorf("fragments left: %v", keys)
 	}
 }
 

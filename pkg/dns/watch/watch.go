@@ -72,10 +72,8 @@ type Controller struct {
 	signal chan struct{} // capacity 1: coalesces marks
 
 	// Owned by the builder goroutine.
-	frags   map[string]*records.Fragment // by Service "namespace/name"
-	nsNames []string                     // sorted
-	podIPs  []records.Pod                // sorted, verified mode only
-	serial  uint32
+	index  *records.Index
+	serial uint32
 }
 
 // resource is one watched API resource.
@@ -135,7 +133,7 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 		logger:  klog.Background(),
 		dirty:   newDirtySet(),
 		signal:  make(chan struct{}, 1),
-		frags:   map[string]*records.Fragment{},
+		index:   records.NewIndex(opts.Records),
 	}
 
 	for _, r := range []string{"services", "namespaces"} {

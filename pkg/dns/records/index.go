@@ -1,0 +1,378 @@
+package records
+
+import (
+	"hash/maphash"
+	"iter"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// The names are split by hash into nShards maps, reached through a two-level
+// table of midSize-wide arrays. A change copies the top table, the mid arrays
+// and the maps it touches, never the rest: its cost depends on the size of
+// the change, not of the cluster (a map holds a handful of names even at
+// 50,000 Services).
+const (
+	shardBits = 14
+	nShards   = 1 << shardBits
+	midBits   = 7
+	midSize   = 1 << midBits
+	topSize   = nShards / midSize
+)
+
+type (
+	midTable [midSize]map[string]*Node
+	shards   [topSize]*midTable
+)
+
+// get returns the node of name in shard i.
+func (t *shards) get(i uint64, name string) *Node {
+	m := t[i>>midBits]
+	if m == nil {
+		return nil
+	}
+	return m[i&(midSize-1)][name]
+}
+
+var shardSeed = maphash.MakeSeed()
+
+func shardOf(name string) uint64 { return maphash.String(shardSeed, name) & (nShards - 1) }
+
+func shardOfBytes(name []byte) uint64 { return maphash.Bytes(shardSeed, name) & (nShards - 1) }
+
+// Keys of the fragments that are not Services; "\x00" sorts them first.
+const (
+	systemKey = "\x00system"
+	podsKey   = "\x00pods"
+)
+
+// Index is the mutable side of the records: every Service's fragment, the
+// namespaces, the pods, and the names they make. Changing one Service costs
+// work proportional to that Service's records; Publish hands out an immutable
+// Snapshot for the price of copying the shard table. An Index belongs to one
+// goroutine.
+type Index struct {
+	cfg    Config
+	frags  map[string]*Fragment // Services by "namespace/name"
+	system *Fragment            // apex NS, ns.dns addresses, dns-version
+	pods   *Fragment            // verified pod names
+	spaces map[string]struct{}
+
+	names    shards
+	gen      uint32          // Publish count; a table stamped with it is not shared yet
+	ownedMid [topSize]uint32 // gen at which each mid array was copied
+	owned    [nShards]uint32 // gen at which each map was copied
+	count    int
+	marks    map[string]int32 // reasons other than records for a name to exist
+	below    map[string]int32 // existing names one level below a name
+
+	serial uint32
+	soa    [3]*dns.SOA // by zoneIndex
+}
+
+// NewIndex returns an Index holding only the zones' own records.
+func NewIndex(c *Config) *Index {
+	x := &Index{
+		cfg:    *c,
+		frags:  map[string]*Fragment{},
+		spaces: map[string]struct{}{},
+		marks:  map[string]int32{},
+		below:  map[string]int32{},
+	}
+	d := x.cfg.Domain
+	for _, name := range []string{d, ReverseV4, ReverseV6, "svc." + d, x.cfg.NSName()} {
+		x.mark(name, 1)
+	}
+	if x.cfg.Pods != PodsDisabled {
+		x.mark("pod."+d, 1)
+	}
+	x.setSystem(nil)
+	return x
+}
+
+func (x *Index) zones() [3]string { return [3]string{x.cfg.Domain, ReverseV4, ReverseV6} }
+
+// SetService stores the records of the Service key; a nil fragment deletes
+// them. It reports whether anything changed.
+func (x *Index) SetService(key string, f *Fragment) bool {
+	old := x.frags[key]
+	if f.Equal(old) {
+		return false
+	}
+	if f == nil {
+		delete(x.frags, key)
+	} else {
+		x.frags[key] = f
+	}
+	x.replace(old, f)
+	if key == x.cfg.DNSService {
+		var ips []netip.Addr
+		if f != nil {
+			ips = f.clusterIPs
+		}
+		x.setSystem(ips)
+	}
+	return true
+}
+
+// Services returns the keys of the Services held.
+func (x *Index) Services() iter.Seq[string] { return maps.Keys(x.frags) }
+
+// Len returns the number of Services held.
+func (x *Index) Len() int { return len(x.frags) }
+
+// SetNamespaces makes <ns>.svc.<domain> (and <ns>.pod.<domain>) exist for
+// exactly the given namespaces. It reports whether anything changed.
+func (x *Index) SetNamespaces(names []string) bool {
+	want := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		want[lower(n)] = struct{}{}
+	}
+	changed := false
+	for ns := range x.spaces {
+		if _, ok := want[ns]; !ok {
+			x.markNamespace(ns, -1)
+			changed = true
+		}
+	}
+	for ns := range want {
+		if _, ok := x.spaces[ns]; !ok {
+			x.markNamespace(ns, 1)
+			changed = true
+		}
+	}
+	x.spaces = want
+	return changed
+}
+
+func (x *Index) markNamespace(ns string, d int32) {
+	x.mark(ns+".svc."+x.cfg.Domain, d)
+	if x.cfg.Pods != PodsDisabled {
+		x.mark(ns+".pod."+x.cfg.Domain, d)
+	}
+}
+
+// SetPods replaces the pod addresses; they are served only in verified mode.
+// It reports whether anything changed.
+func (x *Index) SetPods(pods []Pod) bool {
+	var f *Fragment
+	if x.cfg.Pods == PodsVerified && len(pods) > 0 {
+		f = &Fragment{key: podsKey}
+		fb := fragmentBuilder{c: &x.cfg, f: f, seen: map[string]struct{}{}}
+		for _, p := range pods {
+			fb.addr(DashedIP(p.IP)+"."+lower(p.Namespace)+".pod."+x.cfg.Domain, p.IP)
+		}
+		f.seal()
+	}
+	if f.Equal(x.pods) {
+		return false
+	}
+	old := x.pods
+	x.pods = f
+	x.replace(old, f)
+	return true
+}
+
+// setSystem rebuilds the zones' own records with the given ns.dns addresses.
+func (x *Index) setSystem(nsIPs []netip.Addr) {
+	c := &x.cfg
+	f := &Fragment{key: systemKey}
+	b := fragmentBuilder{c: c, f: f, seen: map[string]struct{}{}}
+	for _, zone := range x.zones() {
+		b.add(&dns.NS{Hdr: c.hdr(zone, dns.TypeNS), Ns: c.NSName()})
+	}
+	for _, ip := range nsIPs {
+		b.addr(c.NSName(), ip)
+	}
+	version := "dns-version." + c.Domain
+	b.add(&dns.TXT{Hdr: c.hdr(version, dns.TypeTXT), Txt: []string{SchemaVersion}})
+	f.seal()
+	if f.Equal(x.system) {
+		return
+	}
+	old := x.system
+	x.system = f
+	x.replace(old, f)
+}
+
+// Publish returns an immutable Snapshot of the Index with the given SOA serial.
+func (x *Index) Publish(serial uint32) *Snapshot {
+	c := &x.cfg
+	x.serial = serial
+	for i, zone := range x.zones() {
+		x.soa[i] = &dns.SOA{
+			Hdr: c.hdr(zone, dns.TypeSOA), Ns: c.NSName(), Mbox: c.Hostmaster(),
+			Serial: serial, Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: c.TTL,
+		}
+		x.set(zone, x.node(zone, x.fromOf(zone), x.fromOf))
+	}
+	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa}
+	x.gen++ // everything is shared with s from now on
+	return s
+}
+
+func (x *Index) get(name string) *Node { return x.names.get(shardOf(name), name) }
+
+// fromOf returns the fragments with records at name.
+func (x *Index) fromOf(name string) []*Fragment {
+	if n := x.get(name); n != nil {
+		return n.from
+	}
+	return nil
+}
+
+// replace swaps fragment old for cur (either may be nil) and rebuilds the
+// names of both.
+func (x *Index) replace(old, cur *Fragment) {
+	view := map[string][]*Fragment{}
+	from := func(name string) []*Fragment {
+		if l, ok := view[name]; ok {
+			return l
+		}
+		return x.fromOf(name)
+	}
+	if old != nil {
+		for _, g := range old.groups {
+			view[g.name] = slices.DeleteFunc(slices.Clone(from(g.name)), func(f *Fragment) bool { return f == old })
+		}
+	}
+	if cur != nil {
+		for _, g := range cur.groups {
+			l := from(g.name)
+			i, _ := slices.BinarySearchFunc(l, cur.key, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
+			view[g.name] = slices.Insert(slices.Clip(l), i, cur)
+		}
+	}
+	for name, l := range view {
+		if len(l) == 0 {
+			l = nil
+		}
+		x.set(name, x.node(name, l, from))
+	}
+}
+
+// node builds the node of name from the fragments with records there; from
+// gives the fragments of other names, for the additional records.
+func (x *Index) node(name string, frags []*Fragment, from func(string) []*Fragment) *Node {
+	n := &Node{name: name, from: frags}
+	for i, zone := range x.zones() {
+		if name == zone && x.soa[i] != nil {
+			n.add(x.soa[i])
+		}
+	}
+	for _, f := range frags {
+		for _, rr := range f.at(name) {
+			n.add(rr)
+		}
+	}
+	for i := range n.sets {
+		set := &n.sets[i]
+		if set.Type != dns.TypeSRV && set.Type != dns.TypeNS {
+			continue
+		}
+		var seen []string
+		for _, rr := range set.RRs {
+			var t string
+			switch rr := rr.(type) {
+			case *dns.SRV:
+				t = rr.Target
+			case *dns.NS:
+				t = rr.Ns
+			}
+			if slices.Contains(seen, t) {
+				continue
+			}
+			seen = append(seen, t)
+			for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+				for _, f := range from(t) {
+					for _, rr := range f.at(t) {
+						if rr.Header().Rrtype == typ {
+							set.Extra = append(set.Extra, rr)
+						}
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+// set stores the node of name, or removes the name when nothing makes it
+// exist any more, and keeps the parents' existence in step.
+func (x *Index) set(name string, n *Node) {
+	exists := len(n.sets) > 0 || x.marks[name] > 0 || x.below[name] > 0
+	sh := shardOf(name)
+	old := x.names.get(sh, name)
+	switch {
+	case exists && old != n:
+		x.writable(sh)[name] = n
+	case !exists && old != nil:
+		delete(x.writable(sh), name)
+	}
+	switch {
+	case exists && old == nil:
+		x.count++
+		x.child(name, 1)
+	case !exists && old != nil:
+		x.count--
+		x.child(name, -1)
+	}
+}
+
+// child counts a name appearing (d=1) or disappearing (d=-1) below its parent.
+func (x *Index) child(name string, d int32) {
+	zone := x.cfg.Zone(name)
+	if zone == "" || name == zone {
+		return
+	}
+	p := parent(name)
+	if x.below[p] += d; x.below[p] == 0 {
+		delete(x.below, p)
+	}
+	x.settle(p)
+}
+
+// mark adds or removes a reason for name to exist besides its records.
+func (x *Index) mark(name string, d int32) {
+	if x.marks[name] += d; x.marks[name] == 0 {
+		delete(x.marks, name)
+	}
+	x.settle(name)
+}
+
+// settle stores name as it is, after its reasons to exist changed.
+func (x *Index) settle(name string) {
+	n := x.get(name)
+	if n == nil {
+		n = &Node{name: name}
+	}
+	x.set(name, n)
+}
+
+// writable returns map i, copying it (and its mid array) first when a
+// published Snapshot shares it.
+func (x *Index) writable(i uint64) map[string]*Node {
+	top, low := i>>midBits, i&(midSize-1)
+	if x.ownedMid[top] != x.gen+1 {
+		mid := new(midTable)
+		if x.names[top] != nil {
+			*mid = *x.names[top]
+		}
+		x.names[top] = mid
+		x.ownedMid[top] = x.gen + 1
+	}
+	mid := x.names[top]
+	if x.owned[i] != x.gen+1 {
+		m := maps.Clone(mid[low]) // copies the table whole, cheaper than inserting
+		if m == nil {
+			m = map[string]*Node{}
+		}
+		mid[low] = m
+		x.owned[i] = x.gen + 1
+	}
+	return mid[low]
+}
