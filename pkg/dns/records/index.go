@@ -72,6 +72,7 @@ type Index struct {
 
 	serial uint32
 	soa    [3]*dns.SOA // by zoneIndex
+	enc    encoder
 }
 
 // NewIndex returns an Index holding only the zones' own records.
@@ -211,6 +212,9 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 		x.set(zone, x.node(zone, x.fromOf(zone), x.fromOf))
 	}
 	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa}
+	for i, soa := range x.soa {
+		s.soaWire[i] = x.enc.encodeRR(soa)
+	}
 	x.gen++ // everything is shared with s from now on
 	return s
 }
@@ -297,6 +301,9 @@ func (x *Index) node(name string, frags []*Fragment, from func(string) []*Fragme
 				}
 			}
 		}
+	}
+	for i := range n.sets {
+		x.enc.encodeSet(&n.sets[i])
 	}
 	return n
 }

@@ -20,6 +20,9 @@ type RRSet struct {
 	Type  uint16
 	RRs   []dns.RR
 	Extra []dns.RR
+	// Wire is RRs encoded as an answer section with owner names pointing at
+	// the question (offset 12), followed by Extra; nil when not encodable.
+	Wire []byte
 }
 
 // Node is one name of the snapshot. A node without sets is an empty
@@ -68,11 +71,12 @@ func (n *Node) add(rr dns.RR) {
 // Snapshot is an immutable view of every record kubedns serves. Snapshots
 // published one after another share the parts that did not change.
 type Snapshot struct {
-	cfg    Config
-	names  shards
-	count  int
-	soa    [3]*dns.SOA
-	serial uint32
+	cfg     Config
+	names   shards
+	count   int
+	soa     [3]*dns.SOA
+	soaWire [3][]byte
+	serial  uint32
 
 	childrenOnce sync.Once
 	children     map[string][]string
@@ -123,6 +127,20 @@ func (s *Snapshot) SOA(zone string) *dns.SOA {
 		return s.soa[1]
 	case ReverseV6:
 		return s.soa[2]
+	}
+	return nil
+}
+
+// SOAWire returns the SOA record of a zone apex in wire form, names
+// uncompressed, for the authority section of negative answers; nil for other names.
+func (s *Snapshot) SOAWire(zone string) []byte {
+	switch zone {
+	case s.cfg.Domain:
+		return s.soaWire[0]
+	case ReverseV4:
+		return s.soaWire[1]
+	case ReverseV6:
+		return s.soaWire[2]
 	}
 	return nil
 }

@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
 
 // Listeners serve one dns.Handler on UDP and TCP at the same address.
 type Listeners struct {
-	udp, tcp *dns.Server
+	loop     *udpLoop    // reads the UDP socket; answers plain queries itself
+	udp, tcp *dns.Server // udp serves what loop hands over
+	conn     *net.UDPConn
 	addr     net.Addr // the UDP address, port resolved
 	done     chan error
+	stopping atomic.Bool
 	stopOnce sync.Once
 }
 
@@ -26,14 +30,20 @@ func Listen(addr string, h dns.Handler) (*Listeners, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listeners{addr: pc.LocalAddr(), done: make(chan error, 2)}
+	l := &Listeners{conn: pc, addr: pc.LocalAddr(), done: make(chan error, 3)}
+	l.loop = newUDPLoop(pc, h)
 	var started sync.WaitGroup
 	started.Add(2)
-	l.udp = &dns.Server{PacketConn: pc, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
+	l.udp = &dns.Server{PacketConn: l.loop.pipe, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
 	l.tcp = &dns.Server{Listener: ln, Handler: h, NotifyStartedFunc: started.Done}
 	go func() { l.done <- l.udp.ActivateAndServe() }()
 	go func() { l.done <- l.tcp.ActivateAndServe() }()
 	started.Wait()
+	go func() {
+		if err := l.loop.run(l.stopping.Load); err != nil {
+			l.done <- fmt.Errorf("server: read udp %s: %w", l.addr, err)
+		}
+	}()
 	return l, nil
 }
 
@@ -47,6 +57,9 @@ func (l *Listeners) Done() <-chan error { return l.done }
 func (l *Listeners) Shutdown(ctx context.Context) error {
 	var err error
 	l.stopOnce.Do(func() {
+		l.stopping.Store(true)
+		l.loop.stop() // no new queries; those handed over are drained below
+		defer l.conn.Close()
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, s := range []*dns.Server{l.udp, l.tcp} {
@@ -64,10 +77,10 @@ func (l *Listeners) Shutdown(ctx context.Context) error {
 
 // bindPair binds UDP and TCP on addr. With port 0, the TCP port is the one
 // picked for UDP; when another socket holds it on TCP, a new pair is tried.
-func bindPair(addr string) (net.PacketConn, net.Listener, error) {
+func bindPair(addr string) (*net.UDPConn, net.Listener, error) {
 	host, port, _ := net.SplitHostPort(addr)
 	for attempt := 0; ; attempt++ {
-		pc, err := net.ListenPacket("udp", addr)
+		pc, err := listenUDP(addr)
 		if err != nil {
 			return nil, nil, fmt.Errorf("server: listen udp %s: %w", addr, err)
 		}
@@ -85,4 +98,12 @@ func bindPair(addr string) (net.PacketConn, net.Listener, error) {
 			return nil, nil, fmt.Errorf("server: listen tcp %s: %w", tcpAddr, err)
 		}
 	}
+}
+
+func listenUDP(addr string) (*net.UDPConn, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return pc.(*net.UDPConn), nil
 }

@@ -144,3 +144,36 @@ func rawExchangeBytes(network, addr string, out []byte) ([]byte, error) {
 	_, err = io.ReadFull(conn, buf)
 	return buf, err
 }
+
+// TestWildcardBindRepliesFromQueriedAddress binds every address and queries
+// loopback: the client's connected socket only accepts a reply sent from the
+// address it queried, on the fast path and on the general one.
+func TestWildcardBindRepliesFromQueriedAddress(t *testing.T) {
+	l, err := Listen(":0", newTestHandler(buildSnapshot(testConfig(), fixture())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Shutdown(context.Background()) }()
+	_, port, _ := net.SplitHostPort(l.Addr())
+	targets := []string{"127.0.0.1", "127.0.0.2"}
+	if c, err := net.ListenPacket("udp6", "[::1]:0"); err == nil {
+		c.Close()
+		targets = append(targets, "::1")
+	}
+	c := &dns.Client{Timeout: 2 * time.Second}
+	for _, host := range targets {
+		for _, q := range []*dns.Msg{
+			query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil),   // fast path
+			query("*.default.svc.cluster.local.", dns.TypeA, nil),          // general path
+			query("My-Nginx.default.svc.cluster.local.", dns.TypeANY, nil), // general path
+		} {
+			resp, _, err := c.Exchange(q, net.JoinHostPort(host, port))
+			if err != nil {
+				t.Fatalf("%s %s: %v", host, q.Question[0].Name, err)
+			}
+			if len(resp.Answer) == 0 || resp.Answer[0].Header().Name != q.Question[0].Name {
+				t.Errorf("%s %s: answer %v", host, q.Question[0].Name, resp.Answer)
+			}
+		}
+	}
+}

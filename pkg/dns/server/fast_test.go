@@ -1,0 +1,161 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+)
+
+// fastCases are queries across every kind of name; the fast path must either
+// leave a query alone or answer exactly as ServeDNS does.
+func fastCases() []*dns.Msg {
+	names := []string{
+		"my-nginx.default.svc.cluster.local.", "MY-Nginx.Default.SVC.cluster.local.",
+		"kubernetes.default.svc.cluster.local.", "_https._tcp.kubernetes.default.svc.cluster.local.",
+		"dual.ns1.svc.cluster.local.", "_http._tcp.dual.ns1.svc.cluster.local.", "_HTTP._Tcp.Dual.ns1.svc.cluster.local.",
+		"hl.ns1.svc.cluster.local.", "_http._tcp.hl.ns1.svc.cluster.local.", "web-0.hl.ns1.svc.cluster.local.",
+		"hl-empty.ns1.svc.cluster.local.", "ext.ns1.svc.cluster.local.", "ext-in.ns1.svc.cluster.local.", "ext-ip.ns1.svc.cluster.local.",
+		"nope.default.svc.cluster.local.", "default.svc.cluster.local.", "empty-ns.svc.cluster.local.", "svc.cluster.local.",
+		"cluster.local.", "ns.dns.cluster.local.", "dns-version.cluster.local.", "_tcp.dual.ns1.svc.cluster.local.",
+		"10-1-2-3.default.pod.cluster.local.", "*.default.svc.cluster.local.", "example.com.",
+		"162.32.254.10.in-addr.arpa.", "9.9.9.9.in-addr.arpa.", "254.10.in-addr.arpa.", "in-addr.arpa.",
+		"0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.",
+	}
+	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypePTR, dns.TypeSOA, dns.TypeNS, dns.TypeTXT, dns.TypeCNAME, dns.TypeMX, dns.TypeANY}
+	var out []*dns.Msg
+	for _, n := range names {
+		for _, t := range types {
+			out = append(out, query(n, t, nil))
+			out = append(out, query(n, t, func(m *dns.Msg) { m.RecursionDesired = false; m.CheckingDisabled = true; m.Id = 7 }))
+			out = append(out, query(n, t, func(m *dns.Msg) { m.SetEdns0(1232, true) }))
+			out = append(out, query(n, t, func(m *dns.Msg) { m.SetEdns0(100, false) }))
+			out = append(out, query(n, t, func(m *dns.Msg) { m.SetEdns0(65000, false) }))
+		}
+	}
+	return out
+}
+
+func TestFastPathMatchesServeDNS(t *testing.T) {
+	snap := buildSnapshot(testConfig(), fixture())
+	for _, withUpstream := range []bool{false, true} {
+		h := newTestHandler(snap)
+		if withUpstream {
+			h.upstream = nxUpstream{}
+		}
+		answered := 0
+		buf := make([]byte, maxUDPSize)
+		for _, q := range fastCases() {
+			req, err := q.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, ok := h.fastReply(req, buf[:0], time.Now())
+			if !ok {
+				continue
+			}
+			answered++
+			fast := new(dns.Msg)
+			if err := fast.Unpack(out); err != nil {
+				t.Fatalf("%s %s: fast reply does not unpack: %v", q.Question[0].Name, dns.TypeToString[q.Question[0].Qtype], err)
+			}
+			w := dnstest.NewRecorder(true)
+			h.ServeDNS(w, q)
+			if got, want := fast.String(), w.Msg.String(); got != want {
+				t.Errorf("%s %s (upstream %v): fast reply\n%s\nServeDNS\n%s", q.Question[0].Name,
+					dns.TypeToString[q.Question[0].Qtype], withUpstream, got, want)
+			}
+		}
+		if answered < 200 {
+			t.Errorf("upstream %v: the fast path answered only %d queries", withUpstream, answered)
+		}
+	}
+}
+
+func TestFastPathLeavesOthers(t *testing.T) {
+	h := newTestHandler(buildSnapshot(testConfig(), fixture()))
+	buf := make([]byte, maxUDPSize)
+	pack := func(m *dns.Msg) []byte { b, _ := m.Pack(); return b }
+	hit := query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil)
+	for name, req := range map[string][]byte{
+		"response":    pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.Response = true })),
+		"notify":      pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify })),
+		"chaos":       pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS })),
+		"edns1":       pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.SetEdns0(4096, false); m.IsEdns0().SetVersion(1) })),
+		"two extras":  pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.SetEdns0(4096, false); m.Extra = append(m.Extra, m.Extra[0]) })),
+		"trailing":    append(pack(hit), 0),
+		"short":       pack(hit)[:20],
+		"header only": pack(hit)[:12],
+		"pointer":     append(pack(hit)[:12], 0xc0, 12, 0, 1, 0, 1),
+	} {
+		if _, ok := h.fastReply(req, buf[:0], time.Now()); ok {
+			t.Errorf("%s: answered on the fast path", name)
+		}
+	}
+	if _, ok := newTestHandler(nil).fastReply(pack(hit), buf[:0], time.Now()); ok {
+		t.Error("answered before the first snapshot")
+	}
+}
+
+func TestFastPathDoesNotAllocate(t *testing.T) {
+	h := newTestHandler(buildSnapshot(testConfig(), fixture()))
+	h.metrics = NewMetrics(prometheus.NewRegistry(), "skydns", "skydns")
+	buf := make([]byte, maxUDPSize)
+	for _, q := range []*dns.Msg{
+		query("My-Nginx.default.svc.cluster.local.", dns.TypeA, nil),
+		query("_http._tcp.hl.ns1.svc.cluster.local.", dns.TypeSRV, func(m *dns.Msg) { m.SetEdns0(1232, false) }),
+		query("162.32.254.10.in-addr.arpa.", dns.TypePTR, nil),
+		query("nope.default.svc.cluster.local.", dns.TypeA, nil),
+	} {
+		req, _ := q.Pack()
+		if _, ok := h.fastReply(req, buf[:0], time.Now()); !ok {
+			t.Fatalf("%s: not answered on the fast path", q.Question[0].Name)
+		}
+		if n := testing.AllocsPerRun(100, func() { h.fastReply(req, buf[:0], time.Now()) }); n != 0 {
+			t.Errorf("%s: %v allocations per reply", q.Question[0].Name, n)
+		}
+	}
+}
+
+func FuzzFastReply(f *testing.F) {
+	for _, q := range fastCases()[:200] {
+		b, _ := q.Pack()
+		f.Add(b)
+	}
+	h := newTestHandler(buildSnapshot(testConfig(), fixture()))
+	buf := make([]byte, maxUDPSize)
+	f.Fuzz(func(t *testing.T, req []byte) {
+		out, ok := h.fastReply(req, buf[:0], time.Now())
+		if !ok {
+			return
+		}
+		reply := new(dns.Msg)
+		if err := reply.Unpack(out); err != nil {
+			t.Fatalf("fast reply does not unpack: %v", err)
+		}
+		q := new(dns.Msg)
+		if err := q.Unpack(req); err != nil {
+			t.Fatalf("answered a request that does not unpack: %v", err)
+		}
+		w := dnstest.NewRecorder(true)
+		h.ServeDNS(w, q)
+		if reply.String() != w.Msg.String() {
+			t.Fatalf("fast reply\n%s\nServeDNS\n%s", reply, w.Msg)
+		}
+	})
+}
+
+// nxUpstream answers NXDOMAIN; the fast path only needs to know one exists.
+type nxUpstream struct{}
+
+func (nxUpstream) Forward(_ context.Context, req *dns.Msg) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetRcode(req, dns.RcodeNameError)
+	return m, nil
+}
+
+func (nxUpstream) Lookup(context.Context, string, uint16) []dns.RR { return nil }

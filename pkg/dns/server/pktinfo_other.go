@@ -1,0 +1,12 @@
+//go:build !linux
+
+package server
+
+import "net"
+
+// enablePacketInfo is Linux-only; elsewhere replies leave from the address
+// the kernel picks, which is the queried one unless the host is multi-homed
+// and the socket is bound to a wildcard address.
+func enablePacketInfo(*net.UDPConn) {}
+
+func sourceOOB(_, _ []byte) []byte { return nil }

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// udpLoop reads one UDP socket. Queries fastReply can answer are answered in
+// the loop itself: no goroutine, no unpacking, no allocation. The others are
+// handed, through a pipe that poses as a net.PacketConn, to a dns.Server
+// that serves them like any miekg/dns server (accept rules, FORMERR, a
+// goroutine per query), replying through the same socket.
+type udpLoop struct {
+	conn *net.UDPConn
+	h    *Handler // nil: every query takes the pipe
+	pipe *pipeConn
+	done chan struct{}
+}
+
+func newUDPLoop(conn *net.UDPConn, h dns.Handler) *udpLoop {
+	l := &udpLoop{conn: conn, pipe: newPipeConn(conn), done: make(chan struct{})}
+	l.h, _ = h.(*Handler)
+	enablePacketInfo(conn)
+	return l
+}
+
+// run reads until the socket's read deadline is set in the past (stop) or the
+// socket fails; it returns nil after stop.
+func (l *udpLoop) run(stopping func() bool) error {
+	defer close(l.done)
+	buf := make([]byte, 65535)
+	out := make([]byte, maxUDPSize)
+	oob := make([]byte, 128)
+	replyOOB := make([]byte, 128)
+	for {
+		n, oobn, _, addr, err := l.conn.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if stopping() {
+				return nil
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			return err
+		}
+		start := time.Now()
+		src := sourceOOB(oob[:oobn], replyOOB)
+		if l.h != nil {
+			if reply, ok := l.h.fastReply(buf[:n], out[:0], start); ok {
+				_, _, _ = l.conn.WriteMsgUDPAddrPort(reply, src, addr)
+				continue
+			}
+		}
+		if n < headerLen || buf[2]&0x80 != 0 {
+			continue // too short to answer, or a response: dns.Server would ignore it too
+		}
+		if !l.pipe.put(packet{data: append([]byte(nil), buf[:n]...), addr: addr, oob: append([]byte(nil), src...)}) {
+			return nil // the server behind the pipe stopped
+		}
+	}
+}
+
+// stop ends run and waits for it.
+func (l *udpLoop) stop() {
+	_ = l.conn.SetReadDeadline(time.Unix(1, 0))
+	<-l.done
+}
+
+// packet is a query for the dns.Server: its bytes, the client, and the
+// control message that makes the reply leave from the address it was sent to.
+type packet struct {
+	data []byte
+	addr netip.AddrPort
+	oob  []byte
+}
+
+// pipeConn is the net.PacketConn the dns.Server behind a udpLoop reads from.
+// Clients are *net.UDPAddr, as handlers expect from any UDP server; each
+// read's address is a new one, the key to its reply's control message.
+type pipeConn struct {
+	conn      *net.UDPConn
+	queue     chan packet
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu  sync.Mutex
+	oob map[*net.UDPAddr][]byte // queries read and not answered yet
+}
+
+// maxPending bounds the replies the pipe waits for; a handler that never
+// replies would otherwise leave entries behind.
+const maxPending = 1 << 14
+
+func newPipeConn(conn *net.UDPConn) *pipeConn {
+	return &pipeConn{conn: conn, queue: make(chan packet, 256), closed: make(chan struct{}), oob: map[*net.UDPAddr][]byte{}}
+}
+
+// put queues a packet for the server; false once the pipe is closed.
+func (p *pipeConn) put(pk packet) bool {
+	select {
+	case p.queue <- pk:
+		return true
+	case <-p.closed:
+		return false
+	}
+}
+
+// ReadFrom returns the next queued packet.
+func (p *pipeConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	select {
+	case pk := <-p.queue:
+		addr := net.UDPAddrFromAddrPort(pk.addr)
+		if len(pk.oob) > 0 {
+			p.mu.Lock()
+			if len(p.oob) >= maxPending {
+				clear(p.oob) // those replies leave from the address the kernel picks
+			}
+			p.oob[addr] = pk.oob
+			p.mu.Unlock()
+		}
+		return copy(b, pk.data), addr, nil
+	case <-p.closed:
+		return 0, nil, os.ErrDeadlineExceeded
+	}
+}
+
+// WriteTo replies through the socket.
+func (p *pipeConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	a, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, errors.New("server: reply to an address the pipe did not read from")
+	}
+	p.mu.Lock()
+	oob := p.oob[a]
+	delete(p.oob, a)
+	p.mu.Unlock()
+	n, _, err := p.conn.WriteMsgUDP(b, oob, a)
+	return n, err
+}
+
+// Close ends reads; the socket itself belongs to the Listeners.
+func (p *pipeConn) Close() error {
+	p.closeOnce.Do(func() { close(p.closed) })
+	return nil
+}
+
+func (p *pipeConn) LocalAddr() net.Addr { return p.conn.LocalAddr() }
+
+// SetReadDeadline in the past is how dns.Server stops a reader: it closes the
+// pipe. Other deadlines are not needed: reads end when the pipe closes.
+func (p *pipeConn) SetReadDeadline(t time.Time) error {
+	if !t.IsZero() && t.Before(time.Now()) {
+		return p.Close()
+	}
+	return nil
+}
+
+func (p *pipeConn) SetDeadline(t time.Time) error    { return p.SetReadDeadline(t) }
+func (p *pipeConn) SetWriteDeadline(time.Time) error { return nil }
