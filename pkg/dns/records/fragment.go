@@ -70,7 +70,7 @@ func (f *Fragment) Equal(g *Fragment) bool {
 	}
 	same := true
 	for i := range f.rrs {
-		if f.rrs[i].String() != g.rrs[i].String() {
+		if !sameRR(f.rrs[i], g.rrs[i]) {
 			same = false
 			break
 		}
@@ -78,16 +78,28 @@ func (f *Fragment) Equal(g *Fragment) bool {
 	if same {
 		return true
 	}
-	count := make(map[string]int, len(f.rrs))
+	count := make(map[rrKey]int, len(f.rrs))
 	for _, rr := range f.rrs {
-		count[rr.String()]++
+		count[keyOf(rr)]++
 	}
 	for _, rr := range g.rrs {
-		s := rr.String()
-		if count[s] == 0 {
+		k := keyOf(rr)
+		if count[k] == 0 {
 			return false
 		}
-		count[s]--
+		count[k]--
+	}
+	return true
+}
+
+// sameRR reports whether two records are equal, TTL and SRV weights included.
+func sameRR(a, b dns.RR) bool {
+	if keyOf(a) != keyOf(b) || a.Header().Ttl != b.Header().Ttl {
+		return false
+	}
+	if sa, ok := a.(*dns.SRV); ok {
+		sb := b.(*dns.SRV)
+		return sa.Weight == sb.Weight && sa.Priority == sb.Priority
 	}
 	return true
 }
@@ -108,7 +120,7 @@ func equalAddrs(a, b []netip.Addr) bool {
 // Service's endpoint sets; only a headless Service reads them.
 func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 	f := &Fragment{key: svc.Namespace + "/" + svc.Name}
-	b := fragmentBuilder{c: c, f: f, seen: map[string]struct{}{}}
+	b := fragmentBuilder{c: c, f: f}
 	name := c.svcName(svc.Namespace, svc.Name)
 	switch svc.Kind {
 	case ClusterIP:
@@ -145,15 +157,47 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 type fragmentBuilder struct {
 	c    *Config
 	f    *Fragment
-	seen map[string]struct{} // de-duplicates identical records
+	seen map[rrKey]struct{} // de-duplicates identical records; made on first use
+}
+
+// rrKey identifies a record by owner, type and data, for the record types a
+// fragment holds (A, AAAA, PTR, SRV, CNAME, NS, TXT).
+type rrKey struct {
+	name, target string // target: PTR, SRV, CNAME, NS, TXT data
+	typ, port    uint16
+	ip           netip.Addr
+}
+
+func keyOf(rr dns.RR) rrKey {
+	k := rrKey{name: rr.Header().Name, typ: rr.Header().Rrtype}
+	switch rr := rr.(type) {
+	case *dns.A:
+		k.ip, _ = netip.AddrFromSlice(rr.A)
+	case *dns.AAAA:
+		k.ip, _ = netip.AddrFromSlice(rr.AAAA)
+	case *dns.PTR:
+		k.target = rr.Ptr
+	case *dns.SRV:
+		k.target, k.port = rr.Target, rr.Port
+	case *dns.CNAME:
+		k.target = rr.Target
+	case *dns.NS:
+		k.target = rr.Ns
+	default:
+		k.target = rr.String()
+	}
+	return k
 }
 
 func (b *fragmentBuilder) add(rr dns.RR) bool {
-	s := rr.String()
-	if _, dup := b.seen[s]; dup {
+	k := keyOf(rr)
+	if b.seen == nil {
+		b.seen = make(map[rrKey]struct{}, 8)
+	}
+	if _, dup := b.seen[k]; dup {
 		return false
 	}
-	b.seen[s] = struct{}{}
+	b.seen[k] = struct{}{}
 	b.f.rrs = append(b.f.rrs, rr)
 	return true
 }

@@ -163,7 +163,7 @@ func (x *Index) SetPods(pods []Pod) bool {
 	var f *Fragment
 	if x.cfg.Pods == PodsVerified && len(pods) > 0 {
 		f = &Fragment{key: podsKey}
-		fb := fragmentBuilder{c: &x.cfg, f: f, seen: map[string]struct{}{}}
+		fb := fragmentBuilder{c: &x.cfg, f: f}
 		for _, p := range pods {
 			fb.addr(DashedIP(p.IP)+"."+lower(p.Namespace)+".pod."+x.cfg.Domain, p.IP)
 		}
@@ -182,7 +182,7 @@ func (x *Index) SetPods(pods []Pod) bool {
 func (x *Index) setSystem(nsIPs []netip.Addr) {
 	c := &x.cfg
 	f := &Fragment{key: systemKey}
-	b := fragmentBuilder{c: c, f: f, seen: map[string]struct{}{}}
+	b := fragmentBuilder{c: c, f: f}
 	for _, zone := range x.zones() {
 		b.add(&dns.NS{Hdr: c.hdr(zone, dns.TypeNS), Ns: c.NSName()})
 	}

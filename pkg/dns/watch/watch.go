@@ -228,7 +228,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	logger.V(2).Info("Waiting for informer caches to sync", "resources", names, "timeout", c.opts.InitialSyncTimeout)
 	syncCtx, cancelSync := context.WithTimeout(ctx, c.opts.InitialSyncTimeout)
-	synced := cache.WaitForCacheSync(syncCtx.Done(), fns...)
+	synced := waitSynced(syncCtx, fns)
 	cancelSync()
 	if !synced {
 		if ctx.Err() != nil {
@@ -248,6 +248,34 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.sync(ctx, true)
 	c.loop(ctx)
 	return nil
+}
+
+// syncPoll is how often the initial sync is checked. client-go's
+// WaitForCacheSync checks every 100 ms, which would be most of the time to
+// the first answer.
+const syncPoll = 2 * time.Millisecond
+
+// waitSynced reports whether every cache synced before ctx ended.
+func waitSynced(ctx context.Context, fns []cache.InformerSynced) bool {
+	t := time.NewTicker(syncPoll)
+	defer t.Stop()
+	for {
+		done := true
+		for _, f := range fns {
+			if !f() {
+				done = false
+				break
+			}
+		}
+		if done {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
 }
 
 // Snapshot returns the latest published snapshot, or nil before the first.
