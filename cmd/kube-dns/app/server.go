@@ -92,6 +92,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubernetes.Inte
 		Records:            rc,
 		InitialSyncTimeout: cfg.InitialSyncTimeout,
 		Registerer:         reg,
+		Notify:             func() { go settleMemory() },
 	})
 	if err != nil {
 		return err

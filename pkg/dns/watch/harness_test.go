@@ -174,7 +174,7 @@ func addrsOf(s *records.Snapshot, name string) []string {
 	return out
 }
 
-func gvrOf(t *testing.T, obj runtime.Object) schema.GroupVersionResource {
+func gvrOf(t testing.TB, obj runtime.Object) schema.GroupVersionResource {
 	t.Helper()
 	v1 := corev1.SchemeGroupVersion
 	switch obj.(type) {

@@ -18,12 +18,12 @@ import (
 // their stores, calls the real event handlers and runs sync itself, so the
 // order of events and builds is exact.
 type offline struct {
-	t  *testing.T
+	t  testing.TB
 	c  *Controller
 	rv int
 }
 
-func newOffline(t *testing.T, opts Options) *offline {
+func newOffline(t testing.TB, opts Options) *offline {
 	t.Helper()
 	if opts.Records == nil {
 		opts.Records = &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled}
