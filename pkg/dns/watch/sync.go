@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -179,8 +180,9 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 	}
 	var pending []time.Time // first-event times of what changed
 	changed := 0
+	frags := c.fragments(d.services)
 	for key, at := range d.services {
-		if !c.index.SetService(key, c.fragment(key)) {
+		if !c.index.SetService(key, frags[key]) {
 			continue
 		}
 		changed++
@@ -213,6 +215,48 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 		pending = nil // initial list events measure sync time, not programming
 	}
 	c.publish(ctx, start, changed, pending)
+}
+
+// parallelAbove is the number of dirty Services (the first sync, resyncs,
+// bursts) from which their records are computed on every CPU.
+const parallelAbove = 256
+
+// fragments recomputes the records of the given Services, in parallel when
+// there are many: the informer caches are safe for concurrent reads, and
+// applying the results to the index stays on the builder goroutine.
+func (c *Controller) fragments(keys map[string]time.Time) map[string]*records.Fragment {
+	out := make(map[string]*records.Fragment, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), len(keys)/parallelAbove+1)
+	if workers <= 1 {
+		for key := range keys {
+			out[key] = c.fragment(key)
+		}
+		return out
+	}
+	work := make(chan string, workers)
+	type result struct {
+		key string
+		f   *records.Fragment
+	}
+	results := make(chan result, workers)
+	for range workers {
+		go func() {
+			for key := range work {
+				results <- result{key, c.fragment(key)}
+			}
+		}()
+	}
+	go func() {
+		for key := range keys {
+			work <- key
+		}
+		close(work)
+	}()
+	for range keys {
+		r := <-results
+		out[r.key] = r.f
+	}
+	return out
 }
 
 // fragment recomputes the records of one Service, or returns nil when the
