@@ -79,7 +79,12 @@ func RecordsConfig(cfg *options.KubeDNSConfig) *records.Config {
 	case "disabled":
 		mode = records.PodsDisabled
 	}
-	return &records.Config{Domain: cfg.ClusterDomain, TTL: cfg.TTL, Pods: mode, DNSService: cfg.DNSService}
+	rc := &records.Config{Domain: cfg.ClusterDomain, TTL: cfg.TTL, Pods: mode, DNSService: cfg.DNSService}
+	if cfg.NegativeTTL >= 0 {
+		neg := uint32(cfg.NegativeTTL)
+		rc.NegativeTTL = &neg
+	}
+	return rc
 }
 
 // listening, when set, is told the bound DNS and HTTP addresses (tests bind port 0).

@@ -118,3 +118,15 @@ func TestRunLifecycle(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestRecordsConfigNegativeTTL(t *testing.T) {
+	cfg := options.NewKubeDNSConfig()
+	cfg.TTL = 10
+	if rc := RecordsConfig(cfg); rc.NegativeTTL != nil {
+		t.Errorf("default --negative-ttl gives %d, want nil (the TTL)", *rc.NegativeTTL)
+	}
+	cfg.NegativeTTL = 0
+	if rc := RecordsConfig(cfg); rc.NegativeTTL == nil || *rc.NegativeTTL != 0 || rc.TTL != 10 {
+		t.Errorf("--negative-ttl=0 gives %v", rc.NegativeTTL)
+	}
+}

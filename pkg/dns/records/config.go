@@ -12,6 +12,10 @@ type Config struct {
 	Domain string
 	// TTL is the TTL of every record served.
 	TTL uint32
+	// NegativeTTL, when set, is the TTL and the minimum of the zones' SOA
+	// records, which resolvers and caches (dnsmasq) keep a negative answer
+	// for (RFC 2308); nil means TTL.
+	NegativeTTL *uint32
 	// Pods selects how pod names are answered.
 	Pods PodMode
 	// DNSService is "namespace/name" of the Service whose cluster IPs answer
@@ -29,6 +33,14 @@ func (c *Config) hdr(name string, t uint16) dns.RR_Header {
 // svcName returns <svc>.<ns>.svc.<domain>.
 func (c *Config) svcName(ns, name string) string {
 	return strings.ToLower(name + "." + ns + ".svc." + c.Domain)
+}
+
+// negativeTTL returns the SOA TTL and minimum.
+func (c *Config) negativeTTL() uint32 {
+	if c.NegativeTTL != nil {
+		return *c.NegativeTTL
+	}
+	return c.TTL
 }
 
 // NSName is the apex NS target, ns.dns.<domain>.

@@ -205,9 +205,12 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 	c := &x.cfg
 	x.serial = serial
 	for i, zone := range x.zones() {
+		neg := c.negativeTTL()
+		hdr := c.hdr(zone, dns.TypeSOA)
+		hdr.Ttl = neg
 		x.soa[i] = &dns.SOA{
-			Hdr: c.hdr(zone, dns.TypeSOA), Ns: c.NSName(), Mbox: c.Hostmaster(),
-			Serial: serial, Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: c.TTL,
+			Hdr: hdr, Ns: c.NSName(), Mbox: c.Hostmaster(),
+			Serial: serial, Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: neg,
 		}
 		x.set(zone, x.node(zone, x.fromOf(zone), x.fromOf))
 	}

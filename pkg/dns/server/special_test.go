@@ -191,3 +191,33 @@ func TestTTLFlag(t *testing.T) {
 		t.Fatalf("negative answer SOA %v, want TTL and minimum 5", w.Msg.Ns)
 	}
 }
+
+func TestNegativeTTL(t *testing.T) {
+	c := testConfig()
+	neg := uint32(5)
+	c.NegativeTTL = &neg
+	h := newTestHandler(buildSnapshot(c, fixture()))
+	w := dnstest.NewRecorder(true)
+	h.ServeDNS(w, query("my-nginx.default.svc.cluster.local.", dns.TypeA, nil))
+	if len(w.Msg.Answer) != 1 || w.Msg.Answer[0].Header().Ttl != 30 {
+		t.Fatalf("answer %v, want TTL 30", w.Msg.Answer)
+	}
+	for _, q := range []*dns.Msg{
+		query("nope.default.svc.cluster.local.", dns.TypeA, nil),       // NXDOMAIN
+		query("my-nginx.default.svc.cluster.local.", dns.TypeMX, nil),  // NODATA
+		query("9.9.9.9.in-addr.arpa.", dns.TypePTR, nil),               // reverse NXDOMAIN
+		query("My-Nginx.Default.svc.cluster.local.", dns.TypeTXT, nil), // NODATA, mixed case
+		query("nope.default.svc.cluster.local.", dns.TypeA, ednsQuery), // with EDNS
+	} {
+		w = dnstest.NewRecorder(true)
+		h.ServeDNS(w, q)
+		if len(w.Msg.Ns) != 1 {
+			t.Fatalf("%s: authority %v", q.Question[0].Name, w.Msg.Ns)
+		}
+		if soa, ok := w.Msg.Ns[0].(*dns.SOA); !ok || soa.Hdr.Ttl != 5 || soa.Minttl != 5 {
+			t.Errorf("%s: negative answer SOA %v, want TTL and minimum 5", q.Question[0].Name, w.Msg.Ns)
+		}
+	}
+}
+
+func ednsQuery(m *dns.Msg) { m.SetEdns0(1232, false) }

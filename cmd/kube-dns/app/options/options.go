@@ -72,6 +72,10 @@ type KubeDNSConfig struct {
 
 	// TTL (--ttl) is the TTL of every record served, 0..3600 seconds.
 	TTL uint32
+	// NegativeTTL (--negative-ttl) is the TTL and minimum of the SOA records,
+	// which bound how long a negative answer is cached, 0..3600 seconds; -1
+	// (the default) means TTL.
+	NegativeTTL int
 	// EndpointsSource (--endpoints-source) is "endpointslices" or "endpoints".
 	EndpointsSource string
 	// PodRecords (--pod-records) is "insecure", "verified" or "disabled".
@@ -111,6 +115,7 @@ func NewKubeDNSConfig() *KubeDNSConfig {
 		ConfigPeriod:       10 * time.Second,
 		PrintVersion:       "false",
 		TTL:                30,
+		NegativeTTL:        -1,
 		EndpointsSource:    "endpointslices",
 		PodRecords:         "insecure",
 		DNSService:         "kube-system/kube-dns",
@@ -189,6 +194,9 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 	// New flags.
 	fs.Uint32Var(&c.TTL, "ttl", c.TTL,
 		"TTL in seconds of every record served, 0 to 3600.")
+	fs.IntVar(&c.NegativeTTL, "negative-ttl", c.NegativeTTL,
+		"TTL and minimum in seconds of the SOA records, which bound how long resolvers and dnsmasq cache "+
+			"a negative answer, 0 to 3600; -1 means the value of --ttl.")
 	fs.StringVar(&c.EndpointsSource, "endpoints-source", c.EndpointsSource,
 		"API the endpoints of Services are read from: "+strings.Join(endpointsSources, " or ")+".")
 	fs.StringVar(&c.PodRecords, "pod-records", c.PodRecords,
@@ -281,6 +289,9 @@ func (c *KubeDNSConfig) Validate() error {
 
 	if c.TTL > maxTTL {
 		bad("ttl", "%d is above the maximum of %d", c.TTL, maxTTL)
+	}
+	if c.NegativeTTL < -1 || c.NegativeTTL > maxTTL {
+		bad("negative-ttl", "%d is not -1 or between 0 and %d", c.NegativeTTL, maxTTL)
 	}
 	if !oneOf(c.EndpointsSource, endpointsSources) {
 		bad("endpoints-source", "%q is not one of %s", c.EndpointsSource, strings.Join(endpointsSources, ", "))
