@@ -17,26 +17,27 @@ type Fragment struct {
 	groups     []group // rrs by owner name, sorted by name
 }
 
-// group is the records of a fragment at one owner name, in fragment order.
+// group is the records of a fragment at one owner name: rrs[lo:hi] once the
+// fragment is sealed.
 type group struct {
-	name string
-	rrs  []dns.RR
+	name   string
+	lo, hi int32
 }
 
-// seal groups the records by owner name; a fragment is immutable afterwards.
+// seal sorts the records by owner name (keeping their order within a name)
+// and indexes the names; a fragment is immutable afterwards.
 func (f *Fragment) seal() *Fragment {
-	idx := make(map[string]int, len(f.rrs))
-	for _, rr := range f.rrs {
+	slices.SortStableFunc(f.rrs, func(a, b dns.RR) int { return strings.Compare(a.Header().Name, b.Header().Name) })
+	f.rrs = slices.Clip(f.rrs)
+	for i, rr := range f.rrs {
 		name := rr.Header().Name
-		i, ok := idx[name]
-		if !ok {
-			i = len(f.groups)
-			idx[name] = i
-			f.groups = append(f.groups, group{name: name})
+		if n := len(f.groups); n > 0 && f.groups[n-1].name == name {
+			f.groups[n-1].hi = int32(i + 1)
+			continue
 		}
-		f.groups[i].rrs = append(f.groups[i].rrs, rr)
+		f.groups = append(f.groups, group{name: name, lo: int32(i), hi: int32(i + 1)})
 	}
-	slices.SortFunc(f.groups, func(a, b group) int { return strings.Compare(a.name, b.name) })
+	f.groups = slices.Clip(f.groups)
 	return f
 }
 
@@ -46,7 +47,8 @@ func (f *Fragment) at(name string) []dns.RR {
 	if !ok {
 		return nil
 	}
-	return f.groups[i].rrs
+	g := f.groups[i]
+	return f.rrs[g.lo:g.hi:g.hi]
 }
 
 // Key returns the Service's "namespace/name".
