@@ -9,7 +9,7 @@ OUT := _output/bin
 # fresh clone (CI) reuses what another checkout on the machine compiled.
 TESTFLAGS := -trimpath -count=1
 
-.PHONY: e2e manifests images all build test unit race verify fuzz bench vendor clean control-plane local-up local-down
+.PHONY: e2e manifests images all build test unit race verify fuzz bench bench-go coredns vendor clean control-plane local-up local-down
 
 all: build
 
@@ -47,9 +47,20 @@ race: ## The concurrent packages again under the race detector.
 
 fuzz: ## A short run of every fuzzer.
 	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzServeDNS -fuzztime 30s
+	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzFastReply -fuzztime 30s
 
-bench: ## Go benchmarks with allocations.
+bench-go: ## Go benchmarks with allocations.
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dns/...
+
+COREDNS_VERSION ?= v1.14.7
+BENCH_ARGS ?=
+coredns: ## Build CoreDNS $(COREDNS_VERSION) for make bench (once; cached in _output/).
+	COREDNS_VERSION=$(COREDNS_VERSION) hack/build-coredns.sh >/dev/null
+
+bench: build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS and a static server under dnsperf; BENCH_QUICK=1 for a smoke run.
+	@command -v dnsperf >/dev/null || { echo "make bench: dnsperf is missing: apt-get install -y dnsperf"; exit 1; }
+	$(GO) build -trimpath -o $(OUT)/kubedns-bench ./hack/bench
+	$(OUT)/kubedns-bench --coredns=_output/bin/coredns-$(COREDNS_VERSION)/coredns $(BENCH_ARGS)
 
 REGISTRY ?= kubedns-go
 ENGINE ?= $(shell command -v docker || command -v podman)

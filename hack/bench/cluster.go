@@ -1,0 +1,419 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// The data set: Service i is svc-<i> in namespace bench-<(i/10)%10>; i%10
+// picks its kind, so each namespace holds the same mix.
+const (
+	namespaces  = 10
+	managedBy   = "kubedns-bench" // endpointslice.kubernetes.io/managed-by of our slices
+	loadWorkers = 32
+	domain      = "cluster.local."
+)
+
+type svcKind int
+
+const (
+	clusterIP svcKind = iota
+	headless
+	externalName
+)
+
+func kindOf(i int) svcKind {
+	switch i % 10 {
+	case 8:
+		return headless
+	case 9:
+		return externalName
+	default:
+		return clusterIP
+	}
+}
+
+func svcName(i int) string        { return fmt.Sprintf("svc-%05d", i) }
+func namespaceOf(i int) string    { return fmt.Sprintf("bench-%d", (i/10)%namespaces) }
+func fqdn(name, ns string) string { return name + "." + ns + ".svc." + domain }
+
+// endpointIP is the address of endpoint j (0..2) of headless Service i.
+func endpointIP(i, j int) string {
+	return fmt.Sprintf("10.%d.%d.%d", 200+j, (i>>8)&255, i&255)
+}
+
+// cluster is a running control plane of hack/local-cluster.sh.
+type cluster struct {
+	root, dir string
+	env       map[string]string // DIR/env
+	client    kubernetes.Interface
+}
+
+// startCluster starts (or restarts) the control plane whose data lives in
+// dir; stop must be called even when it fails.
+func startCluster(ctx context.Context, root, dir, logPath string) (*cluster, error) {
+	c := &cluster{root: root, dir: dir}
+	log, err := os.Create(logPath)
+	if err != nil {
+		return c, err
+	}
+	defer log.Close()
+	// A run that was killed may have left this directory's control plane up.
+	_ = c.script(ctx, log, "down")
+	if err := c.script(ctx, log, "up"); err != nil {
+		return c, fmt.Errorf("hack/local-cluster.sh up %s: %w (log: %s)", dir, err, logPath)
+	}
+	if c.env, err = readEnv(filepath.Join(dir, "env")); err != nil {
+		return c, err
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.env["KUBECONFIG"])
+	if err != nil {
+		return c, err
+	}
+	cfg.QPS, cfg.Burst = 2000, 4000
+	cfg.WarningHandler = rest.NoWarnings{}
+	if c.client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return c, err
+	}
+	// kubedns reads as the kube-system/kube-dns service account, as in local-up.
+	kubectl := exec.CommandContext(ctx, c.env["KUBECTL"], "--kubeconfig", c.env["KUBECONFIG"],
+		"apply", "-f", filepath.Join(root, "cluster/kube-dns-rbac.yaml"))
+	kubectl.Stdout, kubectl.Stderr = log, log
+	if err := kubectl.Run(); err != nil {
+		return c, fmt.Errorf("kubectl apply -f cluster/kube-dns-rbac.yaml: %w (log: %s)", err, logPath)
+	}
+	return c, nil
+}
+
+func (c *cluster) script(ctx context.Context, log *os.File, verb string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.root, "hack/local-cluster.sh"), verb, c.dir)
+	cmd.Stdout, cmd.Stderr = log, log
+	return cmd.Run()
+}
+
+// stop stops the control plane; it runs even after the run's context ended.
+func (c *cluster) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	log, err := os.OpenFile(filepath.Join(c.dir, "bench-down.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		log = os.Stderr
+	} else {
+		defer log.Close()
+	}
+	if err := c.script(ctx, log, "down"); err != nil {
+		logf("stopping the control plane in %s: %v", c.dir, err)
+	}
+}
+
+func readEnv(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			m[k] = v
+		}
+	}
+	for _, k := range []string{"KUBECONFIG", "KUBEDNS_KUBECONFIG", "KUBECTL"} {
+		if m[k] == "" {
+			return nil, fmt.Errorf("%s has no %s", path, k)
+		}
+	}
+	return m, sc.Err()
+}
+
+// load makes the cluster hold Services 0..n-1 and their EndpointSlices,
+// creating only what is missing, and removes Services left by an
+// interrupted propagation measurement.
+func (c *cluster) load(ctx context.Context, n int) error {
+	haveSvc := map[string]bool{}   // ns/name
+	haveSlice := map[string]bool{} // ns/service
+	for k := range namespaces {
+		ns := fmt.Sprintf("bench-%d", k)
+		_, err := c.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create namespace %s: %w", ns, err)
+		}
+		svcs, err := c.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return fmt.Errorf("list services in %s: %w", ns, err)
+		}
+		for _, s := range svcs.Items {
+			if strings.HasPrefix(s.Name, propPrefix) {
+				if err := c.client.CoreV1().Services(ns).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return fmt.Errorf("delete leftover %s/%s: %w", ns, s.Name, err)
+				}
+				continue
+			}
+			haveSvc[ns+"/"+s.Name] = true
+		}
+		slices, err := c.client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{
+			LabelSelector: discoveryv1.LabelManagedBy + "=" + managedBy})
+		if err != nil {
+			return fmt.Errorf("list endpointslices in %s: %w", ns, err)
+		}
+		for _, s := range slices.Items {
+			haveSlice[ns+"/"+s.Labels[discoveryv1.LabelServiceName]] = true
+		}
+	}
+	type job struct {
+		i          int
+		svc, slice bool
+	}
+	var jobs []job
+	for i := range n {
+		key := namespaceOf(i) + "/" + svcName(i)
+		j := job{i: i, svc: !haveSvc[key], slice: kindOf(i) == headless && !haveSlice[key]}
+		if j.svc || j.slice {
+			jobs = append(jobs, j)
+		}
+	}
+	if len(jobs) == 0 {
+		logf("cluster already holds the %d Services", n)
+		return nil
+	}
+	logf("creating %d missing Services/EndpointSlices of %d (%d workers)", len(jobs), n, loadWorkers)
+	start := time.Now()
+	ch := make(chan job)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range loadWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				var err error
+				if j.svc {
+					err = c.createService(ctx, j.i)
+				}
+				if err == nil && j.slice {
+					err = c.createSlice(ctx, j.i)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					continue
+				}
+				if d := done.Add(1); d%1000 == 0 {
+					logf("  %d/%d created (%s)", d, len(jobs), time.Since(start).Round(time.Second))
+				}
+			}
+		}()
+	}
+feed:
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	logf("loaded in %s", time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+func servicePorts() []corev1.ServicePort {
+	return []corev1.ServicePort{
+		{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP},
+		{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP},
+	}
+}
+
+func (c *cluster) createService(ctx context.Context, i int) error {
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: svcName(i), Namespace: namespaceOf(i)}}
+	switch kindOf(i) {
+	case clusterIP:
+		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: servicePorts()}
+	case headless:
+		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: corev1.ClusterIPNone, Ports: servicePorts()}
+	case externalName:
+		// A target inside the cluster domain: no query ever leaves loopback.
+		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "svc-00000.bench-0.svc.cluster.local"}
+	}
+	return retry(ctx, func() error {
+		_, err := c.client.CoreV1().Services(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	}, "create service %s/%s", s.Namespace, s.Name)
+}
+
+func (c *cluster) createSlice(ctx context.Context, i int) error {
+	ready := true
+	tcp := corev1.ProtocolTCP
+	name, ns := svcName(i), namespaceOf(i)
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-bench", Namespace: ns, Labels: map[string]string{
+			discoveryv1.LabelServiceName: name,
+			discoveryv1.LabelManagedBy:   managedBy,
+		}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports: []discoveryv1.EndpointPort{
+			{Name: ptr("http"), Port: ptr(int32(80)), Protocol: &tcp},
+			{Name: ptr("https"), Port: ptr(int32(443)), Protocol: &tcp},
+		},
+	}
+	for j := range 3 {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{endpointIP(i, j)},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready},
+		})
+	}
+	return retry(ctx, func() error {
+		_, err := c.client.DiscoveryV1().EndpointSlices(ns).Create(ctx, s, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	}, "create endpointslice %s/%s", ns, s.Name)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// retry runs f up to five times, a second apart, while the context lasts.
+func retry(ctx context.Context, f func() error, format string, args ...any) error {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		if err = f(); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// svcInfo is one loaded Service as the queries need it.
+type svcInfo struct {
+	name, ns string
+	kind     svcKind
+	ip       string // the cluster IP ("" unless ClusterIP)
+}
+
+// services lists the benchmark's Services, sorted by name.
+func (c *cluster) services(ctx context.Context) ([]svcInfo, error) {
+	var out []svcInfo
+	for k := range namespaces {
+		ns := fmt.Sprintf("bench-%d", k)
+		list, err := c.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("list services in %s: %w", ns, err)
+		}
+		for _, s := range list.Items {
+			if !strings.HasPrefix(s.Name, "svc-") {
+				continue
+			}
+			si := svcInfo{name: s.Name, ns: ns, kind: clusterIP}
+			switch {
+			case s.Spec.Type == corev1.ServiceTypeExternalName:
+				si.kind = externalName
+			case s.Spec.ClusterIP == corev1.ClusterIPNone:
+				si.kind = headless
+			default:
+				si.ip = s.Spec.ClusterIP
+			}
+			out = append(out, si)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].name < out[b].name })
+	return out, nil
+}
+
+// queryFiles writes dnsperf's input: hits (A of ClusterIP and headless names,
+// SRV of the named port http, PTR of cluster IPs) and misses (names that do
+// not exist inside the cluster domain), each shuffled with a fixed seed. It
+// returns a ClusterIP Service to probe for the first answer.
+func queryFiles(svcs []svcInfo, hitsPath, missesPath string) (probe svcInfo, err error) {
+	var hits []string
+	for k, s := range svcs {
+		name := fqdn(s.name, s.ns)
+		switch s.kind {
+		case clusterIP:
+			if probe.ip == "" {
+				probe = s
+			}
+			hits = append(hits, name+" A")
+			switch k % 3 {
+			case 0:
+				hits = append(hits, "_http._tcp."+name+" SRV")
+			case 1:
+				rev, err := reverseName(s.ip)
+				if err != nil {
+					return probe, err
+				}
+				hits = append(hits, rev+" PTR")
+			}
+		case headless:
+			hits = append(hits, name+" A")
+		}
+	}
+	if probe.ip == "" {
+		return probe, fmt.Errorf("no ClusterIP Service among the %d loaded", len(svcs))
+	}
+	misses := make([]string, 0, max(len(svcs), 1000))
+	for k := range cap(misses) {
+		misses = append(misses, fmt.Sprintf("nosuch-%05d.bench-%d.svc.%s A", k, k%namespaces, domain))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, lines := range [][]string{hits, misses} {
+		rng.Shuffle(len(lines), func(a, b int) { lines[a], lines[b] = lines[b], lines[a] })
+	}
+	if err := os.WriteFile(hitsPath, []byte(strings.Join(hits, "\n")+"\n"), 0o644); err != nil {
+		return probe, err
+	}
+	return probe, os.WriteFile(missesPath, []byte(strings.Join(misses, "\n")+"\n"), 0o644)
+}
+
+func reverseName(ip string) (string, error) {
+	a := net.ParseIP(ip).To4()
+	if a == nil {
+		return "", fmt.Errorf("%q is not an IPv4 cluster IP", ip)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", a[3], a[2], a[1], a[0]), nil
+}

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// contender is one DNS server set-up under test.
+type contender struct {
+	name, desc string
+	readsAPI   bool // serves the cluster's Services (propagation is measured)
+	start      func(ctx context.Context, e *benchEnv) (*server, error)
+}
+
+// benchEnv is what a contender's start needs.
+type benchEnv struct {
+	cfg *config
+	cl  *cluster
+	dir string // this contender's logs and files
+}
+
+func contenderNames() []string {
+	var names []string
+	for _, c := range allContenders() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+func allContenders() []contender {
+	// The manifest's dnsmasq arguments; the variants replace them.
+	manifest := []string{"--cache-size=1000", "--no-negcache"}
+	return []contender{
+		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS},
+		{name: "pod", desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache) → kube-dns", readsAPI: true,
+			start: podPath(manifest)},
+		{name: "pod-negcache", desc: "as pod, negative answers cached for 5 s: dnsmasq without --no-negcache, kube-dns --negative-ttl=5", readsAPI: true,
+			start: podPath([]string{"--cache-size=1000"}, "--negative-ttl=5")},
+		{name: "pod-negcache-cache10k", desc: "as pod-negcache, and dnsmasq --cache-size=10000", readsAPI: true,
+			start: podPath([]string{"--cache-size=10000"}, "--negative-ttl=5")},
+		{name: "coredns", desc: "CoreDNS (version above), kubernetes plugin", readsAPI: true, start: coreDNS(false)},
+		{name: "coredns-cache", desc: "CoreDNS (version above), kubernetes plugin + cache 30", readsAPI: true, start: coreDNS(true)},
+		{name: "static", desc: "miekg/dns server answering one fixed A record (the limit)", start: startStatic},
+	}
+}
+
+// server is a started contender: the processes and the DNS address.
+type server struct {
+	addr     string // 127.0.0.1:port, UDP
+	procs    []*proc
+	commands []string // as a shell would show them, for the report
+}
+
+func (s *server) add(p *proc) {
+	s.procs = append(s.procs, p)
+	s.commands = append(s.commands, p.commandLine)
+}
+
+// exited reports the first process that is no longer running.
+func (s *server) exited() error {
+	for _, p := range s.procs {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited (%v); log: %s", p.name, p.err, p.logPath)
+		default:
+		}
+	}
+	return nil
+}
+
+// stop stops the processes, last started first.
+func (s *server) stop() {
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		s.procs[i].stop()
+	}
+}
+
+// rss sums VmRSS (KiB) over the processes and their descendants (the
+// nanny's dnsmasq).
+func (s *server) rss() int64 {
+	var total int64
+	for _, p := range s.procs {
+		for _, pid := range append([]int{p.cmd.Process.Pid}, descendants(p.cmd.Process.Pid)...) {
+			total += vmRSS(pid)
+		}
+	}
+	return total
+}
+
+func vmRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+// descendants lists the children of pid, their children, and so on.
+func descendants(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+				out = append(out, descendants(c)...)
+			}
+		}
+	}
+	return out
+}
+
+// proc is one process the harness started.
+type proc struct {
+	name, logPath, commandLine string
+	cmd                        *exec.Cmd
+	done                       chan struct{}
+	err                        error // after done
+}
+
+// startProc starts bin with args, its output in dir/<name>.log. The process
+// gets its own process group, so a Ctrl-C reaches only the harness, which
+// stops it in order; if the harness dies, the kernel kills it.
+func startProc(dir, name string, env []string, bin string, args ...string) (*proc, error) {
+	logPath := filepath.Join(dir, name+".log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{}),
+		commandLine: strings.TrimSpace(strings.Join(env, " ") + " " + shellJoin(append([]string{bin}, args...)))}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop sends SIGTERM, waits up to 10 s, then kills the process and any
+// descendant it left behind (the processes seen before it was stopped, by
+// PID and start time, so a reused PID is left alone).
+func (p *proc) stop() {
+	kids := map[int]string{}
+	for _, pid := range descendants(p.cmd.Process.Pid) {
+		kids[pid] = startTime(pid)
+	}
+	select {
+	case <-p.done:
+	default:
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			logf("%s did not stop within 10s of SIGTERM; killing it", p.name)
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	for pid, started := range kids {
+		if started != "" && startTime(pid) == started {
+			logf("%s left process %d behind; killing it", p.name, pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// startTime is field 22 of /proc/<pid>/stat ("" when the process is gone).
+func startTime(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) may hold spaces; count after its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(string(b)[i+1:])
+	if len(f) < 20 || f[0] == "Z" {
+		return ""
+	}
+	return f[19]
+}
+
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " #'\"$") {
+			a = "'" + a + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}
+
+// freePort returns a loopback port that is free for both UDP and TCP.
+func freePort() (int, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port, nil
+		}
+	}
+	return 0, errors.New("no loopback port free for both UDP and TCP")
+}
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	seen := map[int]bool{}
+	for len(ports) < n {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		if !seen[p] {
+			seen[p] = true
+			ports = append(ports, p)
+		}
+	}
+	return ports, nil
+}
+
+// runKubeDNS starts kube-dns as the add-on runs it, reading the API as the
+// kube-dns service account. --lameduck=0s only shortens its stop.
+func runKubeDNS(s *server, e *benchEnv, extra ...string) (dnsPort int, err error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return 0, err
+	}
+	args := append([]string{
+		"--kubecfg-file=" + e.cl.env["KUBEDNS_KUBECONFIG"], "--domain=cluster.local.",
+		"--dns-bind-address=127.0.0.1", "--dns-port=" + strconv.Itoa(ports[0]),
+		"--healthz-port=" + strconv.Itoa(ports[1]), "--lameduck=0s", "--v=2"}, extra...)
+	p, err := startProc(e.dir, "kube-dns", []string{"PROMETHEUS_PORT=" + strconv.Itoa(ports[2])},
+		filepath.Join(e.cfg.root, "_output/bin/kube-dns"), args...)
+	if err != nil {
+		return 0, err
+	}
+	s.add(p)
+	return ports[0], nil
+}
+
+func startKubeDNS(_ context.Context, e *benchEnv) (*server, error) {
+	s := &server{}
+	port, err := runKubeDNS(s, e)
+	s.addr = fmt.Sprintf("127.0.0.1:%d", port)
+	return s, err
+}
+
+// podPath starts kube-dns and, at the same moment, the nanny running the real
+// dnsmasq in front of it with the manifest's arguments, cache set to cache.
+// --no-resolv and --no-hosts keep dnsmasq off this machine's resolver and
+// hosts file (so no query leaves loopback), --pid-file= off /run.
+func podPath(cache []string, kubednsArgs ...string) func(context.Context, *benchEnv) (*server, error) {
+	return func(_ context.Context, e *benchEnv) (*server, error) {
+		s := &server{}
+		kubedns, err := runKubeDNS(s, e, kubednsArgs...)
+		if err != nil {
+			return s, err
+		}
+		ports, err := freePorts(1)
+		if err != nil {
+			return s, err
+		}
+		configDir := filepath.Join(e.dir, "config")
+		if err := os.MkdirAll(configDir, 0o755); err != nil {
+			return s, err
+		}
+		up := fmt.Sprintf("127.0.0.1#%d", kubedns)
+		args := []string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true",
+			"-clusterDomain=cluster.local", fmt.Sprintf("-kubednsServer=127.0.0.1:%d", kubedns), "--", "-k"}
+		args = append(args, cache...)
+		args = append(args, "--dns-loop-detect", "--log-facility=-",
+			"--server=/cluster.local/"+up, "--server=/in-addr.arpa/"+up, "--server=/ip6.arpa/"+up,
+			"--port="+strconv.Itoa(ports[0]), "--listen-address=127.0.0.1", "--bind-interfaces",
+			"--no-resolv", "--no-hosts", "--pid-file=")
+		p, err := startProc(e.dir, "dnsmasq-nanny", nil, filepath.Join(e.cfg.root, "_output/bin/dnsmasq-nanny"), args...)
+		if err != nil {
+			return s, err
+		}
+		s.add(p)
+		s.addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+		return s, nil
+	}
+}
+
+// coreDNS starts CoreDNS with the kubernetes plugin reading the API as admin,
+// with or without its cache plugin.
+func coreDNS(cache bool) func(context.Context, *benchEnv) (*server, error) {
+	return func(_ context.Context, e *benchEnv) (*server, error) {
+		s := &server{}
+		ports, err := freePorts(1)
+		if err != nil {
+			return s, err
+		}
+		corefile := fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig %s
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+`, ports[0], e.cl.env["KUBECONFIG"])
+		if cache {
+			corefile += "    cache 30\n"
+		}
+		corefile += "}\n"
+		path := filepath.Join(e.dir, "Corefile")
+		if err := os.WriteFile(path, []byte(corefile), 0o644); err != nil {
+			return s, err
+		}
+		p, err := startProc(e.dir, "coredns", nil, e.cfg.coredns, "-conf", path)
+		if err != nil {
+			return s, err
+		}
+		s.add(p)
+		s.commands = append(s.commands, "# "+path+":\n"+corefile)
+		s.addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+		return s, nil
+	}
+}
+
+// startStatic starts this program's static mode.
+func startStatic(_ context.Context, e *benchEnv) (*server, error) {
+	s := &server{}
+	self, err := os.Executable()
+	if err != nil {
+		return s, err
+	}
+	ports, err := freePorts(1)
+	if err != nil {
+		return s, err
+	}
+	s.addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	p, err := startProc(e.dir, "static", nil, self, "static", "-addr", s.addr)
+	if err != nil {
+		return s, err
+	}
+	s.add(p)
+	return s, nil
+}
