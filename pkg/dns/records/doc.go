@@ -1,8 +1,10 @@
-// Package records turns slim Kubernetes objects into an immutable snapshot of
-// DNS records for the cluster domain and the reverse zones.
+// Package records turns slim Kubernetes objects into DNS records for the
+// cluster domain and the reverse zones.
 //
-// Nothing here talks to the API server: the watch package feeds it Services,
-// endpoint sets, namespaces and pods, and the server package answers queries
-// from the Snapshot it builds. A Snapshot is never modified after Finish, so
-// readers need no locks.
+// Nothing here talks to the API server: the watch package feeds an Index
+// with each Service's records (a Fragment), the namespaces and the pods, and
+// the Index publishes immutable Snapshots that the server package answers
+// from without locks. A changed Service costs work proportional to its own
+// records: the names live in copy-on-write maps, and a Snapshot shares every
+// map that did not change with the one before it.
 package records

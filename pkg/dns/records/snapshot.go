@@ -120,13 +120,8 @@ func (s *Snapshot) each(fn func(*Node)) {
 
 // SOA returns the SOA record of a zone apex (the cluster domain or a reverse zone).
 func (s *Snapshot) SOA(zone string) *dns.SOA {
-	switch zone {
-	case s.cfg.Domain:
-		return s.soa[0]
-	case ReverseV4:
-		return s.soa[1]
-	case ReverseV6:
-		return s.soa[2]
+	if i := s.zoneIndex(zone); i >= 0 {
+		return s.soa[i]
 	}
 	return nil
 }
@@ -134,15 +129,23 @@ func (s *Snapshot) SOA(zone string) *dns.SOA {
 // SOAWire returns the SOA record of a zone apex in wire form, names
 // uncompressed, for the authority section of negative answers; nil for other names.
 func (s *Snapshot) SOAWire(zone string) []byte {
-	switch zone {
-	case s.cfg.Domain:
-		return s.soaWire[0]
-	case ReverseV4:
-		return s.soaWire[1]
-	case ReverseV6:
-		return s.soaWire[2]
+	if i := s.zoneIndex(zone); i >= 0 {
+		return s.soaWire[i]
 	}
 	return nil
+}
+
+// zoneIndex returns the position of a zone apex in the SOA arrays, or -1.
+func (s *Snapshot) zoneIndex(zone string) int {
+	switch zone {
+	case s.cfg.Domain:
+		return 0
+	case ReverseV4:
+		return 1
+	case ReverseV6:
+		return 2
+	}
+	return -1
 }
 
 // Children returns the first labels of the names directly below n, sorted,
