@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -22,6 +21,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubedns-go/kube-dns/pkg/localcluster"
 )
 
 // The data set: Service i is svc-<i> in namespace bench-<(i/10)%10>; i%10
@@ -82,7 +83,7 @@ func startCluster(ctx context.Context, root, dir, logPath string) (*cluster, err
 	if err := c.script(ctx, log, "up"); err != nil {
 		return c, fmt.Errorf("hack/local-cluster.sh up %s: %w (log: %s)", dir, err, logPath)
 	}
-	if c.env, err = readEnv(filepath.Join(dir, "env")); err != nil {
+	if c.env, err = localcluster.ReadEnv(dir); err != nil {
 		return c, err
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.env["KUBECONFIG"])
@@ -123,27 +124,6 @@ func (c *cluster) stop() {
 	if err := c.script(ctx, log, "down"); err != nil {
 		logf("stopping the control plane in %s: %v", c.dir, err)
 	}
-}
-
-func readEnv(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			m[k] = v
-		}
-	}
-	for _, k := range []string{"KUBECONFIG", "KUBEDNS_KUBECONFIG", "KUBECTL"} {
-		if m[k] == "" {
-			return nil, fmt.Errorf("%s has no %s", path, k)
-		}
-	}
-	return m, sc.Err()
 }
 
 // load makes the cluster hold Services 0..n-1 and their EndpointSlices,

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/kubedns-go/kube-dns/pkg/localcluster"
 )
 
 // config is what one run measures; every field has an env knob (see
@@ -102,7 +104,7 @@ func parseConfig(args []string) (*config, error) {
 		propCount: *propCount, out: *out, coredns: *coredns, quick: quick}
 	var err error
 	if cfg.root == "" {
-		if cfg.root, err = findRoot(); err != nil {
+		if cfg.root, err = localcluster.Root(); err != nil {
 			return nil, err
 		}
 	}
@@ -148,25 +150,6 @@ func parseConfig(args []string) (*config, error) {
 		cfg.out = filepath.Join(cfg.root, "hack/bench/results.md")
 	}
 	return cfg, nil
-}
-
-// findRoot walks up from the working directory to the directory holding
-// hack/local-cluster.sh.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "hack/local-cluster.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run it inside the repository (no hack/local-cluster.sh above the working directory), or pass --root")
-		}
-		dir = parent
-	}
 }
 
 func env(key, def string) string {
