@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,6 +175,45 @@ func TestWildcardBindRepliesFromQueriedAddress(t *testing.T) {
 			if len(resp.Answer) == 0 || resp.Answer[0].Header().Name != q.Question[0].Name {
 				t.Errorf("%s %s: answer %v", host, q.Question[0].Name, resp.Answer)
 			}
+		}
+	}
+}
+
+// TestPipeForgetsUnansweredQueries checks that a handler that never replies
+// cannot make the pipe hold on to the control messages of its queries.
+func TestPipeForgetsUnansweredQueries(t *testing.T) {
+	var seen atomic.Int64
+	l, err := Listen(":0", dns.HandlerFunc(func(dns.ResponseWriter, *dns.Msg) { seen.Add(1) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Shutdown(context.Background()) }()
+	const bound = 50
+	l.loop.pipe.mu.Lock()
+	l.loop.pipe.pending = bound
+	l.loop.pipe.mu.Unlock()
+	_, port, _ := net.SplitHostPort(l.Addr())
+	c, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q, _ := query("x.example.", dns.TypeA, nil).Pack()
+	for sent := int64(1); sent <= 4*bound; sent++ {
+		if _, err := c.Write(q); err != nil {
+			t.Fatal(err)
+		}
+		// One at a time, so that loopback drops none.
+		for deadline := time.Now().Add(5 * time.Second); seen.Load() < sent; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("query %d never reached the handler", sent)
+			}
+		}
+		l.loop.pipe.mu.Lock()
+		n := len(l.loop.pipe.oob)
+		l.loop.pipe.mu.Unlock()
+		if n > bound {
+			t.Fatalf("after %d unanswered queries the pipe remembers %d, bound %d", sent, n, bound)
 		}
 	}
 }

@@ -89,8 +89,9 @@ type pipeConn struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
-	mu  sync.Mutex
-	oob map[*net.UDPAddr][]byte // queries read and not answered yet
+	mu      sync.Mutex
+	oob     map[*net.UDPAddr][]byte // queries read and not answered yet
+	pending int                     // bound of oob: maxPending, lower in tests
 }
 
 // maxPending bounds the replies the pipe waits for; a handler that never
@@ -98,7 +99,8 @@ type pipeConn struct {
 const maxPending = 1 << 14
 
 func newPipeConn(conn *net.UDPConn) *pipeConn {
-	return &pipeConn{conn: conn, queue: make(chan packet, 256), closed: make(chan struct{}), oob: map[*net.UDPAddr][]byte{}}
+	return &pipeConn{conn: conn, queue: make(chan packet, 256), closed: make(chan struct{}),
+		oob: map[*net.UDPAddr][]byte{}, pending: maxPending}
 }
 
 // put queues a packet for the server; false once the pipe is closed.
@@ -118,7 +120,7 @@ func (p *pipeConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		addr := net.UDPAddrFromAddrPort(pk.addr)
 		if len(pk.oob) > 0 {
 			p.mu.Lock()
-			if len(p.oob) >= maxPending {
+			if len(p.oob) >= p.pending {
 				clear(p.oob) // those replies leave from the address the kernel picks
 			}
 			p.oob[addr] = pk.oob
