@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,10 +12,13 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 
@@ -306,4 +310,51 @@ func histogramCounts(t *testing.T, reg *prometheus.Registry) map[string]uint64 {
 		}
 	}
 	return out
+}
+
+// TestFirstSnapshotIsComplete preloads the API with Services of every kind,
+// slices and namespaces, and checks that the first snapshot published
+// already answers all of them: readiness must never come with a partial view.
+func TestFirstSnapshotIsComplete(t *testing.T) {
+	var objs []runtime.Object
+	for i := range 300 {
+		ns := fmt.Sprintf("ns%d", i%7)
+		name := fmt.Sprintf("svc-%d", i)
+		switch i % 3 {
+		case 0:
+			objs = append(objs, clusterIPService(ns, name, fmt.Sprintf("10.0.%d.%d", i/250, i%250+1)))
+		case 1:
+			objs = append(objs, headlessService(ns, name),
+				endpointSlice(ns, name, name+"-a", discoveryv1.AddressTypeIPv4, fmt.Sprintf("web=10.1.%d.%d", i/250, i%250+1)))
+		default:
+			objs = append(objs, externalService(ns, name, "example.com"))
+		}
+	}
+	objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "empty-ns"}})
+	var firstSnap atomic.Pointer[records.Snapshot]
+	h := newHarness(t, Options{})
+	h.client = fake.NewClientset(objs...)
+	c, err := New(h.client, Options{Records: &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled},
+		Notify: func() { firstSnap.CompareAndSwap(nil, h.c.Snapshot()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c = c
+	h.run()
+	h.poll("first snapshot", func() bool { return firstSnap.Load() != nil })
+	first := firstSnap.Load()
+	for i := range 300 {
+		ns, name := fmt.Sprintf("ns%d", i%7), fmt.Sprintf("svc-%d", i)
+		fqdn := name + "." + ns + ".svc." + domain
+		n := first.Lookup(fqdn)
+		switch {
+		case n == nil:
+			t.Fatalf("%s is missing from the first snapshot", fqdn)
+		case i%3 == 1 && first.Lookup("web."+fqdn) == nil:
+			t.Fatalf("the endpoint of %s is missing from the first snapshot", fqdn)
+		}
+	}
+	if first.Lookup("empty-ns.svc."+domain) == nil {
+		t.Error("namespace empty-ns is missing from the first snapshot")
+	}
 }
