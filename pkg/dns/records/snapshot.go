@@ -155,7 +155,7 @@ func (s *Snapshot) Children(n *Node) []string {
 	s.childrenOnce.Do(func() {
 		sets := map[string][]string{}
 		s.each(func(n *Node) {
-			if name := n.name; name != s.cfg.Domain && inZone(name, s.cfg.Domain) {
+			if name := n.name; name != s.cfg.Domain && InZone(name, s.cfg.Domain) {
 				p := parent(name)
 				sets[p] = append(sets[p], firstLabel(name))
 			}
@@ -176,15 +176,17 @@ func (s *Snapshot) Zone(name string) string { return s.cfg.Zone(name) }
 // kubedns is not authoritative for it.
 func (c *Config) Zone(name string) string {
 	for _, z := range [...]string{c.Domain, ReverseV4, ReverseV6} {
-		if inZone(name, z) {
+		if InZone(name, z) {
 			return z
 		}
 	}
 	return ""
 }
 
-func inZone(name, zone string) bool {
-	if len(name) < len(zone) || name[len(name)-len(zone):] != zone {
+// InZone reports whether the lower-case FQDN name (a string, or the bytes
+// of one) is zone or below it.
+func InZone[T string | []byte](name T, zone string) bool {
+	if len(name) < len(zone) || string(name[len(name)-len(zone):]) != zone {
 		return false
 	}
 	return len(name) == len(zone) || name[len(name)-len(zone)-1] == '.'

@@ -157,11 +157,11 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 // zoneOf returns the zone of a lower-case name and its metrics label, or "".
 func (h *Handler) zoneOf(name []byte) (string, system) {
 	switch {
-	case inZoneBytes(name, h.zones.Domain):
+	case records.InZone(name, h.zones.Domain):
 		return h.zones.Domain, systemAuth
-	case inZoneBytes(name, records.ReverseV4):
+	case records.InZone(name, records.ReverseV4):
 		return records.ReverseV4, systemReverse
-	case inZoneBytes(name, records.ReverseV6):
+	case records.InZone(name, records.ReverseV6):
 		return records.ReverseV6, systemReverse
 	}
 	return "", systemAuth
@@ -175,11 +175,4 @@ func (h *Handler) underPods(name []byte) bool {
 	}
 	rest := name[:len(name)-len(d)]
 	return string(rest) == "pod." || (len(rest) > 4 && string(rest[len(rest)-5:]) == ".pod.")
-}
-
-func inZoneBytes(name []byte, zone string) bool {
-	if len(name) < len(zone) || string(name[len(name)-len(zone):]) != zone {
-		return false
-	}
-	return len(name) == len(zone) || name[len(name)-len(zone)-1] == '.'
 }
