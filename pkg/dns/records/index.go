@@ -100,8 +100,8 @@ func (x *Index) zones() [3]string { return [3]string{x.cfg.Domain, ReverseV4, Re
 // SetService stores the records of the Service key; a nil fragment deletes
 // them. It reports whether anything changed.
 func (x *Index) SetService(key string, f *Fragment) bool {
-	old := x.frags[key]
-	if f.Equal(old) {
+	slot := x.frags[key]
+	if !x.swap(&slot, f) {
 		return false
 	}
 	if f == nil {
@@ -109,7 +109,6 @@ func (x *Index) SetService(key string, f *Fragment) bool {
 	} else {
 		x.frags[key] = f
 	}
-	x.replace(old, f)
 	if key == x.cfg.DNSService {
 		var ips []netip.Addr
 		if f != nil {
@@ -169,13 +168,7 @@ func (x *Index) SetPods(pods []Pod) bool {
 		}
 		f.seal()
 	}
-	if f.Equal(x.pods) {
-		return false
-	}
-	old := x.pods
-	x.pods = f
-	x.replace(old, f)
-	return true
+	return x.swap(&x.pods, f)
 }
 
 // setSystem rebuilds the zones' own records with the given ns.dns addresses.
@@ -192,12 +185,19 @@ func (x *Index) setSystem(nsIPs []netip.Addr) {
 	version := "dns-version." + c.Domain
 	b.add(&dns.TXT{Hdr: c.hdr(version, dns.TypeTXT), Txt: []string{SchemaVersion}})
 	f.seal()
-	if f.Equal(x.system) {
-		return
+	x.swap(&x.system, f)
+}
+
+// swap puts cur in *slot and rebuilds the names of the fragment it replaces
+// and of cur; when both hold the same records it does nothing and reports false.
+func (x *Index) swap(slot **Fragment, cur *Fragment) bool {
+	old := *slot
+	if cur.Equal(old) {
+		return false
 	}
-	old := x.system
-	x.system = f
-	x.replace(old, f)
+	*slot = cur
+	x.replace(old, cur)
+	return true
 }
 
 // Publish returns an immutable Snapshot of the Index with the given SOA serial.
