@@ -15,8 +15,7 @@ import (
 type Listeners struct {
 	loop     *udpLoop    // reads the UDP socket; answers plain queries itself
 	udp, tcp *dns.Server // udp serves what loop hands over
-	conn     *net.UDPConn
-	addr     net.Addr // the UDP address, port resolved
+	addr     net.Addr    // the UDP address, port resolved
 	done     chan error
 	stopping atomic.Bool
 	stopOnce sync.Once
@@ -30,7 +29,7 @@ func Listen(addr string, h dns.Handler) (*Listeners, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listeners{conn: pc, addr: pc.LocalAddr(), done: make(chan error, 3)}
+	l := &Listeners{addr: pc.LocalAddr(), done: make(chan error, 3)}
 	l.loop = newUDPLoop(pc, h)
 	var started sync.WaitGroup
 	started.Add(2)
@@ -59,7 +58,7 @@ func (l *Listeners) Shutdown(ctx context.Context) error {
 	l.stopOnce.Do(func() {
 		l.stopping.Store(true)
 		l.loop.stop() // no new queries; those handed over are drained below
-		defer l.conn.Close()
+		defer l.loop.conn.Close()
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, s := range []*dns.Server{l.udp, l.tcp} {
