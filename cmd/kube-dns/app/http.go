@@ -49,7 +49,8 @@ func cacheDump(s *records.Snapshot) cacheDumpBody {
 	s.Range(func(n *records.Node) {
 		rrs := []string{}
 		for _, set := range n.Sets() {
-			for _, rr := range set.RRs {
+			answers, _ := set.Records(n.Name())
+			for _, rr := range answers {
 				rrs = append(rrs, rr.String())
 			}
 		}

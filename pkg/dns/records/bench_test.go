@@ -3,6 +3,7 @@ package records
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"testing"
 )
 
@@ -146,5 +147,29 @@ func BenchmarkIndexUpdate(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkIndexMemory reports the heap an Index holding 10,000 Services
+// keeps (bytes per Service), the number the RSS target of the performance
+// issue depends on most.
+func BenchmarkIndexMemory(b *testing.B) {
+	c := benchConfig()
+	svcs, sets := clusterOf(10000)
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x := NewIndex(c)
+		for i := range svcs {
+			f := c.ServiceRecords(&svcs[i], sets[i])
+			x.SetService(f.Key(), f)
+		}
+		s := x.Publish(1)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(svcs)), "heap-B/service")
+		b.ReportMetric(float64(s.Len())/float64(len(svcs)), "names/service")
+		runtime.KeepAlive(x)
 	}
 }

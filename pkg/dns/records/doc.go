@@ -7,4 +7,9 @@
 // from without locks. A changed Service costs work proportional to its own
 // records: the names live in copy-on-write maps, and a Snapshot shares every
 // map that did not change with the one before it.
+//
+// Records are kept only in wire form, as the bytes of an answer: names in
+// them point into the question, so the server's fast path copies them into a
+// reply as they are, and the general path decodes them when it needs
+// records (RRSet.Records).
 package records

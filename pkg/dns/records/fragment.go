@@ -1,54 +1,62 @@
 package records
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
 
 // Fragment is every record one Service contributes: its forward names, the
 // names of its endpoints and its reverse (PTR) records. It is immutable.
+//
+// The records are held only in wire form, as the sets a node serves: for
+// each owner name (groups sorted by name) one RRSet per type, whose Wire is
+// the answer records followed by the address records of their targets
+// (SRV, NS) found in the same fragment. A name that only this fragment
+// makes shares these sets as they are.
 type Fragment struct {
 	key        string // namespace/name
 	clusterIPs []netip.Addr
-	rrs        []dns.RR
-	groups     []group // rrs by owner name, sorted by name
+	groups     []group
+	count      int32        // records, additional ones not counted
+	self       [1]*Fragment // the fragment itself: the from list of the names it alone makes
 }
 
-// group is the records of a fragment at one owner name: rrs[lo:hi] once the
-// fragment is sealed.
+// group is the records of a fragment at one owner name.
 type group struct {
-	name   string
-	lo, hi int32
+	name string
+	sets []RRSet // by type
 }
 
-// seal sorts the records by owner name (keeping their order within a name)
-// and indexes the names; a fragment is immutable afterwards.
-func (f *Fragment) seal() *Fragment {
-	slices.SortStableFunc(f.rrs, func(a, b dns.RR) int { return strings.Compare(a.Header().Name, b.Header().Name) })
-	f.rrs = slices.Clip(f.rrs)
-	for i, rr := range f.rrs {
-		name := rr.Header().Name
-		if n := len(f.groups); n > 0 && f.groups[n-1].name == name {
-			f.groups[n-1].hi = int32(i + 1)
-			continue
-		}
-		f.groups = append(f.groups, group{name: name, lo: int32(i), hi: int32(i + 1)})
-	}
-	f.groups = slices.Clip(f.groups)
-	return f
+// answerHeaderLen is the size of a record in answer form before its data:
+// owner pointer, type, class, TTL and data length.
+const answerHeaderLen = 12
+
+// recordAt returns the type of the answer-form record at b[off:] and where it ends.
+func recordAt(b []byte, off int) (typ uint16, end int) {
+	typ = binary.BigEndian.Uint16(b[off+2:])
+	return typ, off + answerHeaderLen + int(binary.BigEndian.Uint16(b[off+10:]))
 }
 
-// at returns the fragment's records at name, or nil.
-func (f *Fragment) at(name string) []dns.RR {
+// fullRecordEnd returns where the full-form record at b[off:] ends.
+func fullRecordEnd(b []byte, off int) int {
+	off += nameLen(b[off:])
+	return off + answerHeaderLen - 2 + int(binary.BigEndian.Uint16(b[off+8:]))
+}
+
+// at returns the fragment's sets at name, or nil.
+func (f *Fragment) at(name string) []RRSet {
 	i, ok := slices.BinarySearchFunc(f.groups, name, func(g group, n string) int { return strings.Compare(g.name, n) })
 	if !ok {
 		return nil
 	}
-	g := f.groups[i]
-	return f.rrs[g.lo:g.hi:g.hi]
+	return f.groups[i].sets
 }
 
 // Key returns the Service's "namespace/name".
@@ -59,87 +67,84 @@ func (f *Fragment) Len() int {
 	if f == nil {
 		return 0
 	}
-	return len(f.rrs)
+	return int(f.count)
 }
 
-// Equal reports whether f and g hold the same records, in any order.
+// Equal reports whether f and g hold the same records; the records of a set
+// may be in any order.
 func (f *Fragment) Equal(g *Fragment) bool {
 	if f == nil || g == nil {
 		return f == g
 	}
-	if f.key != g.key || len(f.rrs) != len(g.rrs) || !equalAddrs(f.clusterIPs, g.clusterIPs) {
+	if f.key != g.key || f.count != g.count || len(f.groups) != len(g.groups) ||
+		!slices.Equal(f.clusterIPs, g.clusterIPs) {
 		return false
 	}
-	same := true
-	for i := range f.rrs {
-		if !sameRR(f.rrs[i], g.rrs[i]) {
-			same = false
-			break
+	for i, fg := range f.groups {
+		gg := g.groups[i]
+		if fg.name != gg.name || len(fg.sets) != len(gg.sets) {
+			return false
+		}
+		for j := range fg.sets {
+			if !fg.sets[j].same(&gg.sets[j]) {
+				return false
+			}
 		}
 	}
-	if same {
+	return true
+}
+
+// same reports whether two sets hold the same records in any order.
+func (s *RRSet) same(o *RRSet) bool {
+	if s.Type != o.Type || s.An != o.An || s.Ar != o.Ar || len(s.Wire) != len(o.Wire) {
+		return false
+	}
+	if bytes.Equal(s.Wire, o.Wire) {
 		return true
 	}
-	count := make(map[rrKey]int, len(f.rrs))
-	for _, rr := range f.rrs {
-		count[keyOf(rr)]++
-	}
-	for _, rr := range g.rrs {
-		k := keyOf(rr)
-		if count[k] == 0 {
-			return false
-		}
-		count[k]--
-	}
-	return true
+	a, b := s.split(), o.split()
+	return slices.Equal(a, b)
 }
 
-// sameRR reports whether two records are equal, TTL and SRV weights included.
-func sameRR(a, b dns.RR) bool {
-	if keyOf(a) != keyOf(b) || a.Header().Ttl != b.Header().Ttl {
-		return false
+// split returns the set's records, answers then additional ones, each part sorted.
+func (s *RRSet) split() []string {
+	out := make([]string, 0, int(s.An)+int(s.Ar))
+	off := 0
+	for range s.An {
+		_, end := recordAt(s.Wire, off)
+		out = append(out, string(s.Wire[off:end]))
+		off = end
 	}
-	if sa, ok := a.(*dns.SRV); ok {
-		sb := b.(*dns.SRV)
-		return sa.Weight == sb.Weight && sa.Priority == sb.Priority
+	slices.Sort(out)
+	for range s.Ar {
+		end := fullRecordEnd(s.Wire, off)
+		out = append(out, string(s.Wire[off:end]))
+		off = end
 	}
-	return true
-}
-
-func equalAddrs(a, b []netip.Addr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	slices.Sort(out[s.An:])
+	return out
 }
 
 // ServiceRecords computes the records of one Service. sets are all of the
 // Service's endpoint sets; only a headless Service reads them.
 func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
-	f := &Fragment{key: svc.Namespace + "/" + svc.Name}
-	b := fragmentBuilder{c: c, f: f}
+	b := fragmentBuilder{c: c, key: svc.Namespace + "/" + svc.Name}
 	name := c.svcName(svc.Namespace, svc.Name)
+	var clusterIPs []netip.Addr
 	switch svc.Kind {
 	case ClusterIP:
-		f.clusterIPs = svc.ClusterIPs
+		clusterIPs = svc.ClusterIPs
 		for _, ip := range svc.ClusterIPs {
 			b.addr(name, ip)
 			b.ptr(ip, name)
 		}
 		if len(svc.ClusterIPs) > 0 {
-			srv := make([]*dns.SRV, 0, len(svc.Ports))
 			for _, p := range svc.Ports {
-				srv = append(srv, b.srv(name, p, name))
+				b.srv(name, p, name)
 				if p.Name != "" {
-					srv = append(srv, b.srv(portName(p, name), p, name))
+					b.srv(portName(p, name), p, name)
 				}
 			}
-			weigh(srv)
 		}
 	case Headless:
 		b.headless(svc, name, sets)
@@ -151,95 +156,173 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 			b.addr(name, ip)
 			break
 		}
-		b.add(&dns.CNAME{Hdr: c.hdr(name, dns.TypeCNAME), Target: fqdn(svc.ExternalName)})
+		b.add(rec{name: name, typ: dns.TypeCNAME, target: fqdn(svc.ExternalName)})
 	}
-	return f.seal()
+	f := b.seal()
+	f.clusterIPs = clusterIPs
+	return f
+}
+
+// rec is a record before it is encoded; with weight zero it is also the key
+// that de-duplicates records.
+type rec struct {
+	name   string
+	target string // PTR, SRV, CNAME and NS target; TXT text
+	ip     netip.Addr
+	typ    uint16
+	port   uint16 // SRV
+	weight uint16 // SRV: an equal share of 100 among the SRV records at name
 }
 
 type fragmentBuilder struct {
 	c    *Config
-	f    *Fragment
-	seen map[rrKey]struct{} // de-duplicates identical records; made on first use
+	key  string
+	recs []rec
+	seen map[rec]struct{} // made on first use
 }
 
-// rrKey identifies a record by owner, type and data, for the record types a
-// fragment holds (A, AAAA, PTR, SRV, CNAME, NS, TXT).
-type rrKey struct {
-	name, target string // target: PTR, SRV, CNAME, NS, TXT data
-	typ, port    uint16
-	ip           netip.Addr
-}
-
-func keyOf(rr dns.RR) rrKey {
-	k := rrKey{name: rr.Header().Name, typ: rr.Header().Rrtype}
-	switch rr := rr.(type) {
-	case *dns.A:
-		k.ip, _ = netip.AddrFromSlice(rr.A)
-	case *dns.AAAA:
-		k.ip, _ = netip.AddrFromSlice(rr.AAAA)
-	case *dns.PTR:
-		k.target = rr.Ptr
-	case *dns.SRV:
-		k.target, k.port = rr.Target, rr.Port
-	case *dns.CNAME:
-		k.target = rr.Target
-	case *dns.NS:
-		k.target = rr.Ns
-	default:
-		k.target = rr.String()
-	}
-	return k
-}
-
-func (b *fragmentBuilder) add(rr dns.RR) bool {
-	k := keyOf(rr)
+func (b *fragmentBuilder) add(r rec) {
 	if b.seen == nil {
-		b.seen = make(map[rrKey]struct{}, 8)
+		b.seen = make(map[rec]struct{}, 8)
 	}
-	if _, dup := b.seen[k]; dup {
-		return false
+	if _, dup := b.seen[r]; dup {
+		return
 	}
-	b.seen[k] = struct{}{}
-	b.f.rrs = append(b.f.rrs, rr)
-	return true
+	b.seen[r] = struct{}{}
+	b.recs = append(b.recs, r)
 }
 
 func (b *fragmentBuilder) addr(name string, ip netip.Addr) {
 	ip = ip.Unmap()
 	if ip.Is4() {
-		b.add(&dns.A{Hdr: b.c.hdr(name, dns.TypeA), A: ip.AsSlice()})
+		b.add(rec{name: name, typ: dns.TypeA, ip: ip})
 		return
 	}
-	b.add(&dns.AAAA{Hdr: b.c.hdr(name, dns.TypeAAAA), AAAA: ip.AsSlice()})
+	b.add(rec{name: name, typ: dns.TypeAAAA, ip: ip})
 }
 
 func (b *fragmentBuilder) ptr(ip netip.Addr, target string) {
-	b.add(&dns.PTR{Hdr: b.c.hdr(ReverseName(ip), dns.TypePTR), Ptr: target})
+	b.add(rec{name: ReverseName(ip), typ: dns.TypePTR, target: target})
 }
 
-// srv adds an SRV record at name; the weights are set by weigh once the whole
-// set at that name is known.
-func (b *fragmentBuilder) srv(name string, p Port, target string) *dns.SRV {
-	rr := &dns.SRV{Hdr: b.c.hdr(name, dns.TypeSRV), Port: uint16(p.Port), Target: target}
-	if !b.add(rr) {
-		return nil
-	}
-	return rr
+// srv adds an SRV record at name; seal sets the weights once every SRV
+// record at that name is known.
+func (b *fragmentBuilder) srv(name string, p Port, target string) {
+	b.add(rec{name: name, typ: dns.TypeSRV, port: uint16(p.Port), target: target})
 }
 
-// weigh gives every SRV record of one owner name an equal share of 100.
-func weigh(srv []*dns.SRV) {
-	count := map[string]int{}
-	for _, rr := range srv {
-		if rr != nil {
-			count[rr.Hdr.Name]++
+// seal weighs the SRV records, sorts the records by owner name and type
+// (keeping their order otherwise) and encodes them into a Fragment. A record
+// that cannot be encoded (a name longer than DNS allows) is left out.
+func (b *fragmentBuilder) seal() *Fragment {
+	f := &Fragment{key: b.key}
+	f.self[0] = f
+	srvs := map[string]uint16{}
+	for _, r := range b.recs {
+		if r.typ == dns.TypeSRV {
+			srvs[r.name]++
 		}
 	}
-	for _, rr := range srv {
-		if rr != nil {
-			rr.Weight = uint16(100 / count[rr.Hdr.Name])
+	for i := range b.recs {
+		if r := &b.recs[i]; r.typ == dns.TypeSRV {
+			r.weight = 100 / srvs[r.name]
 		}
 	}
+	slices.SortStableFunc(b.recs, func(x, y rec) int {
+		return cmp.Or(strings.Compare(x.name, y.name), cmp.Compare(x.typ, y.typ))
+	})
+	// Encode into a scratch buffer, noting where each set ends, then copy
+	// the bytes into one buffer of the exact size that every set slices.
+	scratch := scratchPool.Get().(*[]byte)
+	w := (*scratch)[:0]
+	type span struct {
+		name        string
+		typ, an, ar uint16
+		lo, hi      int
+	}
+	var spans []span
+	for i := 0; i < len(b.recs); {
+		r := &b.recs[i]
+		sp := span{name: r.name, typ: r.typ, lo: len(w)}
+		j := i
+		for ; j < len(b.recs) && b.recs[j].name == r.name && b.recs[j].typ == r.typ; j++ {
+			var ok bool
+			if w, ok = appendRecord(w, questionPointer[:], &b.recs[j], b.c.TTL, r.name); ok {
+				sp.an++
+			}
+		}
+		if r.typ == dns.TypeSRV || r.typ == dns.TypeNS {
+			w, sp.ar = b.appendExtra(w, r.name, b.recs[i:j])
+		}
+		i = j
+		if sp.an == 0 {
+			w = w[:sp.lo]
+			continue
+		}
+		sp.hi = len(w)
+		spans = append(spans, sp)
+		f.count += int32(sp.an)
+	}
+	wire := bytes.Clone(w)
+	*scratch = w
+	scratchPool.Put(scratch)
+	sets := make([]RRSet, len(spans))
+	names := 0
+	for i, sp := range spans {
+		if i == 0 || sp.name != spans[i-1].name {
+			names++
+		}
+	}
+	f.groups = make([]group, 0, names)
+	for i, sp := range spans {
+		sets[i] = RRSet{Type: sp.typ, An: sp.an, Ar: sp.ar, Wire: wire[sp.lo:sp.hi:sp.hi]}
+		if n := len(f.groups); n > 0 && f.groups[n-1].name == sp.name {
+			g := &f.groups[n-1]
+			g.sets = sets[i-len(g.sets) : i+1 : i+1]
+			continue
+		}
+		f.groups = append(f.groups, group{name: sp.name, sets: sets[i : i+1 : i+1]})
+	}
+	return f
+}
+
+var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// appendExtra appends, in full form, the address records (A, then AAAA) of
+// the distinct targets of the SRV or NS records rs at question that this
+// fragment holds, and returns how many it appended.
+func (b *fragmentBuilder) appendExtra(w []byte, question string, rs []rec) ([]byte, uint16) {
+	var (
+		done  []string
+		count uint16
+	)
+	for _, r := range rs {
+		t := r.target
+		if slices.Contains(done, t) {
+			continue
+		}
+		done = append(done, t)
+		lo, _ := slices.BinarySearchFunc(b.recs, t, func(x rec, n string) int { return strings.Compare(x.name, n) })
+		var owner []byte
+		for _, want := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+			for k := lo; k < len(b.recs) && b.recs[k].name == t; k++ {
+				if b.recs[k].typ != want {
+					continue
+				}
+				if owner == nil {
+					var ok bool
+					if owner, ok = appendNameFrom(nil, t, question); !ok {
+						break
+					}
+				}
+				var ok bool
+				if w, ok = appendRecord(w, owner, &b.recs[k], b.c.TTL, question); ok {
+					count++
+				}
+			}
+		}
+	}
+	return w, count
 }
 
 // portName returns _<port>._<proto>.<name>.
@@ -248,7 +331,6 @@ func portName(p Port, name string) string {
 }
 
 func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet) {
-	var srv []*dns.SRV
 	for _, set := range sets {
 		for _, ep := range set.Endpoints {
 			if !ep.Ready && !svc.PublishNotReady {
@@ -264,15 +346,14 @@ func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet
 				b.addr(target, ip)
 				b.ptr(ip, target)
 				for _, p := range set.Ports {
-					srv = append(srv, b.srv(name, p, target))
+					b.srv(name, p, target)
 					if p.Name != "" {
-						srv = append(srv, b.srv(portName(p, name), p, target))
+						b.srv(portName(p, name), p, target)
 					}
 				}
 			}
 		}
 	}
-	weigh(srv)
 }
 
 func lower(s string) string {

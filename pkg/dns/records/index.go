@@ -17,9 +17,9 @@ import (
 // the change, not of the cluster (a map holds a handful of names even at
 // 50,000 Services).
 const (
-	shardBits = 14
+	shardBits = 12
 	nShards   = 1 << shardBits
-	midBits   = 7
+	midBits   = 6
 	midSize   = 1 << midBits
 	topSize   = nShards / midSize
 )
@@ -70,9 +70,10 @@ type Index struct {
 	marks    map[string]int32 // reasons other than records for a name to exist
 	below    map[string]int32 // existing names one level below a name
 
-	serial uint32
-	soa    [3]*dns.SOA // by zoneIndex
-	enc    encoder
+	serial    uint32
+	soa       [3]*dns.SOA // by zoneIndex
+	soaWire   [3][]byte   // the same in full wire form, for negative answers
+	soaAnswer [3][]byte   // and in answer form, for the apex nodes
 }
 
 // NewIndex returns an Index holding only the zones' own records.
@@ -161,12 +162,11 @@ func (x *Index) markNamespace(ns string, d int32) {
 func (x *Index) SetPods(pods []Pod) bool {
 	var f *Fragment
 	if x.cfg.Pods == PodsVerified && len(pods) > 0 {
-		f = &Fragment{key: podsKey}
-		fb := fragmentBuilder{c: &x.cfg, f: f}
+		fb := fragmentBuilder{c: &x.cfg, key: podsKey}
 		for _, p := range pods {
 			fb.addr(DashedIP(p.IP)+"."+lower(p.Namespace)+".pod."+x.cfg.Domain, p.IP)
 		}
-		f.seal()
+		f = fb.seal()
 	}
 	return x.swap(&x.pods, f)
 }
@@ -174,18 +174,16 @@ func (x *Index) SetPods(pods []Pod) bool {
 // setSystem rebuilds the zones' own records with the given ns.dns addresses.
 func (x *Index) setSystem(nsIPs []netip.Addr) {
 	c := &x.cfg
-	f := &Fragment{key: systemKey}
-	b := fragmentBuilder{c: c, f: f}
+	b := fragmentBuilder{c: c, key: systemKey}
 	for _, zone := range x.zones() {
-		b.add(&dns.NS{Hdr: c.hdr(zone, dns.TypeNS), Ns: c.NSName()})
+		b.add(rec{name: zone, typ: dns.TypeNS, target: c.NSName()})
 	}
 	for _, ip := range nsIPs {
 		b.addr(c.NSName(), ip)
 	}
 	version := "dns-version." + c.Domain
-	b.add(&dns.TXT{Hdr: c.hdr(version, dns.TypeTXT), Txt: []string{SchemaVersion}})
-	f.seal()
-	x.swap(&x.system, f)
+	b.add(rec{name: version, typ: dns.TypeTXT, target: SchemaVersion})
+	x.swap(&x.system, b.seal())
 }
 
 // swap puts cur in *slot and rebuilds the names of the fragment it replaces
@@ -212,12 +210,14 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 			Hdr: hdr, Ns: c.NSName(), Mbox: c.Hostmaster(),
 			Serial: serial, Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: neg,
 		}
-		x.set(zone, x.node(zone, x.fromOf(zone), x.fromOf))
+		x.soaWire[i], x.soaAnswer[i] = nil, nil
+		if full := packRR(x.soa[i]); full != nil {
+			x.soaWire[i] = full
+			x.soaAnswer[i] = append(questionPointer[:], full[nameLen(full):]...)
+		}
+		x.set(zone, x.node(zone, x.fromOf(zone)))
 	}
-	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa}
-	for i, soa := range x.soa {
-		s.soaWire[i] = x.enc.encodeRR(soa)
-	}
+	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa, soaWire: x.soaWire}
 	x.gen++ // everything is shared with s from now on
 	return s
 }
@@ -255,60 +255,61 @@ func (x *Index) replace(old, cur *Fragment) {
 		}
 	}
 	for name, l := range view {
-		if len(l) == 0 {
+		switch len(l) {
+		case 0:
 			l = nil
+		case 1:
+			l = l[0].self[:] // no list of its own for a name one fragment makes
 		}
-		x.set(name, x.node(name, l, from))
+		x.set(name, x.node(name, l))
 	}
 }
 
-// node builds the node of name from the fragments with records there; from
-// gives the fragments of other names, for the additional records.
-func (x *Index) node(name string, frags []*Fragment, from func(string) []*Fragment) *Node {
+// node builds the node of name from the fragments with records there. A
+// name that one fragment alone makes shares that fragment's sets; otherwise
+// the sets of one type are merged: the answer records of each, then the
+// additional records of each. A zone apex has the zone's SOA first.
+func (x *Index) node(name string, frags []*Fragment) *Node {
 	n := &Node{name: name, from: frags}
-	for i, zone := range x.zones() {
-		if name == zone && x.soa[i] != nil {
-			n.add(x.soa[i])
-		}
+	zones := x.zones()
+	apex := slices.Index(zones[:], name)
+	if apex < 0 && len(frags) == 1 {
+		n.sets = frags[0].at(name)
+		return n
+	}
+	var sets []RRSet
+	if apex >= 0 && x.soaAnswer[apex] != nil {
+		sets = append(sets, RRSet{Type: dns.TypeSOA, An: 1, Wire: x.soaAnswer[apex]})
 	}
 	for _, f := range frags {
-		for _, rr := range f.at(name) {
-			n.add(rr)
-		}
-	}
-	for i := range n.sets {
-		set := &n.sets[i]
-		if set.Type != dns.TypeSRV && set.Type != dns.TypeNS {
-			continue
-		}
-		var seen []string
-		for _, rr := range set.RRs {
-			var t string
-			switch rr := rr.(type) {
-			case *dns.SRV:
-				t = rr.Target
-			case *dns.NS:
-				t = rr.Ns
-			}
-			if slices.Contains(seen, t) {
-				continue
-			}
-			seen = append(seen, t)
-			for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
-				for _, f := range from(t) {
-					for _, rr := range f.at(t) {
-						if rr.Header().Rrtype == typ {
-							set.Extra = append(set.Extra, rr)
-						}
-					}
-				}
+		for _, s := range f.at(name) {
+			if i := slices.IndexFunc(sets, func(o RRSet) bool { return o.Type == s.Type }); i >= 0 {
+				sets[i] = merge(&sets[i], &s)
+			} else {
+				sets = append(sets, s)
 			}
 		}
 	}
-	for i := range n.sets {
-		x.enc.encodeSet(&n.sets[i])
-	}
+	n.sets = slices.Clip(sets)
 	return n
+}
+
+// merge returns a set holding the records of a and then b, of one type.
+func merge(a, b *RRSet) RRSet {
+	ae, be := a.answerEnd(), b.answerEnd()
+	w := make([]byte, 0, len(a.Wire)+len(b.Wire))
+	w = append(append(w, a.Wire[:ae]...), b.Wire[:be]...)
+	w = append(append(w, a.Wire[ae:]...), b.Wire[be:]...)
+	return RRSet{Type: a.Type, An: a.An + b.An, Ar: a.Ar + b.Ar, Wire: w}
+}
+
+// answerEnd returns where the set's answer records end in Wire.
+func (s *RRSet) answerEnd() int {
+	off := 0
+	for range s.An {
+		_, off = recordAt(s.Wire, off)
+	}
+	return off
 }
 
 // set stores the node of name, or removes the name when nothing makes it

@@ -19,10 +19,11 @@ func dump(s *Snapshot) string {
 	s.Range(func(n *Node) {
 		fmt.Fprintf(&b, "%s\n", n.Name())
 		for _, set := range n.Sets() {
-			for _, rr := range set.RRs {
+			rrs, extra := set.Records(n.Name())
+			for _, rr := range rrs {
 				fmt.Fprintf(&b, "  %s\n", rr)
 			}
-			for _, rr := range set.Extra {
+			for _, rr := range extra {
 				fmt.Fprintf(&b, "  + %s\n", rr)
 			}
 		}

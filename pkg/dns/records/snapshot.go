@@ -15,14 +15,15 @@ const (
 )
 
 // RRSet is the records of one type at one name, with the address records of
-// their targets (for SRV and NS) ready for the additional section.
+// their targets (for SRV and NS) for the additional section, in wire form:
+// the records as an answer section whose owner names point at the question
+// (offset 12), then the additional records in full. A reply is the request's
+// header and question, patched, plus Wire. Records decodes it for the
+// general path.
 type RRSet struct {
-	Type  uint16
-	RRs   []dns.RR
-	Extra []dns.RR
-	// Wire is RRs encoded as an answer section with owner names pointing at
-	// the question (offset 12), followed by Extra; nil when not encodable.
-	Wire []byte
+	Type   uint16
+	An, Ar uint16 // how many records, and additional records, Wire holds
+	Wire   []byte
 }
 
 // Node is one name of the snapshot. A node without sets is an empty
@@ -49,23 +50,10 @@ func (n *Node) Set(t uint16) *RRSet {
 	return nil
 }
 
-// RRs returns the records of type t, or nil.
+// RRs returns the records of type t, decoded, or nil.
 func (n *Node) RRs(t uint16) []dns.RR {
-	if s := n.Set(t); s != nil {
-		return s.RRs
-	}
-	return nil
-}
-
-func (n *Node) add(rr dns.RR) {
-	t := rr.Header().Rrtype
-	for i := range n.sets {
-		if n.sets[i].Type == t {
-			n.sets[i].RRs = append(n.sets[i].RRs, rr)
-			return
-		}
-	}
-	n.sets = append(n.sets, RRSet{Type: t, RRs: []dns.RR{rr}})
+	rrs, _ := n.Set(t).Records(n.name)
+	return rrs
 }
 
 // Snapshot is an immutable view of every record kubedns serves. Snapshots

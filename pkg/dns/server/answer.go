@@ -41,18 +41,18 @@ func (h *Handler) resolve(ctx context.Context, s *records.Snapshot, zone, qname,
 	switch set := n.Set(qtype); {
 	case qtype == dns.TypeANY:
 		for _, set := range n.Sets() {
-			r.ans = append(r.ans, rename(set.RRs, qname, lname)...)
-			r.extra = append(r.extra, set.Extra...)
+			rrs, extra := set.Records(qname)
+			r.ans = append(r.ans, rrs...)
+			r.extra = append(r.extra, extra...)
 		}
 	case set != nil:
-		r.ans = rename(set.RRs, qname, lname)
-		r.extra = share(set.Extra)
+		r.ans, r.extra = set.Records(qname)
 	default:
-		cname := n.RRs(dns.TypeCNAME)
+		cname, _ := n.Set(dns.TypeCNAME).Records(qname)
 		if cname == nil {
 			return negative(s, zone, dns.RcodeSuccess)
 		}
-		r.ans = append(rename(cname, qname, lname), h.chase(ctx, s, []string{lname}, cname[0].(*dns.CNAME).Target, qtype)...)
+		r.ans = append(cname, h.chase(ctx, s, []string{lname}, cname[0].(*dns.CNAME).Target, qtype)...)
 	}
 	if len(r.ans) == 0 {
 		return negative(s, zone, dns.RcodeSuccess)
@@ -81,7 +81,7 @@ func (h *Handler) chase(ctx context.Context, s *records.Snapshot, chain []string
 		return rrs
 	}
 	if cname := n.RRs(dns.TypeCNAME); cname != nil {
-		return append(share(cname), h.chase(ctx, s, append(chain, target), cname[0].(*dns.CNAME).Target, qtype)...)
+		return append(cname, h.chase(ctx, s, append(chain, target), cname[0].(*dns.CNAME).Target, qtype)...)
 	}
 	return nil
 }
@@ -153,15 +153,15 @@ func (h *Handler) wildcard(s *records.Snapshot, zone, qname, lname string, qtype
 			if set.Type != qtype && (qtype != dns.TypeANY || set.Type == dns.TypeSOA || set.Type == dns.TypeNS) {
 				continue
 			}
-			for _, rr := range set.RRs {
-				c := dns.Copy(rr)
-				c.Header().Name = qname
-				if key := c.String(); !seen[key] {
+			rrs, extra := set.Records(n.Name()) // its names point into the node's name
+			for _, rr := range rrs {
+				rr.Header().Name = qname
+				if key := rr.String(); !seen[key] {
 					seen[key] = true
-					r.ans = append(r.ans, c)
+					r.ans = append(r.ans, rr)
 				}
 			}
-			r.extra = append(r.extra, set.Extra...)
+			r.extra = append(r.extra, extra...)
 		}
 	}
 	if len(r.ans) == 0 {
@@ -178,24 +178,3 @@ func negative(s *records.Snapshot, zone string, rcode int) result {
 	}
 	return r
 }
-
-// rename returns rrs with the owner name as the query spelled it. When the
-// query was in lower case the snapshot's records are shared as they are.
-func rename(rrs []dns.RR, qname, lname string) []dns.RR {
-	if qname == lname {
-		return share(rrs)
-	}
-	out := make([]dns.RR, len(rrs))
-	for i, rr := range rrs {
-		c := dns.Copy(rr)
-		if c.Header().Name == lname {
-			c.Header().Name = qname
-		}
-		out[i] = c
-	}
-	return out
-}
-
-// share returns rrs with its capacity capped, so an append by anyone can
-// never write into the snapshot's backing array.
-func share(rrs []dns.RR) []dns.RR { return rrs[:len(rrs):len(rrs)] }

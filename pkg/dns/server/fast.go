@@ -111,11 +111,8 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 	default:
 		set := node.Set(qtype)
 		switch {
-		case set != nil && len(set.RRs) > 0:
-			if set.Wire == nil {
-				return nil, false
-			}
-			wire, an, ar = set.Wire, len(set.RRs), len(set.Extra)
+		case set != nil && set.An > 0:
+			wire, an, ar = set.Wire, int(set.An), int(set.Ar)
 		case node.Set(dns.TypeCNAME) != nil:
 			return nil, false // a chase
 		default:
