@@ -1,0 +1,455 @@
+package kubeclient
+
+import (
+	"fmt"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// The decoders read the messages of k8s.io/api's core/v1 and discovery/v1
+// generated.proto (and ObjectMeta and ListMeta from apimachinery's meta/v1)
+// by field number, keeping the fields the slim types hold and skipping the
+// rest. A repeated occurrence of a singular message merges into the first, a
+// repeated scalar overwrites it, as in the generated decoders.
+
+// decodeSlim decodes the message of kind k into into when into is of that
+// kind, else into a new object.
+func decodeSlim(k kind, b []byte, into runtime.Object) (runtime.Object, error) {
+	var (
+		d   decoder
+		obj runtime.Object
+		err error
+	)
+	if kindOf(into) != k {
+		into = nil
+	}
+	switch k {
+	case kindService:
+		o := reset[Service](into)
+		obj, err = o, d.service(b, o)
+	case kindServiceList:
+		o := reset[ServiceList](into)
+		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).service)
+	case kindEndpointSlice:
+		o := reset[EndpointSlice](into)
+		obj, err = o, d.endpointSlice(b, o)
+	case kindEndpointSliceList:
+		o := reset[EndpointSliceList](into)
+		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).endpointSlice)
+	case kindEndpoints:
+		o := reset[Endpoints](into)
+		obj, err = o, d.endpoints(b, o)
+	case kindEndpointsList:
+		o := reset[EndpointsList](into)
+		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).endpoints)
+	case kindNamespace:
+		o := reset[Namespace](into)
+		obj, err = o, d.namespace(b, o)
+	case kindNamespaceList:
+		o := reset[NamespaceList](into)
+		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).namespace)
+	case kindPod:
+		o := reset[Pod](into)
+		obj, err = o, d.pod(b, o)
+	case kindPodList:
+		o := reset[PodList](into)
+		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).pod)
+	default:
+		return nil, fmt.Errorf("kubeclient: no slim decoder for kind %d", k)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubeclient: decoding %s: %w", kindGVK[k].Kind, err)
+	}
+	return obj, nil
+}
+
+// reset returns into emptied, or a new T when into is nil.
+func reset[T any, P interface {
+	*T
+	runtime.Object
+}](into runtime.Object) *T {
+	if into == nil {
+		return new(T)
+	}
+	o := (*T)(into.(P))
+	if o == nil {
+		return new(T)
+	}
+	var zero T
+	*o = zero
+	return o
+}
+
+// decoder holds what one decode call shares between objects: consecutive
+// list items usually share their namespace (lists come sorted by it), and
+// the strings are reused rather than allocated again.
+type decoder struct {
+	lastNamespace, lastService string
+}
+
+func (d *decoder) ns(b []byte) string {
+	if string(b) != d.lastNamespace {
+		d.lastNamespace = intern(b)
+	}
+	return d.lastNamespace
+}
+
+func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]T, item func(*decoder, []byte, *T) error) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		switch num {
+		case 1:
+			var m []byte
+			if m, err = p.field(num, typ); err == nil {
+				err = listMeta(m, lm)
+			}
+		case 2:
+			var m []byte
+			if m, err = p.field(num, typ); err == nil {
+				if *items == nil {
+					if n := count(b, 2); n > 0 {
+						*items = make([]T, 0, n)
+					}
+				}
+				var zero T
+				*items = append(*items, zero)
+				err = item(d, m, &(*items)[len(*items)-1])
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listMeta(b []byte, lm *metav1.ListMeta) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var m []byte
+		switch num {
+		case 1:
+			if m, err = p.field(num, typ); err == nil {
+				lm.SelfLink = string(m)
+			}
+		case 2:
+			if m, err = p.field(num, typ); err == nil {
+				lm.ResourceVersion = string(m)
+			}
+		case 3:
+			if m, err = p.field(num, typ); err == nil {
+				lm.Continue = string(m)
+			}
+		case 4:
+			var v uint64
+			if v, err = p.uint(num, typ); err == nil {
+				n := int64(v)
+				lm.RemainingItemCount = &n
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// objectMeta decodes an ObjectMeta into m. When serviceName is not nil it
+// receives the discoveryv1.LabelServiceName label.
+func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var s []byte
+		switch num {
+		case 1:
+			if s, err = p.field(num, typ); err == nil {
+				m.Name = string(s)
+			}
+		case 3:
+			if s, err = p.field(num, typ); err == nil {
+				m.Namespace = d.ns(s)
+			}
+		case 6:
+			if s, err = p.field(num, typ); err == nil {
+				m.ResourceVersion = string(s)
+			}
+		case 11: // labels
+			if serviceName == nil {
+				err = p.skip(start)
+				break
+			}
+			var k, v []byte
+			if k, v, err = p.mapEntry(num, typ); err == nil && string(k) == discoveryv1.LabelServiceName {
+				*serviceName = d.serviceLabel(v, m.Name)
+			}
+		case 12: // annotations
+			var k, v []byte
+			if k, v, err = p.mapEntry(num, typ); err == nil && string(k) == metav1.InitialEventsAnnotationKey {
+				m.initialEventsEnd = string(v) == "true"
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serviceLabel returns the service name label value, sharing memory with the
+// previous one or with the slice's own name ("<service>-<suffix>") if it can.
+func (d *decoder) serviceLabel(v []byte, name string) string {
+	switch {
+	case string(v) == d.lastService:
+	case len(name) >= len(v) && name[:len(v)] == string(v):
+		d.lastService = name[:len(v)]
+	default:
+		d.lastService = string(v)
+	}
+	return d.lastService
+}
+
+func (d *decoder) service(b []byte, s *Service) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var m []byte
+		switch num {
+		case 1:
+			if m, err = p.field(num, typ); err == nil {
+				err = d.objectMeta(m, &s.Meta, nil)
+			}
+		case 2:
+			if m, err = p.field(num, typ); err == nil {
+				err = serviceSpec(m, s)
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func serviceSpec(b []byte, s *Service) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var m []byte
+		switch num {
+		case 1: // ports
+			if m, err = p.field(num, typ); err == nil {
+				if s.Ports == nil {
+					s.Ports = make([]ServicePort, 0, count(b, 1))
+				}
+				s.Ports = append(s.Ports, ServicePort{})
+				err = servicePort(m, &s.Ports[len(s.Ports)-1])
+			}
+		case 3:
+			if m, err = p.field(num, typ); err == nil {
+				s.ClusterIP = intern(m)
+			}
+		case 4:
+			if m, err = p.field(num, typ); err == nil {
+				s.Type = intern(m)
+			}
+		case 10:
+			if m, err = p.field(num, typ); err == nil {
+				s.ExternalName = string(m)
+			}
+		case 13:
+			var v uint64
+			if v, err = p.uint(num, typ); err == nil {
+				s.PublishNotReadyAddresses = v != 0
+			}
+		case 18: // clusterIPs
+			if m, err = p.field(num, typ); err == nil {
+				ip := s.ClusterIP
+				if string(m) != ip {
+					ip = intern(m)
+				}
+				s.ClusterIPs = append(s.ClusterIPs, ip)
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func servicePort(b []byte, sp *ServicePort) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var m []byte
+		switch num {
+		case 1:
+			if m, err = p.field(num, typ); err == nil {
+				sp.Name = intern(m)
+			}
+		case 2:
+			if m, err = p.field(num, typ); err == nil {
+				sp.Protocol = intern(m)
+			}
+		case 3:
+			var v uint64
+			if v, err = p.uint(num, typ); err == nil {
+				sp.Port = int32(v)
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) namespace(b []byte, n *Namespace) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		if num == 1 {
+			var m []byte
+			if m, err = p.field(num, typ); err == nil {
+				err = d.objectMeta(m, &n.Meta, nil)
+			}
+		} else {
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) pod(b []byte, pod *Pod) error {
+	var podIP []byte
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var m []byte
+		switch num {
+		case 1:
+			if m, err = p.field(num, typ); err == nil {
+				err = d.objectMeta(m, &pod.Meta, nil)
+			}
+		case 3:
+			if m, err = p.field(num, typ); err == nil {
+				err = podStatus(m, pod, &podIP)
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(pod.PodIPs) == 0 && len(podIP) > 0 {
+		pod.PodIPs = []string{string(podIP)}
+	}
+	return nil
+}
+
+func podStatus(b []byte, pod *Pod, podIP *[]byte) error {
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return err
+		}
+		var m []byte
+		switch num {
+		case 1:
+			if m, err = p.field(num, typ); err == nil {
+				pod.Phase = intern(m)
+			}
+		case 6:
+			*podIP, err = p.field(num, typ)
+		case 12: // podIPs
+			if m, err = p.field(num, typ); err == nil {
+				var ip []byte
+				if ip, err = podIPField(m); err == nil {
+					pod.PodIPs = append(pod.PodIPs, string(ip))
+				}
+			}
+		default:
+			err = p.skip(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func podIPField(b []byte) ([]byte, error) {
+	var ip []byte
+	p := buf{b: b}
+	for p.more() {
+		start := p.i
+		num, typ, err := p.key()
+		if err != nil {
+			return nil, err
+		}
+		if num == 1 {
+			ip, err = p.field(num, typ)
+		} else {
+			err = p.skip(start)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ip, nil
+}

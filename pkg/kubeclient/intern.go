@@ -1,0 +1,93 @@
+package kubeclient
+
+// intern returns a constant for the short values that repeat across objects
+// (types, protocols, phases, common port names), and a new string otherwise.
+func intern(b []byte) string {
+	switch string(b) {
+	case "":
+		return ""
+	case "v1":
+		return "v1"
+	case "discovery.k8s.io/v1":
+		return "discovery.k8s.io/v1"
+	case "Service":
+		return "Service"
+	case "ServiceList":
+		return "ServiceList"
+	case "EndpointSlice":
+		return "EndpointSlice"
+	case "EndpointSliceList":
+		return "EndpointSliceList"
+	case "Endpoints":
+		return "Endpoints"
+	case "EndpointsList":
+		return "EndpointsList"
+	case "Namespace":
+		return "Namespace"
+	case "NamespaceList":
+		return "NamespaceList"
+	case "Pod":
+		return "Pod"
+	case "PodList":
+		return "PodList"
+	case "ClusterIP":
+		return "ClusterIP"
+	case "NodePort":
+		return "NodePort"
+	case "LoadBalancer":
+		return "LoadBalancer"
+	case "ExternalName":
+		return "ExternalName"
+	case "None":
+		return "None"
+	case "TCP":
+		return "TCP"
+	case "UDP":
+		return "UDP"
+	case "SCTP":
+		return "SCTP"
+	case "IPv4":
+		return "IPv4"
+	case "IPv6":
+		return "IPv6"
+	case "FQDN":
+		return "FQDN"
+	case "Pending":
+		return "Pending"
+	case "Running":
+		return "Running"
+	case "Succeeded":
+		return "Succeeded"
+	case "Failed":
+		return "Failed"
+	case "Unknown":
+		return "Unknown"
+	case "default":
+		return "default"
+	case "kube-system":
+		return "kube-system"
+	case "dns":
+		return "dns"
+	case "dns-tcp":
+		return "dns-tcp"
+	case "http":
+		return "http"
+	case "https":
+		return "https"
+	case "grpc":
+		return "grpc"
+	case "metrics":
+		return "metrics"
+	case "http-metrics":
+		return "http-metrics"
+	case "https-metrics":
+		return "https-metrics"
+	case "tcp":
+		return "tcp"
+	case "udp":
+		return "udp"
+	case "web":
+		return "web"
+	}
+	return string(b)
+}
