@@ -178,17 +178,37 @@ type fragmentBuilder struct {
 	c    *Config
 	key  string
 	recs []rec
-	seen map[rec]struct{} // made on first use
+	seen map[rec]struct{} // once there are many records
 }
 
+// scanBelow is how many records the builder de-duplicates by comparing
+// with each; past it, a set does.
+const scanBelow = 32
+
 func (b *fragmentBuilder) add(r rec) {
-	if b.seen == nil {
-		b.seen = make(map[rec]struct{}, 8)
+	switch {
+	case b.seen != nil:
+		if _, dup := b.seen[r]; dup {
+			return
+		}
+		b.seen[r] = struct{}{}
+	case len(b.recs) < scanBelow:
+		if slices.Contains(b.recs, r) {
+			return
+		}
+	default:
+		if slices.Contains(b.recs, r) {
+			return
+		}
+		b.seen = make(map[rec]struct{}, 2*len(b.recs))
+		for _, o := range b.recs {
+			b.seen[o] = struct{}{}
+		}
+		b.seen[r] = struct{}{}
 	}
-	if _, dup := b.seen[r]; dup {
-		return
+	if b.recs == nil {
+		b.recs = make([]rec, 0, 8)
 	}
-	b.seen[r] = struct{}{}
 	b.recs = append(b.recs, r)
 }
 
@@ -217,20 +237,23 @@ func (b *fragmentBuilder) srv(name string, p Port, target string) {
 func (b *fragmentBuilder) seal() *Fragment {
 	f := &Fragment{key: b.key}
 	f.self[0] = f
-	srvs := map[string]uint16{}
-	for _, r := range b.recs {
-		if r.typ == dns.TypeSRV {
-			srvs[r.name]++
-		}
-	}
-	for i := range b.recs {
-		if r := &b.recs[i]; r.typ == dns.TypeSRV {
-			r.weight = 100 / srvs[r.name]
-		}
-	}
 	slices.SortStableFunc(b.recs, func(x, y rec) int {
 		return cmp.Or(strings.Compare(x.name, y.name), cmp.Compare(x.typ, y.typ))
 	})
+	// The SRV records of one name are now side by side: each gets an equal
+	// share of 100.
+	for i := 0; i < len(b.recs); {
+		j := i + 1
+		for j < len(b.recs) && b.recs[j].typ == b.recs[i].typ && b.recs[j].name == b.recs[i].name {
+			j++
+		}
+		if b.recs[i].typ == dns.TypeSRV {
+			for k := i; k < j; k++ {
+				b.recs[k].weight = uint16(100 / (j - i))
+			}
+		}
+		i = j
+	}
 	// Encode into a scratch buffer, noting where each set ends, then copy
 	// the bytes into one buffer of the exact size that every set slices.
 	scratch := scratchPool.Get().(*[]byte)
