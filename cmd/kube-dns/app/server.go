@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -27,6 +26,7 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/server"
 	"github.com/kubedns-go/kube-dns/pkg/dns/upstream"
 	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 	"github.com/kubedns-go/kube-dns/pkg/version"
 )
 
@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg *options.KubeDNSConfig) error {
 	if err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(restCfg)
+	client, err := kubeclient.New(restCfg)
 	if err != nil {
 		return fmt.Errorf("kubedns: API client: %w", err)
 	}
@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg *options.KubeDNSConfig) error {
 }
 
 // restConfig uses --kubecfg-file and --kube-master-url when given, else the
-// in-cluster service account, and asks for protobuf as the original did.
+// in-cluster service account. The client asks for protobuf, as the original did.
 func restConfig(cfg *options.KubeDNSConfig) (*rest.Config, error) {
 	var (
 		c   *rest.Config
@@ -64,8 +64,6 @@ func restConfig(cfg *options.KubeDNSConfig) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubedns: API client config: %w", err)
 	}
-	c.ContentType = "application/vnd.kubernetes.protobuf"
-	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	c.UserAgent = fmt.Sprintf("kube-dns/%s (%s/%s)", version.Version, runtime.GOOS, runtime.GOARCH)
 	return c, nil
 }
@@ -88,7 +86,7 @@ func RecordsConfig(cfg *options.KubeDNSConfig) *records.Config {
 }
 
 // listening, when set, is told the bound DNS and HTTP addresses (tests bind port 0).
-func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubernetes.Interface, listening func(dns string, http []string)) error {
+func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Interface, listening func(dns string, http []string)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
+
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 )
 
@@ -62,7 +64,7 @@ func TestRunLifecycle(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, cfg, client, func(d string, h []string) { addrs <- append([]string{d}, h...) })
+		done <- run(ctx, cfg, fromclientset.New(client), func(d string, h []string) { addrs <- append([]string{d}, h...) })
 	}()
 	var a []string
 	select {

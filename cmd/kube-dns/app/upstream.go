@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/dns/upstream"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
 // resolvConf is where the upstreams come from when neither the ConfigMap nor
@@ -25,7 +25,7 @@ var resolvConf = "/etc/resolv.conf"
 // configSource picks where the kube-dns ConfigMap is read from: the mounted
 // directory (--config-dir, what the add-on uses), the API (--config-map), or
 // nowhere (defaults).
-func configSource(cfg *options.KubeDNSConfig, client kubernetes.Interface, m *config.Metrics) config.Source {
+func configSource(cfg *options.KubeDNSConfig, client kubeclient.Interface, m *config.Metrics) config.Source {
 	switch {
 	case cfg.ConfigDir != "":
 		return config.NewDirSource(cfg.ConfigDir, cfg.ConfigPeriod, m)

@@ -11,22 +11,22 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/apiretry"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
 // NewConfigMapSource returns a Source watching the ConfigMap namespace/name
 // through the API, and only that one (a field selector on its name). A
 // ConfigMap that is absent or deleted means Default(). Run sends nothing
 // before the first list has succeeded.
-func NewConfigMapSource(client kubernetes.Interface, namespace, name string, m *Metrics) Source {
+func NewConfigMapSource(client kubeclient.Interface, namespace, name string, m *Metrics) Source {
 	return &configMapSource{client: client, namespace: namespace, name: name, m: m}
 }
 
 type configMapSource struct {
-	client          kubernetes.Interface
+	client          kubeclient.Interface
 	namespace, name string
 	m               *Metrics
 }
@@ -94,21 +94,20 @@ func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
 // list and watch calls that retry while the API server is unreachable.
 func (s *configMapSource) informer() (cache.SharedIndexInformer, error) {
 	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
-	cms := s.client.CoreV1().ConfigMaps(s.namespace)
+	cms := s.client.ListWatch("configmaps", s.namespace, byName)
+	inner := cache.ToListerWatcherWithContext(cms)
 	outage := &apiretry.Outage{Resource: "configmap " + s.key(), Meanwhile: "the last configuration"}
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = byName
-			return apiretry.Do(ctx, outage, func() (runtime.Object, error) { return cms.List(ctx, o) })
+			return apiretry.Do(ctx, outage, func() (runtime.Object, error) { return inner.ListWithContext(ctx, o) })
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = byName
-			return apiretry.Do(ctx, outage, func() (watch.Interface, error) { return cms.Watch(ctx, o) })
+			return apiretry.Do(ctx, outage, func() (watch.Interface, error) { return inner.WatchWithContext(ctx, o) })
 		},
 	}
-	// As the generated informers do: a client that cannot stream the initial
-	// list (the fake clientset) is listed instead.
-	inf := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, s.client), &corev1.ConfigMap{}, 0, cache.Indexers{})
+	// A client that cannot stream the initial list (the fake clientset)
+	// still says so through the wrapper.
+	inf := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, cms), &corev1.ConfigMap{}, 0, cache.Indexers{})
 	if err := inf.SetTransform(slimConfigMap); err != nil {
 		return nil, fmt.Errorf("config: ConfigMap transform: %w", err)
 	}

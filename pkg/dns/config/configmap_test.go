@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	k8swatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/apiretry"
@@ -59,7 +61,7 @@ func configMap(name, rv string, data map[string]string) *corev1.ConfigMap {
 // start runs a source on the fake and waits until its watch exists.
 func (h *cmHarness) start(m *Metrics) <-chan *Config {
 	h.t.Helper()
-	ch := run(h.t, NewConfigMapSource(h.client, ns, cmName, m))
+	ch := run(h.t, NewConfigMapSource(fromclientset.New(h.client), ns, cmName, m))
 	select {
 	case <-h.watching:
 	case <-time.After(deadline):
@@ -270,7 +272,9 @@ func TestConfigMapSourceStopsBeforeSync(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- NewConfigMapSource(h.client, ns, cmName, nil).Run(ctx, make(chan *Config)) }()
+	go func() {
+		done <- NewConfigMapSource(fromclientset.New(h.client), ns, cmName, nil).Run(ctx, make(chan *Config))
+	}()
 	waitFor(t, "a list call", func() bool { return len(h.client.Actions()) > 0 })
 	cancel()
 	select {

@@ -9,6 +9,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
 // The functions in this file are pure: they turn slim API objects into the
@@ -24,32 +25,35 @@ func parseAddr(s string) (netip.Addr, bool) {
 }
 
 // protocol lower-cases a protocol; empty means TCP, as the API defaults it.
-func protocol(p corev1.Protocol) string {
-	if p == "" {
+func protocol(p string) string {
+	switch p {
+	case "", string(corev1.ProtocolTCP):
 		return "tcp"
+	case string(corev1.ProtocolUDP):
+		return "udp"
 	}
-	return strings.ToLower(string(p))
+	return strings.ToLower(p)
 }
 
 // convertService returns what DNS needs of a Service.
-func convertService(s *corev1.Service) *records.Service {
+func convertService(s *kubeclient.Service) *records.Service {
 	out := &records.Service{
 		Namespace:       s.Namespace,
 		Name:            s.Name,
-		PublishNotReady: s.Spec.PublishNotReadyAddresses,
+		PublishNotReady: s.PublishNotReadyAddresses,
 	}
 	switch {
-	case s.Spec.Type == corev1.ServiceTypeExternalName:
+	case s.Type == string(corev1.ServiceTypeExternalName):
 		out.Kind = records.ExternalName
-		out.ExternalName = s.Spec.ExternalName
-	case s.Spec.ClusterIP == corev1.ClusterIPNone ||
-		(s.Spec.ClusterIP == "" && len(s.Spec.ClusterIPs) > 0 && s.Spec.ClusterIPs[0] == corev1.ClusterIPNone):
+		out.ExternalName = s.ExternalName
+	case s.ClusterIP == corev1.ClusterIPNone ||
+		(s.ClusterIP == "" && len(s.ClusterIPs) > 0 && s.ClusterIPs[0] == corev1.ClusterIPNone):
 		out.Kind = records.Headless
 	default:
 		out.Kind = records.ClusterIP
-		ips := s.Spec.ClusterIPs
-		if len(ips) == 0 && s.Spec.ClusterIP != "" {
-			ips = []string{s.Spec.ClusterIP}
+		ips := s.ClusterIPs
+		if len(ips) == 0 && s.ClusterIP != "" {
+			ips = []string{s.ClusterIP}
 		}
 		for _, v := range ips {
 			if a, ok := parseAddr(v); ok {
@@ -57,9 +61,9 @@ func convertService(s *corev1.Service) *records.Service {
 			}
 		}
 	}
-	if len(s.Spec.Ports) > 0 {
-		out.Ports = make([]records.Port, 0, len(s.Spec.Ports))
-		for _, p := range s.Spec.Ports {
+	if len(s.Ports) > 0 {
+		out.Ports = make([]records.Port, 0, len(s.Ports))
+		for _, p := range s.Ports {
 			out.Ports = append(out.Ports, records.Port{Name: p.Name, Protocol: protocol(p.Protocol), Port: p.Port})
 		}
 	}
@@ -68,10 +72,10 @@ func convertService(s *corev1.Service) *records.Service {
 
 // convertSlices returns one endpoint set per EndpointSlice, in the given order.
 // FQDN slices are skipped.
-func convertSlices(in []*discoveryv1.EndpointSlice) []records.EndpointSet {
+func convertSlices(in []*kubeclient.EndpointSlice) []records.EndpointSet {
 	var out []records.EndpointSet
 	for _, s := range in {
-		if s.AddressType != discoveryv1.AddressTypeIPv4 && s.AddressType != discoveryv1.AddressTypeIPv6 {
+		if s.AddressType != string(discoveryv1.AddressTypeIPv4) && s.AddressType != string(discoveryv1.AddressTypeIPv6) {
 			continue
 		}
 		set := records.EndpointSet{}
@@ -89,7 +93,7 @@ func convertSlices(in []*discoveryv1.EndpointSlice) []records.EndpointSet {
 			set.Ports = append(set.Ports, port)
 		}
 		for _, e := range s.Endpoints {
-			ep := records.Endpoint{Ready: e.Conditions.Ready == nil || *e.Conditions.Ready}
+			ep := records.Endpoint{Ready: e.Ready == nil || *e.Ready}
 			if e.Hostname != nil {
 				ep.Hostname = *e.Hostname
 			}
@@ -109,7 +113,7 @@ func convertSlices(in []*discoveryv1.EndpointSlice) []records.EndpointSet {
 
 // convertEndpoints returns one endpoint set per subset of a core/v1 Endpoints:
 // "addresses" are ready, "notReadyAddresses" are not.
-func convertEndpoints(e *corev1.Endpoints) []records.EndpointSet {
+func convertEndpoints(e *kubeclient.Endpoints) []records.EndpointSet {
 	if e == nil {
 		return nil
 	}
@@ -126,7 +130,7 @@ func convertEndpoints(e *corev1.Endpoints) []records.EndpointSet {
 	return out
 }
 
-func appendAddresses(out []records.Endpoint, in []corev1.EndpointAddress, ready bool) []records.Endpoint {
+func appendAddresses(out []records.Endpoint, in []kubeclient.EndpointAddress, ready bool) []records.Endpoint {
 	for _, a := range in {
 		if ip, ok := parseAddr(a.IP); ok {
 			out = append(out, records.Endpoint{Addresses: []netip.Addr{ip}, Hostname: a.Hostname, Ready: ready})
@@ -135,13 +139,26 @@ func appendAddresses(out []records.Endpoint, in []corev1.EndpointAddress, ready 
 	return out
 }
 
+// podIPs returns the addresses a pod answers: none once it has finished,
+// as they may already belong to another pod.
+func podIPs(p *kubeclient.Pod) []string {
+	if p.Phase == string(corev1.PodSucceeded) || p.Phase == string(corev1.PodFailed) {
+		return nil
+	}
+	return p.PodIPs
+}
+
 // convertPods returns every pod address, sorted by namespace then address and
 // without duplicates, so that two pod sets can be compared with slices.Equal.
-func convertPods(in []*corev1.Pod) []records.Pod {
+func convertPods(in []any) []records.Pod {
 	var out []records.Pod
-	for _, p := range in {
-		for _, ip := range p.Status.PodIPs {
-			if a, ok := parseAddr(ip.IP); ok {
+	for _, obj := range in {
+		p, ok := obj.(*kubeclient.Pod)
+		if !ok {
+			continue
+		}
+		for _, ip := range podIPs(p) {
+			if a, ok := parseAddr(ip); ok {
 				out = append(out, records.Pod{Namespace: p.Namespace, IP: a})
 			}
 		}

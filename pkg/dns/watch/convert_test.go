@@ -8,10 +8,23 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
+
+// slim returns what the client delivers for an API object: the tests below
+// state their cases as API objects.
+func slim[T any](t *testing.T, obj runtime.Object) T {
+	t.Helper()
+	out, ok := kubeclient.Slim(obj)
+	if !ok {
+		t.Fatalf("kubeclient.Slim(%T) failed", obj)
+	}
+	return out.(T)
+}
 
 func addrs(t *testing.T, ss ...string) []netip.Addr {
 	t.Helper()
@@ -71,7 +84,7 @@ func TestConvertService(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := convertService(&corev1.Service{ObjectMeta: meta, Spec: tt.spec})
+			got := convertService(slim[*kubeclient.Service](t, &corev1.Service{ObjectMeta: meta, Spec: tt.spec}))
 			want := tt.want
 			want.Namespace, want.Name = "ns", "web"
 			if !reflect.DeepEqual(*got, want) {
@@ -130,7 +143,11 @@ func TestConvertSlices(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := convertSlices(tt.in); !reflect.DeepEqual(got, tt.want) {
+			var in []*kubeclient.EndpointSlice
+			for _, s := range tt.in {
+				in = append(in, slim[*kubeclient.EndpointSlice](t, s))
+			}
+			if got := convertSlices(in); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("convertSlices:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -165,7 +182,11 @@ func TestConvertEndpoints(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := convertEndpoints(tt.in); !reflect.DeepEqual(got, tt.want) {
+			var in *kubeclient.Endpoints
+			if tt.in != nil {
+				in = slim[*kubeclient.Endpoints](t, tt.in)
+			}
+			if got := convertEndpoints(in); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("convertEndpoints:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -180,18 +201,34 @@ func TestConvertPods(t *testing.T) {
 		}
 		return p
 	}
-	got := convertPods([]*corev1.Pod{
+	finished := func(p *corev1.Pod, phase corev1.PodPhase) *corev1.Pod {
+		p.Status.Phase = phase
+		return p
+	}
+	oldAPI := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "d"}, Status: corev1.PodStatus{PodIP: "10.0.0.4"}}
+	var in []any
+	for _, p := range []*corev1.Pod{
 		pod("b", "10.0.0.2"),
 		pod("a", "10.0.0.9", "fd00::9"),
 		pod("a", "10.0.0.1", "bad"),
 		pod("a", "10.0.0.1"), // host-network pods share an address
 		pod("c"),
-	})
+		oldAPI, // only status.podIP set
+		// A finished pod's address may already be another pod's: it answers nothing.
+		finished(pod("e", "10.0.0.5"), corev1.PodSucceeded),
+		finished(pod("e", "10.0.0.6"), corev1.PodFailed),
+		finished(pod("e", "10.0.0.7"), corev1.PodRunning),
+	} {
+		in = append(in, slim[*kubeclient.Pod](t, p))
+	}
+	got := convertPods(in)
 	want := []records.Pod{
 		{Namespace: "a", IP: netip.MustParseAddr("10.0.0.1")},
 		{Namespace: "a", IP: netip.MustParseAddr("10.0.0.9")},
 		{Namespace: "a", IP: netip.MustParseAddr("fd00::9")},
 		{Namespace: "b", IP: netip.MustParseAddr("10.0.0.2")},
+		{Namespace: "d", IP: netip.MustParseAddr("10.0.0.4")},
+		{Namespace: "e", IP: netip.MustParseAddr("10.0.0.7")},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("convertPods:\n got %v\nwant %v", got, want)

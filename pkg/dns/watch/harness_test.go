@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
 )
 
 const domain = "cluster.local."
@@ -71,7 +72,7 @@ func newHarness(t *testing.T, opts Options, objs ...runtime.Object) *harness {
 		h.serials = append(h.serials, s)
 		h.mu.Unlock()
 	}
-	c, err := New(h.client, opts)
+	c, err := New(fromclientset.New(h.client), opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

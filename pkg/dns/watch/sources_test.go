@@ -98,11 +98,20 @@ func TestPodIPsChanged(t *testing.T) {
 	p.ResourceVersion = "1"
 	q := p.DeepCopy()
 	q.ResourceVersion = "2"
-	if podIPsChanged(p, q) {
+	q.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	if podIPsChanged(slimObj(t, p), slimObj(t, q)) {
 		t.Error("status churn counted as a change")
 	}
-	q.Status.PodIPs = []corev1.PodIP{{IP: "10.0.0.2"}}
-	if !podIPsChanged(p, q) {
+	r := q.DeepCopy()
+	r.ResourceVersion = "3"
+	r.Status.PodIPs = []corev1.PodIP{{IP: "10.0.0.2"}}
+	if !podIPsChanged(slimObj(t, q), slimObj(t, r)) {
 		t.Error("new address not counted as a change")
+	}
+	done := r.DeepCopy()
+	done.ResourceVersion = "4"
+	done.Status.Phase = corev1.PodSucceeded
+	if !podIPsChanged(slimObj(t, r), slimObj(t, done)) {
+		t.Error("a pod finishing not counted as a change")
 	}
 }

@@ -7,14 +7,12 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
 // dirtySet is the work the event handlers leave for the builder. Each entry
@@ -63,11 +61,12 @@ func markService(d *dirtySet, obj any, at time.Time) bool {
 
 // markSliceService marks the Service named by an EndpointSlice's label.
 func markSliceService(d *dirtySet, obj any, at time.Time) bool {
-	keys, _ := indexByService(unwrap(obj))
-	for _, k := range keys {
-		d.service(k, at)
+	key := sliceService(unwrap(obj))
+	if key == "" {
+		return false
 	}
-	return len(keys) > 0
+	d.service(key, at)
+	return true
 }
 
 func markNamespaces(d *dirtySet, _ any, at time.Time) bool { firstTime(&d.namespaces, at); return true }
@@ -87,25 +86,24 @@ func never(_, _ any) bool { return false }
 // podIPsChanged drops pod updates that leave the addresses alone, which is
 // nearly all of them (status churn).
 func podIPsChanged(old, cur any) bool {
-	o, ok1 := old.(*corev1.Pod)
-	n, ok2 := cur.(*corev1.Pod)
+	o, ok1 := old.(*kubeclient.Pod)
+	n, ok2 := cur.(*kubeclient.Pod)
 	if !ok1 || !ok2 {
 		return true
 	}
 	if !versionChanged(old, cur) {
 		return false
 	}
-	return !slices.Equal(o.Status.PodIPs, n.Status.PodIPs)
+	return !slices.Equal(podIPs(o), podIPs(n))
 }
 
-// handler returns event handlers that only mark work and wake the builder.
-// changed filters updates; an update marks for both versions of the object
-// (an EndpointSlice may move to another Service).
-func (c *Controller) handler(resource string, mark markFunc, changed func(old, cur any) bool) cache.ResourceEventHandler {
-	on := func(event string, objs ...any) {
+// marker returns what a store calls with the objects of each event: it only
+// marks work and wakes the builder. An update passes both versions of the
+// object (an EndpointSlice may move to another Service).
+func (c *Controller) marker(resource string, mark markFunc) func(event string, objs ...any) {
+	return func(event string, objs ...any) {
 		if c.logger.V(4).Enabled() {
-			key, _ := cache.DeletionHandlingMetaNamespaceKeyFunc(objs[len(objs)-1])
-			c.logger.V(4).Info("Watch event", "resource", resource, "event", event, "key", key)
+			c.logger.V(4).Info("Watch event", "resource", resource, "event", event, "key", keyOf(objs[len(objs)-1]), "objects", len(objs))
 		}
 		now := time.Now()
 		marked := false
@@ -120,15 +118,6 @@ func (c *Controller) handler(resource string, mark markFunc, changed func(old, c
 			default:
 			}
 		}
-	}
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) { on("add", obj) },
-		UpdateFunc: func(old, cur any) {
-			if changed(old, cur) {
-				on("update", old, cur)
-			}
-		},
-		DeleteFunc: func(obj any) { on("delete", obj) },
 	}
 }
 
@@ -170,9 +159,8 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 	start := time.Now()
 	first := c.snap.Load() == nil
 	if full {
-		svcs, _ := c.services.List(labels.Everything())
-		for _, s := range svcs {
-			d.service(s.Namespace+"/"+s.Name, time.Time{})
+		for _, obj := range c.services.list() {
+			d.service(keyOf(obj), time.Time{})
 		}
 		for key := range c.index.Services() {
 			d.service(key, time.Time{})
@@ -197,8 +185,7 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 		}
 	}
 	if c.pods != nil && (full || !d.pods.IsZero()) {
-		list, _ := c.pods.List(labels.Everything())
-		if c.index.SetPods(convertPods(list)) {
+		if c.index.SetPods(convertPods(c.pods.list())) {
 			changed++
 			if !d.pods.IsZero() {
 				pending = append(pending, d.pods)
@@ -262,46 +249,41 @@ func (c *Controller) fragments(keys map[string]time.Time) map[string]*records.Fr
 // fragment recomputes the records of one Service, or returns nil when the
 // Service does not exist (deleted, or its endpoints arrived first).
 func (c *Controller) fragment(key string) *records.Fragment {
-	ns, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
+	svc, ok := c.services.get(key).(*kubeclient.Service)
+	if !ok {
 		return nil
-	}
-	svc, err := c.services.Services(ns).Get(name)
-	if err != nil {
-		return nil // NotFound: the only error a cache lister returns
 	}
 	rs := convertService(svc)
 	var sets []records.EndpointSet
 	if rs.Kind == records.Headless { // only headless names answer endpoints
-		sets = c.endpointSets(key, ns, name)
+		sets = c.endpointSets(key)
 	}
 	return c.cfg.ServiceRecords(rs, sets)
 }
 
-func (c *Controller) endpointSets(key, ns, name string) []records.EndpointSet {
-	if c.sliceIndex == nil {
-		ep, err := c.endpoints.Endpoints(ns).Get(name)
-		if err != nil {
-			return nil
-		}
+func (c *Controller) endpointSets(key string) []records.EndpointSet {
+	if c.slices == nil {
+		ep, _ := c.endpoints.get(key).(*kubeclient.Endpoints)
 		return convertEndpoints(ep)
 	}
-	objs, _ := c.sliceIndex.ByIndex(serviceIndex, key)
-	list := make([]*discoveryv1.EndpointSlice, 0, len(objs))
+	objs := c.slices.byServiceKey(key)
+	list := make([]*kubeclient.EndpointSlice, 0, len(objs))
 	for _, o := range objs {
-		if s, ok := o.(*discoveryv1.EndpointSlice); ok {
+		if s, ok := o.(*kubeclient.EndpointSlice); ok {
 			list = append(list, s)
 		}
 	}
-	slices.SortFunc(list, func(a, b *discoveryv1.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(list, func(a, b *kubeclient.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
 	return convertSlices(list)
 }
 
 func (c *Controller) listNamespaces() []string {
-	list, _ := c.namespaces.List(labels.Everything())
+	list := c.namespaces.list()
 	out := make([]string, 0, len(list))
 	for _, n := range list {
-		out = append(out, n.Name)
+		if n, ok := n.(*kubeclient.Namespace); ok {
+			out = append(out, n.Name)
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
 )
 
 // offline drives a Controller without starting its informers: the test writes
@@ -28,7 +30,7 @@ func newOffline(t testing.TB, opts Options) *offline {
 	if opts.Records == nil {
 		opts.Records = &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled}
 	}
-	c, err := New(newClient(), opts)
+	c, err := New(fromclientset.New(newClient()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,50 +39,48 @@ func newOffline(t testing.TB, opts Options) *offline {
 	return o
 }
 
-func (o *offline) resource(obj runtime.Object) resource {
+func (o *offline) store(obj runtime.Object) *store {
 	o.t.Helper()
 	name := gvrOf(o.t, obj).Resource
 	for _, r := range o.c.watched {
 		if r.name == name {
-			return r
+			return r.store
 		}
 	}
 	o.t.Fatalf("%s not watched", name)
-	return resource{}
+	return nil
 }
 
-// put stores obj (slimmed, with a new resourceVersion) and delivers its event.
+// put hands the store obj as the client delivers it (slim), with a new
+// resourceVersion, as the reflector does for a watch event.
 func (o *offline) put(obj runtime.Object) {
 	o.t.Helper()
 	o.rv++
 	obj = obj.DeepCopyObject()
 	obj.(metav1.Object).SetResourceVersion(strconv.Itoa(o.rv))
-	r := o.resource(obj)
-	slim, _ := r.transform(obj)
-	store := r.informer.GetStore()
-	old, exists, _ := store.Get(slim)
-	if err := store.Add(slim); err != nil {
+	if err := o.store(obj).Update(slimObj(o.t, obj)); err != nil {
 		o.t.Fatal(err)
-	}
-	if exists {
-		r.handler.OnUpdate(old, slim)
-	} else {
-		r.handler.OnAdd(slim, false)
 	}
 }
 
 func (o *offline) del(obj runtime.Object) {
 	o.t.Helper()
-	r := o.resource(obj)
-	store := r.informer.GetStore()
-	old, exists, _ := store.Get(obj)
-	if !exists {
+	s := o.store(obj)
+	if s.get(keyOf(obj)) == nil {
 		o.t.Fatalf("deleting a missing %T", obj)
 	}
-	if err := store.Delete(old); err != nil {
+	if err := s.Delete(slimObj(o.t, obj)); err != nil {
 		o.t.Fatal(err)
 	}
-	r.handler.OnDelete(old)
+}
+
+func slimObj(t testing.TB, obj runtime.Object) runtime.Object {
+	t.Helper()
+	out, ok := kubeclient.Slim(obj)
+	if !ok {
+		t.Fatalf("kubeclient.Slim(%T) failed", obj)
+	}
+	return out
 }
 
 // sync runs one builder round and reports whether it published.
@@ -154,9 +154,10 @@ func TestMarking(t *testing.T) {
 	<-o.c.signal
 
 	// An update with an unchanged resourceVersion marks nothing.
-	r := o.resource(svc)
-	cur, _, _ := r.informer.GetStore().Get(svc)
-	r.handler.OnUpdate(cur, cur)
+	st := o.store(svc)
+	if err := st.Update(st.get("default/web")); err != nil {
+		t.Fatal(err)
+	}
 	if len(o.c.signal) != 0 || len(o.c.dirty.services) != 0 {
 		t.Error("same-version update marked work")
 	}
@@ -172,11 +173,10 @@ func TestMarking(t *testing.T) {
 
 func TestResyncPicksUpMissedChanges(t *testing.T) {
 	o := newOffline(t, Options{})
-	svcRes := o.resource(clusterIPService("", "", ""))
-	slim, _ := transformService(clusterIPService("default", "web", "10.0.0.1"))
-	if err := svcRes.informer.GetStore().Add(slim); err != nil { // no event
-		t.Fatal(err)
-	}
+	st := o.store(clusterIPService("", "", ""))
+	st.mu.Lock()
+	st.put("default/web", slimObj(t, clusterIPService("default", "web", "10.0.0.1"))) // no event
+	st.mu.Unlock()
 	if o.sync(false) {
 		t.Fatal("published without a mark")
 	}

@@ -10,15 +10,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
 // Endpoint sources, the values of Options.EndpointsSource.
@@ -54,17 +52,17 @@ type Options struct {
 type Controller struct {
 	cfg     *records.Config
 	opts    Options
-	factory informers.SharedInformerFactory
-	watched []resource // in setup order
+	client  kubeclient.Interface
+	watched []*resource // in setup order
 	metrics *metrics
 
-	services   corelisters.ServiceLister
-	sliceIndex cache.Indexer               // EndpointSlices by Service key; nil with the endpoints source
-	endpoints  corelisters.EndpointsLister // nil with the endpointslices source
-	namespaces corelisters.NamespaceLister
-	pods       corelisters.PodLister // nil unless pod names are verified
-	logger     klog.Logger           // set by Run before the informers start
-	started    atomic.Bool           // Run was called
+	services   *store
+	slices     *store // EndpointSlices, indexed by Service; nil with the endpoints source
+	endpoints  *store // nil with the endpointslices source
+	namespaces *store
+	pods       *store      // nil unless pod names are verified
+	logger     klog.Logger // set by Run before the watches start
+	started    atomic.Bool // Run was called
 	snap       atomic.Pointer[records.Snapshot]
 
 	mu     sync.Mutex
@@ -78,29 +76,13 @@ type Controller struct {
 
 // resource is one watched API resource.
 type resource struct {
-	name      string // plural resource name, as in RBAC rules
-	informer  cache.SharedIndexInformer
-	transform cache.TransformFunc
-	handler   cache.ResourceEventHandler
+	name  string // plural resource name, as in RBAC rules
+	obj   runtime.Object
+	store *store
 }
 
-// serviceIndex indexes EndpointSlices by the "namespace/name" of their Service.
-const serviceIndex = "kubedns-service"
-
-func indexByService(obj any) ([]string, error) {
-	s, ok := obj.(*discoveryv1.EndpointSlice)
-	if !ok {
-		return nil, nil
-	}
-	name := s.Labels[discoveryv1.LabelServiceName]
-	if name == "" {
-		return nil, nil
-	}
-	return []string{s.Namespace + "/" + name}, nil
-}
-
-// New creates the informers (without starting them) for every namespace.
-func New(client kubernetes.Interface, opts Options) (*Controller, error) {
+// New sets up the watches (without starting them) for every namespace.
+func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 	if client == nil {
 		return nil, errors.New("watch: nil client")
 	}
@@ -126,86 +108,36 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 	c := &Controller{
 		cfg:     &cfg,
 		opts:    opts,
+		client:  client,
 		metrics: m,
-		// Resync happens in the builder (see Options.Resync); informer
-		// resyncs would only replay same-version updates, which are dropped.
-		factory: informers.NewSharedInformerFactory(client, 0),
 		logger:  klog.Background(),
 		dirty:   newDirtySet(),
 		signal:  make(chan struct{}, 1),
 		index:   records.NewIndex(opts.Records),
 	}
-
-	for _, r := range []string{"services", "namespaces"} {
-		useReconnecting(c.factory, client, r)
-	}
-	core := c.factory.Core().V1()
-	svc := core.Services()
-	c.services = svc.Lister()
-	if err := c.setup(resource{"services", svc.Informer(), transformService,
-		c.handler("services", markService, versionChanged)}, nil); err != nil {
-		return nil, err
-	}
-	ns := core.Namespaces()
-	c.namespaces = ns.Lister()
-	if err := c.setup(resource{"namespaces", ns.Informer(), transformNamespace,
-		c.handler("namespaces", markNamespaces, never)}, nil); err != nil {
-		return nil, err
-	}
+	c.services = c.watch("services", &kubeclient.Service{}, markService, versionChanged, nil)
+	c.namespaces = c.watch("namespaces", &kubeclient.Namespace{}, markNamespaces, never, nil)
 	if opts.EndpointsSource == SourceEndpointSlices {
-		useReconnecting(c.factory, client, "endpointslices")
-		inf := c.factory.Discovery().V1().EndpointSlices().Informer()
-		c.sliceIndex = inf.GetIndexer()
-		if err := c.setup(resource{"endpointslices", inf, transformEndpointSlice,
-			c.handler("endpointslices", markSliceService, versionChanged)},
-			cache.Indexers{serviceIndex: indexByService}); err != nil {
-			return nil, err
-		}
+		c.slices = c.watch("endpointslices", &kubeclient.EndpointSlice{}, markSliceService, versionChanged, sliceService)
 	} else {
-		useReconnecting(c.factory, client, "endpoints")
-		ep := core.Endpoints()
-		c.endpoints = ep.Lister()
-		if err := c.setup(resource{"endpoints", ep.Informer(), transformEndpoints,
-			c.handler("endpoints", markService, versionChanged)}, nil); err != nil {
-			return nil, err
-		}
+		c.endpoints = c.watch("endpoints", &kubeclient.Endpoints{}, markService, versionChanged, nil)
 	}
 	if cfg.Pods == records.PodsVerified {
-		useReconnecting(c.factory, client, "pods")
-		pods := core.Pods()
-		c.pods = pods.Lister()
-		if err := c.setup(resource{"pods", pods.Informer(), transformPod,
-			c.handler("pods", markPods, podIPsChanged)}, nil); err != nil {
-			return nil, err
-		}
+		c.pods = c.watch("pods", &kubeclient.Pod{}, markPods, podIPsChanged, nil)
 	}
 	return c, nil
 }
 
-// setup configures an informer before it starts.
-func (c *Controller) setup(r resource, idx cache.Indexers) error {
-	if err := r.informer.SetTransform(r.transform); err != nil {
-		return fmt.Errorf("watch: %s transform: %w", r.name, err)
-	}
-	weh := &watchErrorHandler{resource: r.name}
-	if err := r.informer.SetWatchErrorHandlerWithContext(weh.handle); err != nil {
-		return fmt.Errorf("watch: %s error handler: %w", r.name, err)
-	}
-	if idx != nil {
-		if err := r.informer.AddIndexers(idx); err != nil {
-			return fmt.Errorf("watch: %s indexers: %w", r.name, err)
-		}
-	}
-	if _, err := r.informer.AddEventHandler(r.handler); err != nil {
-		return fmt.Errorf("watch: %s event handler: %w", r.name, err)
-	}
-	c.watched = append(c.watched, r)
-	return nil
+// watch sets up the store of one resource.
+func (c *Controller) watch(name string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) string) *store {
+	s := newStore(c.marker(name, mark), changed, serviceOf)
+	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s})
+	return s
 }
 
-// Run starts the informers, waits for their caches to sync, publishes the
-// first snapshot and then keeps publishing until ctx is done, when it stops
-// the informers and returns nil. If the caches do not sync within
+// Run starts the watches, waits for the first lists, publishes the first
+// snapshot and then keeps publishing until ctx is done, when it stops the
+// watches and returns nil. If the lists are not in within
 // Options.InitialSyncTimeout it returns an error naming the laggards.
 func (c *Controller) Run(ctx context.Context) error {
 	if !c.started.CompareAndSwap(false, true) {
@@ -214,19 +146,35 @@ func (c *Controller) Run(ctx context.Context) error {
 	logger := klog.FromContext(ctx)
 	c.logger = logger
 	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
 	defer func() {
 		cancel()
-		c.factory.Shutdown()
+		wg.Wait()
 	}()
-	c.factory.Start(ctx.Done())
+	for _, r := range c.watched {
+		weh := &watchErrorHandler{resource: r.name}
+		ctrl := cache.New(&cache.Config{
+			Queue:                        r.store,
+			ListerWatcher:                reconnecting(r.name, c.client.ListWatch(r.name, "", "")),
+			Process:                      func(any, bool) error { return nil }, // never called: see store
+			ObjectType:                   r.obj,
+			ObjectDescription:            r.name,
+			WatchErrorHandlerWithContext: weh.handle,
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctrl.RunWithContext(ctx)
+		}()
+	}
 
 	start := time.Now()
 	fns := make([]cache.InformerSynced, len(c.watched))
 	names := make([]string, len(c.watched))
 	for i, r := range c.watched {
-		fns[i], names[i] = r.informer.HasSynced, r.name
+		fns[i], names[i] = r.store.HasSynced, r.name
 	}
-	logger.V(2).Info("Waiting for informer caches to sync", "resources", names, "timeout", c.opts.InitialSyncTimeout)
+	logger.V(2).Info("Waiting for the first lists", "resources", names, "timeout", c.opts.InitialSyncTimeout)
 	syncCtx, cancelSync := context.WithTimeout(ctx, c.opts.InitialSyncTimeout)
 	synced := waitSynced(syncCtx, fns)
 	cancelSync()
@@ -236,14 +184,14 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		var lagging []string
 		for _, r := range c.watched {
-			if !r.informer.HasSynced() {
+			if !r.store.HasSynced() {
 				lagging = append(lagging, r.name)
 			}
 		}
 		return fmt.Errorf("watch: informer caches not synced within %v: %s",
 			c.opts.InitialSyncTimeout, strings.Join(lagging, ", "))
 	}
-	logger.V(2).Info("Informer caches synced", "resources", names, "duration", time.Since(start))
+	logger.V(2).Info("First lists in", "resources", names, "duration", time.Since(start))
 
 	c.sync(ctx, true)
 	c.loop(ctx)

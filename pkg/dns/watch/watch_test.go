@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
 )
 
 const webName = "web.default.svc." + domain
@@ -42,7 +43,7 @@ func TestNewValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(newClient(), tt.opts)
+			_, err := New(fromclientset.New(newClient()), tt.opts)
 			if (err == nil) != tt.ok {
 				t.Fatalf("New: err = %v, want ok=%v", err, tt.ok)
 			}
@@ -53,10 +54,10 @@ func TestNewValidation(t *testing.T) {
 	}
 	t.Run("metrics registered twice", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		if _, err := New(newClient(), Options{Records: cfg, Registerer: reg}); err != nil {
+		if _, err := New(fromclientset.New(newClient()), Options{Records: cfg, Registerer: reg}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(newClient(), Options{Records: cfg, Registerer: reg}); err == nil {
+		if _, err := New(fromclientset.New(newClient()), Options{Records: cfg, Registerer: reg}); err == nil {
 			t.Fatal("second registration on one registry succeeded")
 		}
 	})
@@ -113,7 +114,7 @@ func TestInitialSyncTimeout(t *testing.T) {
 	client.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New("no RBAC"))
 	})
-	c, err := New(client, Options{Records: &records.Config{Domain: domain}, InitialSyncTimeout: 300 * time.Millisecond})
+	c, err := New(fromclientset.New(client), Options{Records: &records.Config{Domain: domain}, InitialSyncTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +206,7 @@ func TestSlicesWithoutService(t *testing.T) {
 	h.put(a)
 	h.put(b)
 	h.poll("slices cached", func() bool {
-		objs, _ := h.c.sliceIndex.ByIndex(serviceIndex, "default/web")
-		return len(objs) == 2
+		return len(h.c.slices.byServiceKey("default/web")) == 2
 	})
 	if h.c.Snapshot().Lookup(webName) != nil {
 		t.Fatal("records for slices without a Service")
@@ -334,7 +334,7 @@ func TestFirstSnapshotIsComplete(t *testing.T) {
 	var firstSnap atomic.Pointer[records.Snapshot]
 	h := newHarness(t, Options{})
 	h.client = fake.NewClientset(objs...)
-	c, err := New(h.client, Options{Records: &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled},
+	c, err := New(fromclientset.New(h.client), Options{Records: &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled},
 		Notify: func() { firstSnap.CompareAndSwap(nil, h.c.Snapshot()) }})
 	if err != nil {
 		t.Fatal(err)

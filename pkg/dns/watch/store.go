@@ -1,0 +1,220 @@
+package watch
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
+)
+
+// store is the cache of one watched resource, fed by a client-go reflector.
+// It applies each change the moment the reflector delivers it and tells the
+// Controller what work the change causes; there is no queue and no event
+// fan-out in between. A relist (Replace) is compared with what the store
+// held, so only what differs is marked.
+//
+// It sits where cache.New expects a Queue, which is what lets it have the
+// reflector's watch-error handler; having applied everything already, it has
+// nothing to pop: Pop waits until the controller closes it.
+type store struct {
+	// notify is told the objects an event concerns (for an update, both
+	// versions); changed filters updates.
+	notify  func(event string, objs ...any)
+	changed func(old, cur any) bool
+	// serviceOf, when set, indexes objects by the "namespace/name" of their
+	// Service ("" for none): EndpointSlices.
+	serviceOf func(obj any) string
+
+	mu        sync.RWMutex
+	items     map[string]any
+	byService map[string]map[string]any // only with serviceOf
+
+	synced    atomic.Bool // the first list is in
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func newStore(notify func(string, ...any), changed func(old, cur any) bool, serviceOf func(any) string) *store {
+	s := &store{notify: notify, changed: changed, serviceOf: serviceOf,
+		items: map[string]any{}, closed: make(chan struct{})}
+	if serviceOf != nil {
+		s.byService = map[string]map[string]any{}
+	}
+	return s
+}
+
+// keyOf is the store key of a slim object: "namespace/name", or "name".
+func keyOf(obj any) string {
+	k, _ := cache.MetaNamespaceKeyFunc(obj)
+	return k
+}
+
+// put stores obj under key and returns what it replaced; s.mu is held.
+func (s *store) put(key string, obj any) (old any) {
+	old = s.items[key]
+	s.items[key] = obj
+	if s.serviceOf != nil {
+		if old != nil {
+			s.unindex(key, old)
+		}
+		s.index(key, obj)
+	}
+	return old
+}
+
+// remove deletes key and returns what it held; s.mu is held.
+func (s *store) remove(key string) (old any) {
+	old, ok := s.items[key]
+	if !ok {
+		return nil
+	}
+	delete(s.items, key)
+	if s.serviceOf != nil {
+		s.unindex(key, old)
+	}
+	return old
+}
+
+func (s *store) index(key string, obj any) {
+	if svc := s.serviceOf(obj); svc != "" {
+		m := s.byService[svc]
+		if m == nil {
+			m = map[string]any{}
+			s.byService[svc] = m
+		}
+		m[key] = obj
+	}
+}
+
+func (s *store) unindex(key string, obj any) {
+	if svc := s.serviceOf(obj); svc != "" {
+		if m := s.byService[svc]; m != nil {
+			delete(m, key)
+			if len(m) == 0 {
+				delete(s.byService, svc)
+			}
+		}
+	}
+}
+
+// Add and Update store an object from the watch.
+func (s *store) Add(obj any) error { return s.Update(obj) }
+func (s *store) Update(obj any) error {
+	key := keyOf(obj)
+	s.mu.Lock()
+	old := s.put(key, obj)
+	s.mu.Unlock()
+	switch {
+	case old == nil:
+		s.notify("add", obj)
+	case s.changed(old, obj):
+		s.notify("update", old, obj)
+	}
+	return nil
+}
+
+// Delete removes an object deleted in the API.
+func (s *store) Delete(obj any) error {
+	s.mu.Lock()
+	old := s.remove(keyOf(obj))
+	s.mu.Unlock()
+	if old != nil {
+		s.notify("delete", old)
+	}
+	return nil
+}
+
+// Replace takes a full list (the first list, and relists after a watch
+// could not resume) and marks what it changed, added and removed.
+func (s *store) Replace(list []any, _ string) error {
+	items := make(map[string]any, len(list))
+	for _, obj := range list {
+		items[keyOf(obj)] = obj
+	}
+	var touched []any
+	s.mu.Lock()
+	old := s.items
+	s.items = items
+	if s.serviceOf != nil {
+		s.byService = map[string]map[string]any{}
+		for key, obj := range items {
+			s.index(key, obj)
+		}
+	}
+	s.mu.Unlock()
+	for key, obj := range items {
+		switch prev, ok := old[key]; {
+		case !ok:
+			touched = append(touched, obj)
+		case s.changed(prev, obj):
+			touched = append(touched, prev, obj)
+		}
+	}
+	for key, prev := range old {
+		if _, ok := items[key]; !ok {
+			touched = append(touched, prev)
+		}
+	}
+	if len(touched) > 0 {
+		s.notify("list", touched...)
+	}
+	s.synced.Store(true)
+	return nil
+}
+
+// Resync does nothing: the Controller resyncs itself (Options.Resync).
+func (s *store) Resync() error { return nil }
+
+// Pop waits until the store is closed; see store.
+func (s *store) Pop(cache.PopProcessFunc) (any, error) {
+	<-s.closed
+	return nil, cache.ErrFIFOClosed
+}
+
+// HasSynced reports whether the first list has been stored.
+func (s *store) HasSynced() bool { return s.synced.Load() }
+
+// Close ends Pop; the controller calls it when its context is done.
+func (s *store) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+
+// get returns the object stored under key, or nil.
+func (s *store) get(key string) any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.items[key]
+}
+
+// list returns every object stored.
+func (s *store) list() []any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]any, 0, len(s.items))
+	for _, obj := range s.items {
+		out = append(out, obj)
+	}
+	return out
+}
+
+// byServiceKey returns the objects indexed under a Service key.
+func (s *store) byServiceKey(svc string) []any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.byService[svc]
+	out := make([]any, 0, len(m))
+	for _, obj := range m {
+		out = append(out, obj)
+	}
+	return out
+}
+
+// sliceService is the serviceOf of the EndpointSlice store.
+func sliceService(obj any) string {
+	if s, ok := obj.(*kubeclient.EndpointSlice); ok && s.ServiceName != "" {
+		return s.Namespace + "/" + s.ServiceName
+	}
+	return ""
+}
+
+var _ cache.Queue = (*store)(nil)
