@@ -36,9 +36,12 @@ type Client struct {
 var _ Interface = (*Client)(nil)
 
 // New returns a Client for cfg, which it does not modify. It asks for
-// protobuf and accepts JSON.
+// protobuf and accepts JSON, uncompressed: gzip would cost the API server
+// and kube-dns CPU for every list (at 10,000 Services, ~6 MB of protobuf) on
+// the way to the first answer, to save bandwidth inside the cluster.
 func New(cfg *rest.Config) (*Client, error) {
 	c := rest.CopyConfig(cfg)
+	c.DisableCompression = true
 	c.ContentType = runtime.ContentTypeProtobuf
 	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	c.NegotiatedSerializer = NegotiatedSerializer()
@@ -97,6 +100,9 @@ func (c *Client) ListWatch(resource, namespace, fieldSelector string) cache.List
 			opts.FieldSelector = fieldSelector
 		}
 		return rc.Get().
+			// Also without TLS, where client-go uses Go's default transport,
+			// which would ask for gzip (see New).
+			SetHeader("Accept-Encoding", "identity").
 			NamespaceIfScoped(namespace, namespaced).
 			Resource(resource).
 			VersionedParams(opts, metav1.ParameterCodec), nil

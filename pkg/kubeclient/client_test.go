@@ -278,6 +278,10 @@ func TestListWatchResources(t *testing.T) {
 		mu.Lock()
 		paths = append(paths, r.URL.Path)
 		mu.Unlock()
+		// Lists are asked for uncompressed (see New).
+		if enc := r.Header.Get("Accept-Encoding"); enc != "identity" {
+			t.Errorf("%s asked for Accept-Encoding %q", r.URL.Path, enc)
+		}
 		w.Header().Set("Content-Type", runtime.ContentTypeProtobuf)
 		var obj runtime.Object
 		switch {

@@ -179,6 +179,32 @@ type fragmentBuilder struct {
 	key  string
 	recs []rec
 	seen map[rec]struct{} // once there are many records
+	s    *scratch         // from scratchPool, until seal
+}
+
+// scratch is a builder's working memory, reused across builders: records
+// are built here and only the encoded result is allocated per fragment.
+type scratch struct {
+	recs  []rec
+	spans []span
+	wire  []byte
+}
+
+// span is one set of a fragment being sealed: wire[lo:hi] of the scratch.
+type span struct {
+	name        string
+	typ, an, ar uint16
+	lo, hi      int
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (b *fragmentBuilder) scratch() *scratch {
+	if b.s == nil {
+		b.s = scratchPool.Get().(*scratch)
+		b.recs = b.s.recs[:0]
+	}
+	return b.s
 }
 
 // scanBelow is how many records the builder de-duplicates by comparing
@@ -206,9 +232,7 @@ func (b *fragmentBuilder) add(r rec) {
 		}
 		b.seen[r] = struct{}{}
 	}
-	if b.recs == nil {
-		b.recs = make([]rec, 0, 8)
-	}
+	b.scratch()
 	b.recs = append(b.recs, r)
 }
 
@@ -256,14 +280,8 @@ func (b *fragmentBuilder) seal() *Fragment {
 	}
 	// Encode into a scratch buffer, noting where each set ends, then copy
 	// the bytes into one buffer of the exact size that every set slices.
-	scratch := scratchPool.Get().(*[]byte)
-	w := (*scratch)[:0]
-	type span struct {
-		name        string
-		typ, an, ar uint16
-		lo, hi      int
-	}
-	var spans []span
+	sc := b.scratch()
+	w, spans := sc.wire[:0], sc.spans[:0]
 	for i := 0; i < len(b.recs); {
 		r := &b.recs[i]
 		sp := span{name: r.name, typ: r.typ, lo: len(w)}
@@ -287,8 +305,6 @@ func (b *fragmentBuilder) seal() *Fragment {
 		f.count += int32(sp.an)
 	}
 	wire := bytes.Clone(w)
-	*scratch = w
-	scratchPool.Put(scratch)
 	sets := make([]RRSet, len(spans))
 	names := 0
 	for i, sp := range spans {
@@ -306,10 +322,13 @@ func (b *fragmentBuilder) seal() *Fragment {
 		}
 		f.groups = append(f.groups, group{name: sp.name, sets: sets[i : i+1 : i+1]})
 	}
+	clear(b.recs) // the pool must not keep names alive
+	clear(spans)
+	sc.recs, sc.spans, sc.wire = b.recs[:0], spans[:0], w[:0]
+	b.recs, b.s = nil, nil
+	scratchPool.Put(sc)
 	return f
 }
-
-var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendExtra appends, in full form, the address records (A, then AAAA) of
 // the distinct targets of the SRV or NS records rs at question that this

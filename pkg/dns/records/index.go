@@ -233,28 +233,35 @@ func (x *Index) fromOf(name string) []*Fragment {
 }
 
 // replace swaps fragment old for cur (either may be nil) and rebuilds the
-// names of both.
+// names of both. Both fragments' names are sorted, so one merging walk
+// visits each name once.
 func (x *Index) replace(old, cur *Fragment) {
-	view := map[string][]*Fragment{}
-	from := func(name string) []*Fragment {
-		if l, ok := view[name]; ok {
-			return l
-		}
-		return x.fromOf(name)
-	}
+	var og, cg []group
 	if old != nil {
-		for _, g := range old.groups {
-			view[g.name] = slices.DeleteFunc(slices.Clone(from(g.name)), func(f *Fragment) bool { return f == old })
-		}
+		og = old.groups
 	}
 	if cur != nil {
-		for _, g := range cur.groups {
-			l := from(g.name)
-			i, _ := slices.BinarySearchFunc(l, cur.key, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
-			view[g.name] = slices.Insert(slices.Clip(l), i, cur)
-		}
+		cg = cur.groups
 	}
-	for name, l := range view {
+	for len(og) > 0 || len(cg) > 0 {
+		var name string
+		inOld, inCur := false, false
+		switch {
+		case len(cg) == 0 || len(og) > 0 && og[0].name < cg[0].name:
+			name, inOld, og = og[0].name, true, og[1:]
+		case len(og) == 0 || cg[0].name < og[0].name:
+			name, inCur, cg = cg[0].name, true, cg[1:]
+		default:
+			name, inOld, inCur, og, cg = og[0].name, true, true, og[1:], cg[1:]
+		}
+		l := x.fromOf(name)
+		if inOld {
+			l = slices.DeleteFunc(slices.Clone(l), func(f *Fragment) bool { return f == old })
+		}
+		if inCur {
+			i, _ := slices.BinarySearchFunc(l, cur.key, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
+			l = slices.Insert(slices.Clip(l), i, cur)
+		}
 		switch len(l) {
 		case 0:
 			l = nil
@@ -341,18 +348,29 @@ func (x *Index) child(name string, d int32) {
 		return
 	}
 	p := parent(name)
-	if x.below[p] += d; x.below[p] == 0 {
-		delete(x.below, p)
+	if count(x.below, p, d) {
+		x.settle(p)
 	}
-	x.settle(p)
 }
 
 // mark adds or removes a reason for name to exist besides its records.
 func (x *Index) mark(name string, d int32) {
-	if x.marks[name] += d; x.marks[name] == 0 {
-		delete(x.marks, name)
+	if count(x.marks, name, d) {
+		x.settle(name)
 	}
-	x.settle(name)
+}
+
+// count adds d to m[key] and reports whether the count went from zero to
+// more or back: only then can the existence of the name change.
+func count(m map[string]int32, key string, d int32) bool {
+	before := m[key]
+	after := before + d
+	if after == 0 {
+		delete(m, key)
+	} else {
+		m[key] = after
+	}
+	return (before == 0) != (after == 0)
 }
 
 // settle stores name as it is, after its reasons to exist changed.
