@@ -168,16 +168,15 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 	}
 	var pending []time.Time // first-event times of what changed
 	changed := 0
-	frags := c.fragments(d.services)
-	for key, at := range d.services {
-		if !c.index.SetService(key, frags[key]) {
-			continue
+	c.fragments(d.services, func(key string, f *records.Fragment) {
+		if !c.index.SetService(key, f) {
+			return
 		}
 		changed++
-		if !at.IsZero() {
+		if at := d.services[key]; !at.IsZero() {
 			pending = append(pending, at)
 		}
-	}
+	})
 	if (full || !d.namespaces.IsZero()) && c.index.SetNamespaces(c.listNamespaces()) {
 		changed++
 		if !d.namespaces.IsZero() {
@@ -208,42 +207,56 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 // bursts) from which their records are computed on every CPU.
 const parallelAbove = 256
 
-// fragments recomputes the records of the given Services, in parallel when
-// there are many: the informer caches are safe for concurrent reads, and
-// applying the results to the index stays on the builder goroutine.
-func (c *Controller) fragments(keys map[string]time.Time) map[string]*records.Fragment {
-	out := make(map[string]*records.Fragment, len(keys))
+// fragmentBatch is how many Services a worker takes, and hands back, at once.
+const fragmentBatch = 64
+
+// fragments recomputes the records of the given Services and calls apply
+// with each, on the calling (builder) goroutine, which alone touches the
+// index. When there are many, workers compute them on every CPU (the stores
+// are safe for concurrent reads) while apply consumes the batches they
+// finish, so computing and indexing overlap.
+func (c *Controller) fragments(keys map[string]time.Time, apply func(key string, f *records.Fragment)) {
 	workers := min(runtime.GOMAXPROCS(0), len(keys)/parallelAbove+1)
 	if workers <= 1 {
 		for key := range keys {
-			out[key] = c.fragment(key)
+			apply(key, c.fragment(key))
 		}
-		return out
+		return
 	}
-	work := make(chan string, workers)
+	all := make([]string, 0, len(keys))
+	for key := range keys {
+		all = append(all, key)
+	}
 	type result struct {
-		key string
-		f   *records.Fragment
+		keys  []string
+		frags []*records.Fragment
 	}
-	results := make(chan result, workers)
+	work := make(chan []string, len(all)/fragmentBatch+1)
+	for len(all) > 0 {
+		n := min(fragmentBatch, len(all))
+		work <- all[:n:n]
+		all = all[n:]
+	}
+	close(work)
+	results := make(chan result, cap(work))
 	for range workers {
 		go func() {
-			for key := range work {
-				results <- result{key, c.fragment(key)}
+			for batch := range work {
+				r := result{keys: batch, frags: make([]*records.Fragment, len(batch))}
+				for i, key := range batch {
+					r.frags[i] = c.fragment(key)
+				}
+				results <- r
 			}
 		}()
 	}
-	go func() {
-		for key := range keys {
-			work <- key
-		}
-		close(work)
-	}()
-	for range keys {
+	for done := 0; done < len(keys); {
 		r := <-results
-		out[r.key] = r.f
+		for i, key := range r.keys {
+			apply(key, r.frags[i])
+		}
+		done += len(r.keys)
 	}
-	return out
 }
 
 // fragment recomputes the records of one Service, or returns nil when the
