@@ -25,7 +25,7 @@ type Fragment struct {
 	clusterIPs []netip.Addr
 	groups     []group
 	count      int32        // records, additional ones not counted
-	self       [1]*Fragment // the fragment itself: the from list of the names it alone makes
+	self       [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
 }
 
 // group is the records of a fragment at one owner name.

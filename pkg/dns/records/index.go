@@ -67,8 +67,9 @@ type Index struct {
 	ownedMid [topSize]uint32 // gen at which each mid array was copied
 	owned    [nShards]uint32 // gen at which each map was copied
 	count    int
-	marks    map[string]int32 // reasons other than records for a name to exist
-	below    map[string]int32 // existing names one level below a name
+	marks    map[string]int32       // reasons other than records for a name to exist
+	below    map[string]int32       // existing names one level below a name
+	shared   map[string][]*Fragment // the fragments of names several make, by key
 
 	serial    uint32
 	soa       [3]*dns.SOA // by zoneIndex
@@ -84,6 +85,7 @@ func NewIndex(c *Config) *Index {
 		spaces: map[string]struct{}{},
 		marks:  map[string]int32{},
 		below:  map[string]int32{},
+		shared: map[string][]*Fragment{},
 	}
 	d := x.cfg.Domain
 	for _, name := range []string{d, ReverseV4, ReverseV6, "svc." + d, x.cfg.NSName()} {
@@ -226,8 +228,11 @@ func (x *Index) get(name string) *Node { return x.names.get(shardOf(name), name)
 
 // fromOf returns the fragments with records at name.
 func (x *Index) fromOf(name string) []*Fragment {
-	if n := x.get(name); n != nil {
-		return n.from
+	if l, ok := x.shared[name]; ok {
+		return l
+	}
+	if n := x.get(name); n != nil && n.frag != nil {
+		return n.frag.self[:]
 	}
 	return nil
 }
@@ -262,11 +267,10 @@ func (x *Index) replace(old, cur *Fragment) {
 			i, _ := slices.BinarySearchFunc(l, cur.key, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
 			l = slices.Insert(slices.Clip(l), i, cur)
 		}
-		switch len(l) {
-		case 0:
-			l = nil
-		case 1:
-			l = l[0].self[:] // no list of its own for a name one fragment makes
+		if len(l) > 1 {
+			x.shared[name] = l
+		} else {
+			delete(x.shared, name)
 		}
 		x.set(name, x.node(name, l))
 	}
@@ -277,7 +281,10 @@ func (x *Index) replace(old, cur *Fragment) {
 // the sets of one type are merged: the answer records of each, then the
 // additional records of each. A zone apex has the zone's SOA first.
 func (x *Index) node(name string, frags []*Fragment) *Node {
-	n := &Node{name: name, from: frags}
+	n := &Node{name: name}
+	if len(frags) == 1 {
+		n.frag = frags[0]
+	}
 	zones := x.zones()
 	apex := slices.Index(zones[:], name)
 	if apex < 0 && len(frags) == 1 {

@@ -31,7 +31,7 @@ type RRSet struct {
 type Node struct {
 	name string
 	sets []RRSet
-	from []*Fragment // the fragments with records here, by key
+	frag *Fragment // the fragment with records here when it is the only one (else Index.shared)
 }
 
 // Name returns the node's lower-case owner name.
