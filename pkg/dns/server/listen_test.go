@@ -217,3 +217,68 @@ func TestPipeForgetsUnansweredQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestBurstIsAnsweredInFull sends many queries before reading any reply, so
+// that the loop reads them in batches (recvmmsg on Linux), mixing the fast
+// path, the general path (ANY, a wildcard) and a datagram too long for a
+// batch slot, which is dropped without disturbing the others.
+func TestBurstIsAnsweredInFull(t *testing.T) {
+	addr := startListeners(t, newTestHandler(buildSnapshot(testConfig(), fixture())))
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.UDPConn).SetReadBuffer(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"my-nginx.default.svc.cluster.local.", "_http._tcp.hl.ns1.svc.cluster.local.",
+		"nope.default.svc.cluster.local.", "*.default.svc.cluster.local."}
+	const n = 200
+	want := map[uint16]string{}
+	for i := range n {
+		m := new(dns.Msg)
+		qtype := dns.TypeA
+		switch i % 5 {
+		case 1:
+			qtype = dns.TypeSRV
+		case 4:
+			qtype = dns.TypeANY
+		}
+		m.SetQuestion(names[i%len(names)], qtype)
+		m.Id = uint16(i + 1)
+		b, _ := m.Pack()
+		if i == n/2 {
+			// Longer than a batch slot; ID 0, as no other query has.
+			huge := append(append([]byte(nil), b...), make([]byte, 10000)...)
+			huge[0], huge[1] = 0, 0
+			if _, err := conn.Write(huge); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		want[m.Id] = m.Question[0].Name
+	}
+	buf := make([]byte, 65535)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(want) > 0 {
+		k, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("%d queries unanswered: %v", len(want), err)
+		}
+		var r dns.Msg
+		if err := r.Unpack(buf[:k]); err != nil {
+			t.Fatal(err)
+		}
+		if r.Id == 0 {
+			continue // the long datagram, where it is read whole and answered
+		}
+		name, ok := want[r.Id]
+		if !ok || len(r.Question) != 1 || r.Question[0].Name != name {
+			t.Fatalf("unexpected reply %d for %v", r.Id, r.Question)
+		}
+		delete(want, r.Id)
+	}
+}

@@ -10,3 +10,6 @@ import "net"
 func enablePacketInfo(*net.UDPConn) {}
 
 func sourceOOB(_, _ []byte) []byte { return nil }
+
+// serve reads one datagram at a time.
+func (l *udpLoop) serve(stopping func() bool) error { return l.serveOne(stopping) }

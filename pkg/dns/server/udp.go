@@ -11,8 +11,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// udpLoop reads one UDP socket. Queries fastReply can answer are answered in
-// the loop itself: no goroutine, no unpacking, no allocation. The others are
+// udpLoop reads one UDP socket (on Linux in batches, see batch_linux.go).
+// Queries fastReply can answer are answered in the loop itself: no
+// goroutine, no unpacking, no allocation. The others are
 // handed, through a pipe that poses as a net.PacketConn, to a dns.Server
 // that serves them like any miekg/dns server (accept rules, FORMERR, a
 // goroutine per query), replying through the same socket.
@@ -34,6 +35,12 @@ func newUDPLoop(conn *net.UDPConn, h dns.Handler) *udpLoop {
 // socket fails; it returns nil after stop.
 func (l *udpLoop) run(stopping func() bool) error {
 	defer close(l.done)
+	return l.serve(stopping)
+}
+
+// serveOne is the loop that reads and answers one datagram at a time
+// (serve, where the system has no batch calls).
+func (l *udpLoop) serveOne(stopping func() bool) error {
 	buf := make([]byte, 65535)
 	out := make([]byte, maxUDPSize)
 	oob := make([]byte, 128)
@@ -44,26 +51,43 @@ func (l *udpLoop) run(stopping func() bool) error {
 			if stopping() {
 				return nil
 			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
+			if isTimeout(err) {
 				continue
 			}
 			return err
 		}
-		start := time.Now()
 		src := sourceOOB(oob[:oobn], replyOOB)
-		if l.h != nil {
-			if reply, ok := l.h.fastReply(buf[:n], out[:0], start); ok {
-				_, _, _ = l.conn.WriteMsgUDPAddrPort(reply, src, addr)
-				continue
-			}
+		if reply := l.fast(buf[:n], out, time.Now()); reply != nil {
+			_, _, _ = l.conn.WriteMsgUDPAddrPort(reply, src, addr)
+			continue
 		}
-		if n < headerLen || buf[2]&0x80 != 0 {
-			continue // too short to answer, or a response: dns.Server would ignore it too
-		}
-		if !l.pipe.put(packet{data: append([]byte(nil), buf[:n]...), addr: addr, oob: append([]byte(nil), src...)}) {
-			return nil // the server behind the pipe stopped
+		if !l.slow(buf[:n], addr, src) {
+			return nil
 		}
 	}
+}
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// fast returns the fast path's reply to req, written into out, or nil.
+func (l *udpLoop) fast(req, out []byte, start time.Time) []byte {
+	if l.h == nil {
+		return nil
+	}
+	if reply, ok := l.h.fastReply(req, out[:0], start); ok {
+		return reply
+	}
+	return nil
+}
+
+// slow hands a query the fast path did not answer to the dns.Server behind
+// the pipe, with copies of its bytes and of the control message its reply
+// needs; false once that server has stopped.
+func (l *udpLoop) slow(req []byte, addr netip.AddrPort, src []byte) bool {
+	if len(req) < headerLen || req[2]&0x80 != 0 {
+		return true // too short to answer, or a response: dns.Server would ignore it too
+	}
+	return l.pipe.put(packet{data: append([]byte(nil), req...), addr: addr, oob: append([]byte(nil), src...)})
 }
 
 // stop ends run and waits for it.
