@@ -1,7 +1,9 @@
 package kubeclient
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -92,3 +94,38 @@ func realisticServices(n int) *corev1.ServiceList {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkListServices decodes a list response of 10,000 Services from a
+// reader, as list does: streamed item by item, and (the way list worked
+// before) read whole with readAll and decoded with decodeBody.
+func BenchmarkListServices(b *testing.B) {
+	data := encode(b, runtime.ContentTypeProtobuf, realisticServices(10000))
+	paths := []struct {
+		name   string
+		decode func(io.Reader) (runtime.Object, error)
+	}{
+		{name: "stream", decode: decodeStream},
+		{name: "readAll+decodeBody", decode: func(r io.Reader) (runtime.Object, error) {
+			body, err := readAll(r)
+			if err != nil {
+				return nil, err
+			}
+			return decodeBody(body)
+		}},
+	}
+	for _, p := range paths {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				obj, err := p.decode(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n := len(obj.(*ServiceList).Items); n != 10000 {
+					b.Fatalf("%d items", n)
+				}
+			}
+		})
+	}
+}

@@ -96,7 +96,10 @@ func (d *decoder) ns(b []byte) string {
 	return d.lastNamespace
 }
 
-func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]T, item func(*decoder, []byte, *T) error) error {
+// decodeList decodes a list message: its ListMeta (field 1) and its items
+// (field 2), each allocated on its own so that the reflector's
+// meta.ExtractListWithAlloc can keep it without copying.
+func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) error) error {
 	p := buf{b: b}
 	for p.more() {
 		start := p.i
@@ -115,12 +118,12 @@ func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]T, it
 			if m, err = p.field(num, typ); err == nil {
 				if *items == nil {
 					if n := count(b, 2); n > 0 {
-						*items = make([]T, 0, n)
+						*items = make([]*T, 0, n)
 					}
 				}
-				var zero T
-				*items = append(*items, zero)
-				err = item(d, m, &(*items)[len(*items)-1])
+				it := new(T)
+				*items = append(*items, it)
+				err = item(d, m, it)
 			}
 		default:
 			err = p.skip(start)

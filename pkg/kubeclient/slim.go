@@ -50,13 +50,13 @@ func slimListMeta(m metav1.ListMeta) metav1.ListMeta {
 	return m
 }
 
-func slimItems[F, S any](items []F, slim func(*F) *S) []S {
+func slimItems[F, S any](items []F, slim func(*F) *S) []*S {
 	if len(items) == 0 {
 		return nil
 	}
-	out := make([]S, len(items))
+	out := make([]*S, len(items))
 	for i := range items {
-		out[i] = *slim(&items[i])
+		out[i] = slim(&items[i])
 	}
 	return out
 }

@@ -102,34 +102,38 @@ type Pod struct {
 	PodIPs []string
 }
 
+// The items of the lists are pointers: a cache.Reflector takes them as they
+// are (meta.ExtractListWithAlloc copies only items held by value), so each
+// decoded object is allocated once.
+
 // ServiceList is a list of Services.
 type ServiceList struct {
 	metav1.ListMeta
-	Items []Service
+	Items []*Service
 }
 
 // EndpointSliceList is a list of EndpointSlices.
 type EndpointSliceList struct {
 	metav1.ListMeta
-	Items []EndpointSlice
+	Items []*EndpointSlice
 }
 
 // EndpointsList is a list of Endpoints.
 type EndpointsList struct {
 	metav1.ListMeta
-	Items []Endpoints
+	Items []*Endpoints
 }
 
 // NamespaceList is a list of Namespaces.
 type NamespaceList struct {
 	metav1.ListMeta
-	Items []Namespace
+	Items []*Namespace
 }
 
 // PodList is a list of Pods.
 type PodList struct {
 	metav1.ListMeta
-	Items []Pod
+	Items []*Pod
 }
 
 var (
@@ -335,13 +339,13 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-func cloneItems[T any](items []T, deepCopy func(*T) *T) []T {
+func cloneItems[T any](items []*T, deepCopy func(*T) *T) []*T {
 	if items == nil {
 		return nil
 	}
-	out := make([]T, len(items))
-	for i := range items {
-		out[i] = *deepCopy(&items[i])
+	out := make([]*T, len(items))
+	for i, item := range items {
+		out[i] = deepCopy(item)
 	}
 	return out
 }

@@ -101,11 +101,11 @@ func TestListAccessors(t *testing.T) {
 		list  runtime.Object
 		names []string
 	}{
-		{name: "services", list: &ServiceList{ListMeta: lm, Items: []Service{{Meta: Meta{Name: "a"}}, {Meta: Meta{Name: "b"}}}}, names: []string{"a", "b"}},
-		{name: "endpointslices", list: &EndpointSliceList{ListMeta: lm, Items: []EndpointSlice{{Meta: Meta{Name: "a"}}}}, names: []string{"a"}},
-		{name: "endpoints", list: &EndpointsList{ListMeta: lm, Items: []Endpoints{{Meta: Meta{Name: "a"}}}}, names: []string{"a"}},
-		{name: "namespaces", list: &NamespaceList{ListMeta: lm, Items: []Namespace{{Meta: Meta{Name: "a"}}}}, names: []string{"a"}},
-		{name: "pods", list: &PodList{ListMeta: lm, Items: []Pod{{Meta: Meta{Name: "a"}}, {Meta: Meta{Name: "b"}}}}, names: []string{"a", "b"}},
+		{name: "services", list: &ServiceList{ListMeta: lm, Items: []*Service{{Meta: Meta{Name: "a"}}, {Meta: Meta{Name: "b"}}}}, names: []string{"a", "b"}},
+		{name: "endpointslices", list: &EndpointSliceList{ListMeta: lm, Items: []*EndpointSlice{{Meta: Meta{Name: "a"}}}}, names: []string{"a"}},
+		{name: "endpoints", list: &EndpointsList{ListMeta: lm, Items: []*Endpoints{{Meta: Meta{Name: "a"}}}}, names: []string{"a"}},
+		{name: "namespaces", list: &NamespaceList{ListMeta: lm, Items: []*Namespace{{Meta: Meta{Name: "a"}}}}, names: []string{"a"}},
+		{name: "pods", list: &PodList{ListMeta: lm, Items: []*Pod{{Meta: Meta{Name: "a"}}, {Meta: Meta{Name: "b"}}}}, names: []string{"a", "b"}},
 		{name: "empty", list: &PodList{ListMeta: lm}},
 	}
 	for _, tc := range tests {
