@@ -99,13 +99,10 @@ func (l *udpLoop) serve(stopping func() bool) error {
 			err = rerr
 		}
 		if err != nil {
-			if stopping() {
-				return nil
+			if again, err := readFailed(err, stopping); !again {
+				return err
 			}
-			if isTimeout(err) {
-				continue
-			}
-			return err
+			continue
 		}
 		start := time.Now()
 		replies := 0

@@ -48,13 +48,10 @@ func (l *udpLoop) serveOne(stopping func() bool) error {
 	for {
 		n, oobn, _, addr, err := l.conn.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
-			if stopping() {
-				return nil
+			if again, err := readFailed(err, stopping); !again {
+				return err
 			}
-			if isTimeout(err) {
-				continue
-			}
-			return err
+			continue
 		}
 		src := sourceOOB(oob[:oobn], replyOOB)
 		if reply := l.fast(buf[:n], out, time.Now()); reply != nil {
@@ -67,7 +64,17 @@ func (l *udpLoop) serveOne(stopping func() bool) error {
 	}
 }
 
-func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+// readFailed tells the loop what a failed read means: read again after a
+// deadline, stop with nil once stopping, or stop with the error.
+func readFailed(err error, stopping func() bool) (again bool, _ error) {
+	switch {
+	case stopping():
+		return false, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return true, nil
+	}
+	return false, err
+}
 
 // fast returns the fast path's reply to req, written into out, or nil.
 func (l *udpLoop) fast(req, out []byte, start time.Time) []byte {
