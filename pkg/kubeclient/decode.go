@@ -100,22 +100,15 @@ func (d *decoder) ns(b []byte) string {
 // (field 2), each allocated on its own so that the reflector's
 // meta.ExtractListWithAlloc can keep it without copying.
 func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) error) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			var m []byte
-			if m, err = p.field(num, typ); err == nil {
-				err = listMeta(m, lm)
+			if m, ok := p.bytesField(); ok {
+				p.err = listMeta(m, lm)
 			}
 		case 2:
-			var m []byte
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				if *items == nil {
 					if n := count(b, 2); n > 0 {
 						*items = make([]*T, 0, n)
@@ -123,102 +116,71 @@ func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]*T, i
 				}
 				it := new(T)
 				*items = append(*items, it)
-				err = item(d, m, it)
+				p.err = item(d, m, it)
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 func listMeta(b []byte, lm *metav1.ListMeta) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var m []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				lm.SelfLink = string(m)
 			}
 		case 2:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				lm.ResourceVersion = string(m)
 			}
 		case 3:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				lm.Continue = string(m)
 			}
 		case 4:
-			var v uint64
-			if v, err = p.uint(num, typ); err == nil {
+			if v, ok := p.varintField(); ok {
 				n := int64(v)
 				lm.RemainingItemCount = &n
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 // objectMeta decodes an ObjectMeta into m. When serviceName is not nil it
 // receives the discoveryv1.LabelServiceName label.
 func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var s []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			if s, err = p.field(num, typ); err == nil {
+			if s, ok := p.bytesField(); ok {
 				m.Name = string(s)
 			}
 		case 3:
-			if s, err = p.field(num, typ); err == nil {
+			if s, ok := p.bytesField(); ok {
 				m.Namespace = d.ns(s)
 			}
 		case 6:
-			if s, err = p.field(num, typ); err == nil {
+			if s, ok := p.bytesField(); ok {
 				m.ResourceVersion = string(s)
 			}
-		case 11: // labels
+		case 11: // labels, skipped unless serviceName is wanted
 			if serviceName == nil {
-				err = p.skip(start)
 				break
 			}
-			var k, v []byte
-			if k, v, err = p.mapEntry(num, typ); err == nil && string(k) == discoveryv1.LabelServiceName {
+			if k, v, ok := p.entryField(); ok && string(k) == discoveryv1.LabelServiceName {
 				*serviceName = d.serviceLabel(v, m.Name)
 			}
 		case 12: // annotations
-			var k, v []byte
-			if k, v, err = p.mapEntry(num, typ); err == nil && string(k) == metav1.InitialEventsAnnotationKey {
+			if k, v, ok := p.entryField(); ok && string(k) == metav1.InitialEventsAnnotationKey {
 				m.initialEventsEnd = string(v) == "true"
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 // serviceLabel returns the service name label value, sharing memory with the
@@ -235,167 +197,113 @@ func (d *decoder) serviceLabel(v []byte, name string) string {
 }
 
 func (d *decoder) service(b []byte, s *Service) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var m []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			if m, err = p.field(num, typ); err == nil {
-				err = d.objectMeta(m, &s.Meta, nil)
+			if m, ok := p.bytesField(); ok {
+				p.err = d.objectMeta(m, &s.Meta, nil)
 			}
 		case 2:
-			if m, err = p.field(num, typ); err == nil {
-				err = serviceSpec(m, s)
+			if m, ok := p.bytesField(); ok {
+				p.err = serviceSpec(m, s)
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 func serviceSpec(b []byte, s *Service) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var m []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1: // ports
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				if s.Ports == nil {
 					s.Ports = make([]ServicePort, 0, count(b, 1))
 				}
 				s.Ports = append(s.Ports, ServicePort{})
-				err = servicePort(m, &s.Ports[len(s.Ports)-1])
+				p.err = servicePort(m, &s.Ports[len(s.Ports)-1])
 			}
 		case 3:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				s.ClusterIP = intern(m)
 			}
 		case 4:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				s.Type = intern(m)
 			}
 		case 10:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				s.ExternalName = string(m)
 			}
 		case 13:
-			var v uint64
-			if v, err = p.uint(num, typ); err == nil {
+			if v, ok := p.varintField(); ok {
 				s.PublishNotReadyAddresses = v != 0
 			}
 		case 18: // clusterIPs
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				ip := s.ClusterIP
 				if string(m) != ip {
 					ip = intern(m)
 				}
 				s.ClusterIPs = append(s.ClusterIPs, ip)
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 func servicePort(b []byte, sp *ServicePort) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var m []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				sp.Name = intern(m)
 			}
 		case 2:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				sp.Protocol = intern(m)
 			}
 		case 3:
-			var v uint64
-			if v, err = p.uint(num, typ); err == nil {
+			if v, ok := p.varintField(); ok {
 				sp.Port = int32(v)
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 func (d *decoder) namespace(b []byte, n *Namespace) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		if num == 1 {
-			var m []byte
-			if m, err = p.field(num, typ); err == nil {
-				err = d.objectMeta(m, &n.Meta, nil)
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		if p.num == 1 {
+			if m, ok := p.bytesField(); ok {
+				p.err = d.objectMeta(m, &n.Meta, nil)
 			}
-		} else {
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 func (d *decoder) pod(b []byte, pod *Pod) error {
 	var podIP []byte
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var m []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			if m, err = p.field(num, typ); err == nil {
-				err = d.objectMeta(m, &pod.Meta, nil)
+			if m, ok := p.bytesField(); ok {
+				p.err = d.objectMeta(m, &pod.Meta, nil)
 			}
 		case 3:
-			if m, err = p.field(num, typ); err == nil {
-				err = podStatus(m, pod, &podIP)
+			if m, ok := p.bytesField(); ok {
+				p.err = podStatus(m, pod, &podIP)
 			}
-		default:
-			err = p.skip(start)
 		}
-		if err != nil {
-			return err
-		}
+	}
+	if p.err != nil {
+		return p.err
 	}
 	if len(pod.PodIPs) == 0 && len(podIP) > 0 {
 		pod.PodIPs = []string{string(podIP)}
@@ -404,55 +312,37 @@ func (d *decoder) pod(b []byte, pod *Pod) error {
 }
 
 func podStatus(b []byte, pod *Pod, podIP *[]byte) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		var m []byte
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				pod.Phase = intern(m)
 			}
 		case 6:
-			*podIP, err = p.field(num, typ)
+			*podIP, _ = p.bytesField()
 		case 12: // podIPs
-			if m, err = p.field(num, typ); err == nil {
+			if m, ok := p.bytesField(); ok {
 				var ip []byte
-				if ip, err = podIPField(m); err == nil {
+				if ip, p.err = podIPField(m); p.err == nil {
 					pod.PodIPs = append(pod.PodIPs, string(ip))
 				}
 			}
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return p.err
 }
 
 func podIPField(b []byte) ([]byte, error) {
 	var ip []byte
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return nil, err
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		if p.num == 1 {
+			ip, _ = p.bytesField()
 		}
-		if num == 1 {
-			ip, err = p.field(num, typ)
-		} else {
-			err = p.skip(start)
-		}
-		if err != nil {
-			return nil, err
-		}
+	}
+	if p.err != nil {
+		return nil, p.err
 	}
 	return ip, nil
 }

@@ -112,57 +112,33 @@ type envelope struct {
 // contentType are read and ignored, as the API machinery does.
 func parseEnvelope(b []byte) (envelope, error) {
 	var env envelope
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return env, err
-		}
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1: // typeMeta
-			m, err := p.field(num, typ)
-			if err != nil {
-				return env, err
-			}
-			if err := parseTypeMeta(m, &env); err != nil {
-				return env, err
+			if m, ok := p.bytesField(); ok {
+				p.err = parseTypeMeta(m, &env)
 			}
 		case 2: // raw
-			env.raw, err = p.field(num, typ)
+			env.raw, _ = p.bytesField()
 		case 3, 4: // contentEncoding, contentType
-			_, err = p.field(num, typ)
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return env, err
+			p.bytesField()
 		}
 	}
-	return env, nil
+	return env, p.err
 }
 
 func parseTypeMeta(b []byte, env *envelope) error {
-	p := buf{b: b}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return err
-		}
-		switch num {
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		switch p.num {
 		case 1:
-			env.apiVersion, err = p.field(num, typ)
+			env.apiVersion, _ = p.bytesField()
 		case 2:
-			env.kind, err = p.field(num, typ)
-		default:
-			err = p.skip(start)
-		}
-		if err != nil {
-			return err
+			env.kind, _ = p.bytesField()
 		}
 	}
-	return nil
+	return p.err
 }
 
 // gvk is the group, version and kind an envelope names, defaulted from

@@ -23,9 +23,10 @@ import (
 //
 // The result is the one decodeBody gives for the same bytes, with two
 // exceptions that no API server produces: a field of the list (ListMeta, an
-// item) or a typeMeta after it over maxStreamField bytes is an error, and so is an envelope that, after the
-// list, carries raw again or a typeMeta naming another kind
-// (errEnvelopeRepeats), since the list is gone by then.
+// item) or a typeMeta after it over maxStreamField bytes is an error, and so
+// is an envelope that carries raw again, or a typeMeta naming another kind,
+// after the list (errEnvelopeRepeats): the stream has decoded the first list
+// (or failed on it) by then, where decodeBody takes the last.
 
 const (
 	// streamBufSize is the size of the read buffer. The envelope up to the
@@ -90,21 +91,15 @@ func streamHeader(window []byte) (header, bool) {
 		return header{}, false
 	}
 	var env envelope
-	p := buf{b: window[len(protobufMagic):]}
-	for p.more() {
-		start := p.i
-		num, typ, err := p.key()
-		if err != nil {
-			return header{}, false
-		}
-		switch num {
+	p := fields{buf: buf{b: window[len(protobufMagic):]}}
+	for p.next() {
+		switch p.num {
 		case 1: // typeMeta
-			m, err := p.field(num, typ)
-			if err != nil || parseTypeMeta(m, &env) != nil {
-				return header{}, false
+			if m, ok := p.bytesField(); ok {
+				p.err = parseTypeMeta(m, &env)
 			}
 		case 2: // raw
-			if typ != protowire.BytesType {
+			if p.typ != protowire.BytesType {
 				return header{}, false
 			}
 			n, err := p.varint()
@@ -124,13 +119,7 @@ func streamHeader(window []byte) (header, bool) {
 				rawLen:     int64(n),
 			}, true
 		case 3, 4: // contentEncoding, contentType
-			if _, err := p.field(num, typ); err != nil {
-				return header{}, false
-			}
-		default:
-			if p.skip(start) != nil {
-				return header{}, false
-			}
+			p.bytesField()
 		}
 	}
 	return header{}, false

@@ -61,6 +61,11 @@ func (p *buf) key() (protowire.Number, protowire.Type, error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	return splitKey(v)
+}
+
+// splitKey splits a field key into its number and wire type.
+func splitKey(v uint64) (protowire.Number, protowire.Type, error) {
 	num, typ := int32(v>>3), protowire.Type(v&7)
 	if typ == protowire.EndGroupType {
 		return 0, 0, errEndGroup
@@ -93,20 +98,108 @@ func (p *buf) bytes() ([]byte, error) {
 	return b, nil
 }
 
-// field reads the payload of a length-delimited field (string, bytes or message).
-func (p *buf) field(num protowire.Number, typ protowire.Type) ([]byte, error) {
-	if typ != protowire.BytesType {
-		return nil, wireTypeError(num, typ)
-	}
-	return p.bytes()
+// fields reads the fields of a message for a decoder, whose loop is
+//
+//	p := fields{buf: buf{b: b}}
+//	for p.next() {
+//		switch p.num {
+//		case 1:
+//			if m, ok := p.bytesField(); ok {
+//				x.Name = string(m) // or p.err = decodeSub(m, ...)
+//			}
+//		...
+//		}
+//	}
+//	return p.err
+//
+// A field that the loop body does not read is skipped by the next call to
+// next, the way skip does, and the first error ends the loop and stays in
+// err. (A loop rather than a callback per field: calling a func value for
+// every field made decoding a list of Services 12-17% slower.)
+type fields struct {
+	buf
+	num protowire.Number // the current field's number and wire type
+	typ protowire.Type
+	// start and val are where the current field's key and value start:
+	// p.i == val after the loop body means that the field was not read.
+	start, val int
+	err        error
 }
 
-// uint reads a varint field.
-func (p *buf) uint(num protowire.Number, typ protowire.Type) (uint64, error) {
-	if typ != protowire.VarintType {
-		return 0, wireTypeError(num, typ)
+// next moves to the next field, skipping the current one if it was not read.
+// It reports false at the end of the message or on an error.
+func (p *fields) next() bool {
+	if p.err != nil {
+		return false
 	}
-	return p.varint()
+	if p.i == p.val && p.i > p.start {
+		if err := p.skip(p.start); err != nil {
+			p.err = err
+			return false
+		}
+	}
+	if p.i >= len(p.b) {
+		return false
+	}
+	// p.key, with varint's one-byte case inline
+	p.start = p.i
+	var v uint64
+	if c := p.b[p.i]; c < 0x80 {
+		v = uint64(c)
+		p.i++
+	} else {
+		var err error
+		if v, err = p.varint(); err != nil {
+			p.err = err
+			return false
+		}
+	}
+	num, typ, err := splitKey(v)
+	if err != nil {
+		p.err = err
+		return false
+	}
+	p.num, p.typ, p.val = num, typ, p.i
+	return true
+}
+
+// bytesField reads the payload of the current field, which must be
+// length-delimited (a string, bytes or a message). It reports false on an
+// error, which it keeps in err.
+func (p *fields) bytesField() ([]byte, bool) {
+	if p.typ != protowire.BytesType {
+		p.err = wireTypeError(p.num, p.typ)
+		return nil, false
+	}
+	m, err := p.bytes()
+	if err != nil {
+		p.err = err
+		return nil, false
+	}
+	return m, true
+}
+
+// varintField reads the current field, which must be a varint.
+func (p *fields) varintField() (uint64, bool) {
+	if p.typ != protowire.VarintType {
+		p.err = wireTypeError(p.num, p.typ)
+		return 0, false
+	}
+	v, err := p.varint()
+	if err != nil {
+		p.err = err
+		return 0, false
+	}
+	return v, true
+}
+
+// entryField reads the current field as a map<string,string> entry.
+func (p *fields) entryField() (key, value []byte, ok bool) {
+	key, value, err := p.mapEntry(p.num, p.typ)
+	if err != nil {
+		p.err = err // key and value are nil
+	}
+	return key, value, err == nil
 }
 
 // skip moves past the field whose key starts at start.
