@@ -48,9 +48,11 @@ race: ## The concurrent packages again under the race detector.
 fuzz: ## A short run of every fuzzer.
 	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzServeDNS -fuzztime 30s
 	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzFastReply -fuzztime 30s
+	$(GO) test ./pkg/kubeclient -run '^$$' -fuzz FuzzDecode -fuzztime 30s
+	$(GO) test ./pkg/kubeclient -run '^$$' -fuzz FuzzStreamList -fuzztime 30s
 
 bench-go: ## Go benchmarks with allocations.
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dns/...
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dns/... ./pkg/kubeclient
 
 COREDNS_VERSION ?= v1.14.7
 BENCH_ARGS ?=
