@@ -101,7 +101,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	if err != nil {
 		return err
 	}
-	// Background work (informers, configuration) stops after the listeners drain.
+	// Background work (watches, configuration) stops after the listeners drain.
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 
@@ -118,7 +118,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 		Metrics:  server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
 	})
 
-	// Listen before the informers sync: until then in-zone queries get
+	// Listen before the first lists are in: until then in-zone queries get
 	// SERVFAIL rather than a connection refused.
 	dnsAddr := net.JoinHostPort(cfg.DNSBindAddress, strconv.Itoa(cfg.DNSPort))
 	listeners, err := server.Listen(dnsAddr, handler)

@@ -73,7 +73,7 @@ func markNamespaces(d *dirtySet, _ any, at time.Time) bool { firstTime(&d.namesp
 func markPods(d *dirtySet, _ any, at time.Time) bool       { firstTime(&d.pods, at); return true }
 
 // versionChanged drops updates that did not change the resourceVersion, such
-// as informer resyncs.
+// as a relist of unchanged objects.
 func versionChanged(old, cur any) bool {
 	o, ok1 := old.(metav1.Object)
 	n, ok2 := cur.(metav1.Object)
@@ -150,10 +150,10 @@ func (c *Controller) take() dirtySet {
 	return d
 }
 
-// sync recomputes the dirty Services, namespaces and pods from the informer
-// caches and publishes a snapshot if any of them changed. full recomputes
+// sync recomputes the dirty Services, namespaces and pods from the stores
+// and publishes a snapshot if any of them changed. full recomputes
 // everything (the first snapshot, and resyncs). The dirty set is taken before
-// reading the caches, so an event racing with sync is handled by the next one.
+// reading the stores, so an event racing with sync is handled by the next one.
 func (c *Controller) sync(ctx context.Context, full bool) {
 	d := c.take()
 	start := time.Now()

@@ -36,7 +36,7 @@ type Options struct {
 	EndpointsSource string
 	// Records configures record generation; it is copied by New.
 	Records *records.Config
-	// Resync, when positive, recomputes every record from the informer caches
+	// Resync, when positive, recomputes every record from the stores
 	// at this interval and publishes if anything differs. Zero disables it.
 	Resync time.Duration
 	// InitialSyncTimeout bounds Run's wait for the first cache sync
@@ -233,7 +233,7 @@ func (c *Controller) Snapshot() *records.Snapshot { return c.snap.Load() }
 func (c *Controller) Ready() bool { return c.snap.Load() != nil }
 
 // watchErrorHandler turns a Forbidden list/watch error (missing RBAC) into one
-// clear log line per informer instead of a stream of repeated errors; every
+// clear log line per resource instead of a stream of repeated errors; every
 // other error goes to client-go's default handler.
 type watchErrorHandler struct {
 	resource string
