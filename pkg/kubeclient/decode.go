@@ -29,35 +29,24 @@ func decodeSlim(k kind, b []byte, into runtime.Object) (runtime.Object, error) {
 	case kindService:
 		o := reset[Service](into)
 		obj, err = o, d.service(b, o)
-	case kindServiceList:
-		o := reset[ServiceList](into)
-		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).service)
 	case kindEndpointSlice:
 		o := reset[EndpointSlice](into)
 		obj, err = o, d.endpointSlice(b, o)
-	case kindEndpointSliceList:
-		o := reset[EndpointSliceList](into)
-		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).endpointSlice)
 	case kindEndpoints:
 		o := reset[Endpoints](into)
 		obj, err = o, d.endpoints(b, o)
-	case kindEndpointsList:
-		o := reset[EndpointsList](into)
-		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).endpoints)
 	case kindNamespace:
 		o := reset[Namespace](into)
 		obj, err = o, d.namespace(b, o)
-	case kindNamespaceList:
-		o := reset[NamespaceList](into)
-		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).namespace)
 	case kindPod:
 		o := reset[Pod](into)
 		obj, err = o, d.pod(b, o)
-	case kindPodList:
-		o := reset[PodList](into)
-		obj, err = o, decodeList(&d, b, &o.ListMeta, &o.Items, (*decoder).pod)
 	default:
-		return nil, fmt.Errorf("kubeclient: no slim decoder for kind %d", k)
+		t, ok := newList(k, into)
+		if !ok {
+			return nil, fmt.Errorf("kubeclient: no slim decoder for kind %d", k)
+		}
+		obj, err = t.obj, decodeList(&d, b, t)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeclient: decoding %s: %w", kindGVK[k].Kind, err)
@@ -99,24 +88,72 @@ func (d *decoder) ns(b []byte) string {
 // decodeList decodes a list message: its ListMeta (field 1) and its items
 // (field 2), each allocated on its own so that the reflector's
 // meta.ExtractListWithAlloc can keep it without copying.
-func decodeList[T any](d *decoder, b []byte, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) error) error {
+// listDec is a list being decoded, buffered or streamed: its ListMeta, and add,
+// which decodes one item and appends it to the list's items.
+type listDec struct {
+	obj  runtime.Object
+	meta *metav1.ListMeta
+	add  func(d *decoder, b []byte) error
+	grow func(n int) // makes room for n items in a list still empty; decodeList calls it once
+}
+
+// newList returns into emptied (or a new list) of the list kind k, and
+// false when k is not a list kind.
+func newList(k kind, into runtime.Object) (listDec, bool) {
+	switch k {
+	case kindServiceList:
+		o := reset[ServiceList](into)
+		return listOf(o, &o.ListMeta, &o.Items, (*decoder).service), true
+	case kindEndpointSliceList:
+		o := reset[EndpointSliceList](into)
+		return listOf(o, &o.ListMeta, &o.Items, (*decoder).endpointSlice), true
+	case kindEndpointsList:
+		o := reset[EndpointsList](into)
+		return listOf(o, &o.ListMeta, &o.Items, (*decoder).endpoints), true
+	case kindNamespaceList:
+		o := reset[NamespaceList](into)
+		return listOf(o, &o.ListMeta, &o.Items, (*decoder).namespace), true
+	case kindPodList:
+		o := reset[PodList](into)
+		return listOf(o, &o.ListMeta, &o.Items, (*decoder).pod), true
+	}
+	return listDec{}, false
+}
+
+func listOf[T any](obj runtime.Object, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) error) listDec {
+	return listDec{
+		obj:  obj,
+		meta: lm,
+		add: func(d *decoder, b []byte) error {
+			it := new(T)
+			*items = append(*items, it)
+			return item(d, b, it)
+		},
+		grow: func(n int) {
+			if *items == nil && n > 0 {
+				*items = make([]*T, 0, n)
+			}
+		},
+	}
+}
+
+// decodeList decodes the ListMeta and the items of a list message.
+func decodeList(d *decoder, b []byte, l listDec) error {
 	p := fields{buf: buf{b: b}}
+	sized := false
 	for p.next() {
 		switch p.num {
 		case 1:
 			if m, ok := p.bytesField(); ok {
-				p.err = listMeta(m, lm)
+				p.err = listMeta(m, l.meta)
 			}
 		case 2:
 			if m, ok := p.bytesField(); ok {
-				if *items == nil {
-					if n := count(b, 2); n > 0 {
-						*items = make([]*T, 0, n)
-					}
+				if !sized {
+					l.grow(count(b, 2))
+					sized = true
 				}
-				it := new(T)
-				*items = append(*items, it)
-				p.err = item(d, m, it)
+				p.err = l.add(d, m)
 			}
 		}
 	}

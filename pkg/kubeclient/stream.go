@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -192,28 +191,15 @@ func envelopeTail(s *stream, h header) error {
 // decodeListStream decodes a list of kind k from s.
 func decodeListStream(k kind, s *stream) (runtime.Object, error) {
 	var d decoder
-	switch k {
-	case kindServiceList:
-		o := new(ServiceList)
-		return o, streamList(&d, s, &o.ListMeta, &o.Items, (*decoder).service)
-	case kindEndpointSliceList:
-		o := new(EndpointSliceList)
-		return o, streamList(&d, s, &o.ListMeta, &o.Items, (*decoder).endpointSlice)
-	case kindEndpointsList:
-		o := new(EndpointsList)
-		return o, streamList(&d, s, &o.ListMeta, &o.Items, (*decoder).endpoints)
-	case kindNamespaceList:
-		o := new(NamespaceList)
-		return o, streamList(&d, s, &o.ListMeta, &o.Items, (*decoder).namespace)
-	case kindPodList:
-		o := new(PodList)
-		return o, streamList(&d, s, &o.ListMeta, &o.Items, (*decoder).pod)
+	l, ok := newList(k, nil)
+	if !ok {
+		return nil, fmt.Errorf("kubeclient: no streaming decoder for kind %d", k)
 	}
-	return nil, fmt.Errorf("kubeclient: no streaming decoder for kind %d", k)
+	return l.obj, streamList(&d, s, l)
 }
 
 // streamList is decodeList reading from a stream.
-func streamList[T any](d *decoder, s *stream, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) error) error {
+func streamList(d *decoder, s *stream, l listDec) error {
 	for {
 		more, err := s.more()
 		if err != nil || !more {
@@ -237,11 +223,9 @@ func streamList[T any](d *decoder, s *stream, lm *metav1.ListMeta, items *[]*T, 
 			return err
 		}
 		if num == 1 {
-			err = listMeta(m, lm)
+			err = listMeta(m, l.meta)
 		} else {
-			it := new(T)
-			*items = append(*items, it)
-			err = item(d, m, it)
+			err = l.add(d, m)
 		}
 		if err != nil {
 			return err
