@@ -24,7 +24,6 @@ type Fragment struct {
 	key        string // namespace/name
 	clusterIPs []netip.Addr
 	groups     []group
-	count      int32        // records, additional ones not counted
 	self       [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
 }
 
@@ -62,21 +61,13 @@ func (f *Fragment) at(name string) []RRSet {
 // Key returns the Service's "namespace/name".
 func (f *Fragment) Key() string { return f.key }
 
-// Len returns the number of records in the fragment.
-func (f *Fragment) Len() int {
-	if f == nil {
-		return 0
-	}
-	return int(f.count)
-}
-
 // Equal reports whether f and g hold the same records; the records of a set
 // may be in any order.
 func (f *Fragment) Equal(g *Fragment) bool {
 	if f == nil || g == nil {
 		return f == g
 	}
-	if f.key != g.key || f.count != g.count || len(f.groups) != len(g.groups) ||
+	if f.key != g.key || len(f.groups) != len(g.groups) ||
 		!slices.Equal(f.clusterIPs, g.clusterIPs) {
 		return false
 	}
@@ -302,7 +293,6 @@ func (b *fragmentBuilder) seal() *Fragment {
 		}
 		sp.hi = len(w)
 		spans = append(spans, sp)
-		f.count += int32(sp.an)
 	}
 	wire := bytes.Clone(w)
 	sets := make([]RRSet, len(spans))

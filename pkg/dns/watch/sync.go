@@ -51,11 +51,11 @@ func unwrap(obj any) any {
 // markService marks the Service of the same namespace and name as obj: obj is
 // the Service itself, or its core/v1 Endpoints.
 func markService(d *dirtySet, obj any, at time.Time) bool {
-	m, ok := unwrap(obj).(metav1.Object)
-	if !ok {
+	key := keyOf(unwrap(obj))
+	if key == "" {
 		return false
 	}
-	d.service(m.GetNamespace()+"/"+m.GetName(), at)
+	d.service(key, at)
 	return true
 }
 
