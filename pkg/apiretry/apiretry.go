@@ -16,7 +16,11 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 )
 
@@ -77,3 +81,18 @@ func Do[T any](ctx context.Context, o *Outage, fn func() (T, error)) (T, error) 
 
 // Down reports whether the last call found the API server unreachable.
 func (o *Outage) Down() bool { return o.down.Load() }
+
+// ListerWatcher wraps lw's list and watch calls with Do, reporting outages
+// as o. A client that cannot stream the initial list (the fake clientset in
+// tests) still says so through the wrapper.
+func ListerWatcher(lw cache.ListerWatcher, o *Outage) cache.ListerWatcher {
+	inner := cache.ToListerWatcherWithContext(lw)
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return Do(ctx, o, func() (runtime.Object, error) { return inner.ListWithContext(ctx, opts) })
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			return Do(ctx, o, func() (watch.Interface, error) { return inner.WatchWithContext(ctx, opts) })
+		},
+	}, lw)
+}

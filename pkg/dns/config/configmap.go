@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/apiretry"
@@ -94,20 +92,9 @@ func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
 // list and watch calls that retry while the API server is unreachable.
 func (s *configMapSource) informer() (cache.SharedIndexInformer, error) {
 	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
-	cms := s.client.ListWatch("configmaps", s.namespace, byName)
-	inner := cache.ToListerWatcherWithContext(cms)
-	outage := &apiretry.Outage{Resource: "configmap " + s.key(), Meanwhile: "the last configuration"}
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apiretry.Do(ctx, outage, func() (runtime.Object, error) { return inner.ListWithContext(ctx, o) })
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return apiretry.Do(ctx, outage, func() (watch.Interface, error) { return inner.WatchWithContext(ctx, o) })
-		},
-	}
-	// A client that cannot stream the initial list (the fake clientset)
-	// still says so through the wrapper.
-	inf := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, cms), &corev1.ConfigMap{}, 0, cache.Indexers{})
+	lw := apiretry.ListerWatcher(s.client.ListWatch("configmaps", s.namespace, byName),
+		&apiretry.Outage{Resource: "configmap " + s.key(), Meanwhile: "the last configuration"})
+	inf := cache.NewSharedIndexInformer(lw, &corev1.ConfigMap{}, 0, cache.Indexers{})
 	if err := inf.SetTransform(slimConfigMap); err != nil {
 		return nil, fmt.Errorf("config: ConfigMap transform: %w", err)
 	}

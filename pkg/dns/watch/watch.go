@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/kubedns-go/kube-dns/pkg/apiretry"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
@@ -154,8 +155,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	for _, r := range c.watched {
 		weh := &watchErrorHandler{resource: r.name}
 		ctrl := cache.New(&cache.Config{
-			Queue:                        r.store,
-			ListerWatcher:                reconnecting(r.name, c.client.ListWatch(r.name, "", "")),
+			Queue: r.store,
+			ListerWatcher: apiretry.ListerWatcher(c.client.ListWatch(r.name, "", ""),
+				&apiretry.Outage{Resource: r.name, Meanwhile: "the last snapshot"}),
 			Process:                      func(any, bool) error { return nil }, // never called: see store
 			ObjectType:                   r.obj,
 			ObjectDescription:            r.name,
