@@ -43,8 +43,17 @@ func recordAt(b []byte, off int) (typ uint16, end int) {
 	return typ, off + answerHeaderLen + int(binary.BigEndian.Uint16(b[off+10:]))
 }
 
-// fullRecordEnd returns where the full-form record at b[off:] ends.
-func fullRecordEnd(b []byte, off int) int {
+// AnswerEnd returns where the answer-form record (the owner a pointer to
+// the question) at b[off:] ends: the records of a set before its
+// additional ones.
+func AnswerEnd(b []byte, off int) int {
+	_, end := recordAt(b, off)
+	return end
+}
+
+// RecordEnd returns where the full-form record (the owner a name, maybe
+// compressed) at b[off:] ends: an additional record of a set.
+func RecordEnd(b []byte, off int) int {
 	off += nameLen(b[off:])
 	return off + answerHeaderLen - 2 + int(binary.BigEndian.Uint16(b[off+8:]))
 }
@@ -108,7 +117,7 @@ func (s *RRSet) split() []string {
 	}
 	slices.Sort(out)
 	for range s.Ar {
-		end := fullRecordEnd(s.Wire, off)
+		end := RecordEnd(s.Wire, off)
 		out = append(out, string(s.Wire[off:end]))
 		off = end
 	}
@@ -179,12 +188,15 @@ type scratch struct {
 	recs  []rec
 	spans []span
 	wire  []byte
+	q     []byte // the owner of the set being encoded: its question
+	comp  compressor
 }
 
 // span is one set of a fragment being sealed: wire[lo:hi] of the scratch.
 type span struct {
 	name        string
 	typ, an, ar uint16
+	caseSafe    uint8
 	lo, hi      int
 }
 
@@ -271,21 +283,26 @@ func (b *fragmentBuilder) seal() *Fragment {
 	}
 	// Encode into a scratch buffer, noting where each set ends, then copy
 	// the bytes into one buffer of the exact size that every set slices.
+	// Each set is encoded as the answer to its owner name: right after
+	// the header and that question.
 	sc := b.scratch()
-	w, spans := sc.wire[:0], sc.spans[:0]
+	w, spans, c := sc.wire[:0], sc.spans[:0], &sc.comp
 	for i := 0; i < len(b.recs); {
 		r := &b.recs[i]
 		sp := span{name: r.name, typ: r.typ, lo: len(w)}
+		sc.q = append(sc.q[:0], r.name...)
+		c.reset(0, headerLen+len(r.name)+1+4-len(w))
 		j := i
 		for ; j < len(b.recs) && b.recs[j].name == r.name && b.recs[j].typ == r.typ; j++ {
 			var ok bool
-			if w, ok = appendRecord(w, questionPointer[:], &b.recs[j], b.c.TTL, r.name); ok {
+			if w, ok = c.appendRecord(w, sc.q, &b.recs[j], b.c.TTL, true); ok {
 				sp.an++
 			}
 		}
 		if r.typ == dns.TypeSRV || r.typ == dns.TypeNS {
-			w, sp.ar = b.appendExtra(w, r.name, b.recs[i:j])
+			w, sp.ar = b.appendExtra(w, c, sc.q, b.recs[i:j])
 		}
+		sp.caseSafe = uint8(c.minHit)
 		i = j
 		if sp.an == 0 {
 			w = w[:sp.lo]
@@ -304,7 +321,7 @@ func (b *fragmentBuilder) seal() *Fragment {
 	}
 	f.groups = make([]group, 0, names)
 	for i, sp := range spans {
-		sets[i] = RRSet{Type: sp.typ, An: sp.an, Ar: sp.ar, Wire: wire[sp.lo:sp.hi:sp.hi]}
+		sets[i] = RRSet{Type: sp.typ, An: sp.an, Ar: sp.ar, CaseSafe: sp.caseSafe, Wire: wire[sp.lo:sp.hi:sp.hi]}
 		if n := len(f.groups); n > 0 && f.groups[n-1].name == sp.name {
 			g := &f.groups[n-1]
 			g.sets = sets[i-len(g.sets) : i+1 : i+1]
@@ -320,10 +337,10 @@ func (b *fragmentBuilder) seal() *Fragment {
 	return f
 }
 
-// appendExtra appends, in full form, the address records (A, then AAAA) of
-// the distinct targets of the SRV or NS records rs at question that this
+// appendExtra appends, as additional records, the address records (A, then
+// AAAA) of the distinct targets of the SRV or NS records rs that this
 // fragment holds, and returns how many it appended.
-func (b *fragmentBuilder) appendExtra(w []byte, question string, rs []rec) ([]byte, uint16) {
+func (b *fragmentBuilder) appendExtra(w []byte, c *compressor, q []byte, rs []rec) ([]byte, uint16) {
 	var (
 		done  []string
 		count uint16
@@ -335,20 +352,13 @@ func (b *fragmentBuilder) appendExtra(w []byte, question string, rs []rec) ([]by
 		}
 		done = append(done, t)
 		lo, _ := slices.BinarySearchFunc(b.recs, t, func(x rec, n string) int { return strings.Compare(x.name, n) })
-		var owner []byte
 		for _, want := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 			for k := lo; k < len(b.recs) && b.recs[k].name == t; k++ {
 				if b.recs[k].typ != want {
 					continue
 				}
-				if owner == nil {
-					var ok bool
-					if owner, ok = appendNameFrom(nil, t, question); !ok {
-						break
-					}
-				}
 				var ok bool
-				if w, ok = appendRecord(w, owner, &b.recs[k], b.c.TTL, question); ok {
+				if w, ok = c.appendRecord(w, q, &b.recs[k], b.c.TTL, false); ok {
 					count++
 				}
 			}

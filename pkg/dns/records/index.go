@@ -73,8 +73,8 @@ type Index struct {
 
 	serial    uint32
 	soa       [3]*dns.SOA // by zoneIndex
-	soaWire   [3][]byte   // the same in full wire form, for negative answers
-	soaAnswer [3][]byte   // and in answer form, for the apex nodes
+	soaAnswer [3][]byte   // the same in answer form, for the apex nodes
+	soaCase   [3]uint8    // and its CaseSafe
 }
 
 // NewIndex returns an Index holding only the zones' own records.
@@ -212,14 +212,13 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 			Hdr: hdr, Ns: c.NSName(), Mbox: c.Hostmaster(),
 			Serial: serial, Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: neg,
 		}
-		x.soaWire[i], x.soaAnswer[i] = nil, nil
-		if full := packRR(x.soa[i]); full != nil {
-			x.soaWire[i] = full
-			x.soaAnswer[i] = append(questionPointer[:], full[nameLen(full):]...)
-		}
+		var c compressor
+		c.reset(0, headerLen+len(zone)+1+4)
+		x.soaAnswer[i], _ = c.appendSOA(nil, []byte(zone), x.soa[i], true)
+		x.soaCase[i] = uint8(c.minHit)
 		x.set(zone, x.node(zone, x.fromOf(zone)))
 	}
-	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa, soaWire: x.soaWire}
+	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa}
 	x.gen++ // everything is shared with s from now on
 	return s
 }
@@ -293,12 +292,12 @@ func (x *Index) node(name string, frags []*Fragment) *Node {
 	}
 	var sets []RRSet
 	if apex >= 0 && x.soaAnswer[apex] != nil {
-		sets = append(sets, RRSet{Type: dns.TypeSOA, An: 1, Wire: x.soaAnswer[apex]})
+		sets = append(sets, RRSet{Type: dns.TypeSOA, An: 1, CaseSafe: x.soaCase[apex], Wire: x.soaAnswer[apex]})
 	}
 	for _, f := range frags {
 		for _, s := range f.at(name) {
 			if i := slices.IndexFunc(sets, func(o RRSet) bool { return o.Type == s.Type }); i >= 0 {
-				sets[i] = merge(&sets[i], &s)
+				sets[i] = merge(name, &sets[i], &s)
 			} else {
 				sets = append(sets, s)
 			}
@@ -308,13 +307,24 @@ func (x *Index) node(name string, frags []*Fragment) *Node {
 	return n
 }
 
-// merge returns a set holding the records of a and then b, of one type.
-func merge(a, b *RRSet) RRSet {
-	ae, be := a.answerEnd(), b.answerEnd()
-	w := make([]byte, 0, len(a.Wire)+len(b.Wire))
-	w = append(append(w, a.Wire[:ae]...), b.Wire[:be]...)
-	w = append(append(w, a.Wire[ae:]...), b.Wire[be:]...)
-	return RRSet{Type: a.Type, An: a.An + b.An, Ar: a.Ar + b.Ar, Wire: w}
+// merge returns a set holding the records of a and then b, of one type, at
+// name. Their names are compressed against each other, so the merged set is
+// packed anew, by miekg/dns itself: sets of several fragments are rare (an
+// address two Services share). Its compression holds for a lower-case
+// question only.
+func merge(name string, a, b *RRSet) RRSet {
+	aa, ax := a.Records(name)
+	ba, bx := b.Records(name)
+	m := dns.Msg{Compress: true}
+	m.Question = []dns.Question{{Name: name, Qtype: a.Type, Qclass: dns.ClassINET}}
+	m.Answer = append(aa, ba...)
+	m.Extra = append(ax, bx...)
+	msg, err := m.Pack()
+	q := headerLen + len(name) + 1 + 4
+	if err != nil || len(msg) < q {
+		return *a
+	}
+	return RRSet{Type: a.Type, An: uint16(len(m.Answer)), Ar: uint16(len(m.Extra)), Wire: msg[q:]}
 }
 
 // answerEnd returns where the set's answer records end in Wire.

@@ -23,7 +23,13 @@ const (
 type RRSet struct {
 	Type   uint16
 	An, Ar uint16 // how many records, and additional records, Wire holds
-	Wire   []byte
+	// CaseSafe is where a question's upper-case letters start to matter:
+	// Wire is exactly what miekg/dns packs for a question whose upper-case
+	// letters all come before this index. (Names compressed against the
+	// question match it only where it is lower case, as miekg compares
+	// names case-sensitively; see compressor.)
+	CaseSafe uint8
+	Wire     []byte
 }
 
 // Node is one name of the snapshot. A node without sets is an empty
@@ -59,12 +65,11 @@ func (n *Node) RRs(t uint16) []dns.RR {
 // Snapshot is an immutable view of every record kubedns serves. Snapshots
 // published one after another share the parts that did not change.
 type Snapshot struct {
-	cfg     Config
-	names   shards
-	count   int
-	soa     [3]*dns.SOA
-	soaWire [3][]byte
-	serial  uint32
+	cfg    Config
+	names  shards
+	count  int
+	soa    [3]*dns.SOA
+	serial uint32
 
 	childrenOnce sync.Once
 	children     map[string][]string
@@ -110,15 +115,6 @@ func (s *Snapshot) each(fn func(*Node)) {
 func (s *Snapshot) SOA(zone string) *dns.SOA {
 	if i := s.zoneIndex(zone); i >= 0 {
 		return s.soa[i]
-	}
-	return nil
-}
-
-// SOAWire returns the SOA record of a zone apex in wire form, names
-// uncompressed, for the authority section of negative answers; nil for other names.
-func (s *Snapshot) SOAWire(zone string) []byte {
-	if i := s.zoneIndex(zone); i >= 0 {
-		return s.soaWire[i]
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package records
 
 import (
 	"encoding/binary"
-	"slices"
-	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -12,65 +10,44 @@ import (
 // right after the 12-byte header of every reply.
 var questionPointer = [2]byte{0xc0, 12}
 
-// appendName appends name (a presentation-form FQDN) in uncompressed wire
-// form; false when it is not a valid name.
-func appendName(b []byte, name string) ([]byte, bool) {
-	off := len(b)
-	b = slices.Grow(b, len(name)+2)
-	n, err := dns.PackDomainName(name, b[:cap(b)], off, nil, false)
-	if err != nil {
-		return b[:off], false
-	}
-	return b[:n], true
-}
-
-// appendNameFrom appends name in wire form compressed against the question,
-// which spells question (in any case) from offset 12: the labels of name
-// before the longest suffix it shares with question, then a pointer to that
-// suffix. Names with escapes, and names sharing only the root, are not
-// compressed.
-func appendNameFrom(b []byte, name, question string) ([]byte, bool) {
-	if strings.IndexByte(name, '\\') >= 0 || strings.IndexByte(question, '\\') >= 0 {
-		return appendName(b, name)
-	}
-	for k := 0; k < len(name)-1; {
-		suffix := name[k:]
-		if at := len(question) - len(suffix); at >= 0 && question[at:] == suffix && (at == 0 || question[at-1] == '.') {
-			ptr := headerLen + at
-			if ptr > 0x3fff {
-				break
-			}
-			if k > 0 {
-				var ok bool
-				if b, ok = appendName(b, name[:k]); !ok {
-					return b, false
-				}
-				b = b[:len(b)-1] // the labels without the root
-			}
-			return append(b, byte(0xc0|ptr>>8), byte(ptr)), true
-		}
-		k += strings.IndexByte(suffix, '.') + 1
-	}
-	return appendName(b, name)
-}
-
 // headerLen is the size of a DNS message header; the question follows it.
 const headerLen = 12
 
-// appendRecord appends r with the given owner (a wire-form name, or a
-// pointer to the question for the answer form), then type, class IN, ttl,
-// data length and data; the names in the data are compressed against
-// question, the owner name of the set r belongs to. It reports false (and
-// appends nothing) when r cannot be encoded.
-func appendRecord(b, owner []byte, r *rec, ttl uint32, question string) ([]byte, bool) {
+// appendName appends name (a presentation-form FQDN) in uncompressed wire
+// form; false when it is not a valid name.
+func appendName(b []byte, name string) ([]byte, bool) {
+	var c compressor
+	c.reset(0, maxPointer) // nothing to point at, nothing remembered
+	return c.appendName(b, nil, name, false)
+}
+
+// appendRecord appends r in wire form: as an answer (its owner is the
+// question q, a pointer to offset 12) or as an additional record (its owner
+// compressed), then type, class IN, ttl, data length and data, whose names
+// c compresses as miekg/dns would (SRV targets never). It reports false
+// (and appends nothing) when r cannot be encoded.
+func (c *compressor) appendRecord(b, q []byte, r *rec, ttl uint32, answer bool) ([]byte, bool) {
+	if !answer && !validName(r.name) {
+		return b, false
+	}
+	switch r.typ {
+	case dns.TypeSRV, dns.TypePTR, dns.TypeCNAME, dns.TypeNS:
+		if !validName(r.target) {
+			return b, false
+		}
+	}
 	start := len(b)
-	b = append(b, owner...)
+	ok := true
+	if answer {
+		b = append(b, questionPointer[:]...)
+	} else if b, ok = c.appendName(b, q, r.name, true); !ok {
+		return b, false
+	}
 	rdata := len(b) + 10
 	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 	binary.BigEndian.PutUint16(b[rdata-10:], r.typ)
 	binary.BigEndian.PutUint16(b[rdata-8:], dns.ClassINET)
 	binary.BigEndian.PutUint32(b[rdata-6:], ttl)
-	ok := true
 	switch r.typ {
 	case dns.TypeA:
 		a := r.ip.As4()
@@ -82,9 +59,9 @@ func appendRecord(b, owner []byte, r *rec, ttl uint32, question string) ([]byte,
 		b = binary.BigEndian.AppendUint16(b, 0) // priority
 		b = binary.BigEndian.AppendUint16(b, r.weight)
 		b = binary.BigEndian.AppendUint16(b, r.port)
-		b, ok = appendNameFrom(b, r.target, question)
+		b, ok = c.appendName(b, q, r.target, false) // RFC 2782: not compressed
 	case dns.TypePTR, dns.TypeCNAME, dns.TypeNS:
-		b, ok = appendNameFrom(b, r.target, question)
+		b, ok = c.appendName(b, q, r.target, true)
 	case dns.TypeTXT:
 		for s := r.target; ; {
 			chunk := s[:min(len(s), 255)]
@@ -102,17 +79,6 @@ func appendRecord(b, owner []byte, r *rec, ttl uint32, question string) ([]byte,
 	}
 	binary.BigEndian.PutUint16(b[rdata-2:], uint16(rdlen))
 	return b, true
-}
-
-// packRR encodes rr in full wire form, names uncompressed; nil when it
-// cannot be encoded. Only the zones' SOA records are encoded this way.
-func packRR(rr dns.RR) []byte {
-	buf := make([]byte, 512)
-	n, err := dns.PackRR(rr, buf, 0, nil, false)
-	if err != nil {
-		return nil
-	}
-	return buf[:n:n]
 }
 
 // nameLen returns the length of the name at the start of b: labels ending

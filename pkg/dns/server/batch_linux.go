@@ -124,7 +124,7 @@ func (l *udpLoop) serve(stopping func() bool) error {
 			}
 		}
 		if replies > 0 {
-			b.send(rc, replies)
+			b.send(rc, replies, l.writeFailed)
 		}
 	}
 }
@@ -144,10 +144,11 @@ func (b *batch) setReply(k, i int, reply, src []byte) {
 }
 
 // send writes out[:count], waiting while the socket's buffer is full. A
-// reply that cannot be sent is dropped, as a single write's would be.
+// reply that cannot be sent is dropped, as a single write's would be, and
+// reported to failed.
 func (b *batch) send(rc interface {
 	Write(func(uintptr) bool) error
-}, count int) {
+}, count int, failed func(error)) {
 	sent := 0
 	_ = rc.Write(func(fd uintptr) bool {
 		for sent < count {
@@ -159,7 +160,8 @@ func (b *batch) send(rc interface {
 			case unix.EAGAIN:
 				return false // wait until the socket is writable
 			default:
-				sent++ // this one failed (e.g. the client's port is closed): skip it
+				failed(e)
+				sent++ // this one failed (e.g. no route to the client): skip it
 			}
 		}
 		return true

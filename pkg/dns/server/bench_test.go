@@ -47,7 +47,7 @@ func BenchmarkFastReply(b *testing.B) {
 		b.Run(dns.TypeToString[q.Question[0].Qtype]+"/"+q.Question[0].Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := h.fastReply(req, out[:0], time.Time{}); !ok {
+				if _, ok := h.fastReply(req, out[:0], false, time.Time{}); !ok {
 					b.Fatal("not answered on the fast path")
 				}
 			}

@@ -9,21 +9,24 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 )
 
-// The fast path answers the common UDP query (one IN question for a name in
+// The fast path answers the common query (one IN question for a name in
 // the snapshot, optionally with EDNS) straight from the request bytes and the
 // snapshot's encoded records: the reply is the request's header, patched,
 // its question copied as sent (so the answer's owner names, pointers to it,
-// echo the query's case), the encoded set, and an OPT record when the query
-// had one. It allocates nothing. Anything else (wildcards, CNAMEs to chase,
-// pod names to synthesize, forwarding, ANY, truncation, malformed input)
-// returns false and goes through ServeDNS, which answers the same way.
+// echo the query's case), the encoded set, cut at a record boundary where it
+// does not fit (TC set), and an OPT record when the query had one. The bytes
+// are exactly those ServeDNS packs through miekg/dns for the same query
+// (TestFastPathMatchesServeDNS, FuzzFastReply); it allocates nothing.
+// Anything else (wildcards, CNAMEs to chase, pod names to synthesize,
+// forwarding, ANY, malformed input) returns false and goes through ServeDNS.
 
 const headerLen = 12
 
-// fastReply writes the reply to req into out (which must have room for
-// maxUDPSize bytes) and returns it, or returns false to leave the query to
-// ServeDNS.
-func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
+// fastReply writes the reply to req into out and returns it, or returns
+// false to leave the query to ServeDNS. Over UDP the reply fits the
+// client's buffer (and out must have room for maxUDPSize bytes); over TCP
+// it fits a TCP message (and out must have room for dns.MaxMsgSize bytes).
+func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte, bool) {
 	if len(req) < headerLen+5 {
 		return nil, false
 	}
@@ -37,7 +40,7 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 		return nil, false
 	}
 	var key [256]byte // the lower-case name in presentation form: the snapshot's key
-	n, off := 0, headerLen
+	n, off, upper := 0, headerLen, -1
 	for {
 		if off >= len(req) {
 			return nil, false
@@ -55,6 +58,7 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
 			case 'A' <= c && c <= 'Z':
 				c += 'a' - 'A'
+				upper = n
 			default:
 				return nil, false // '*' (wildcards), escapes, odd bytes
 			}
@@ -73,7 +77,7 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 		return nil, false
 	}
 	qend := off + 4
-	limit := dns.MinMsgSize
+	ednsSize := dns.MinMsgSize
 	edns := arcount == 1
 	if edns {
 		// OPT: root name, type 41, class = UDP size, TTL = ext-rcode, version, flags; options ignored.
@@ -82,9 +86,13 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 			req[o+6] != 0 || o+11+int(binary.BigEndian.Uint16(req[o+9:])) != len(req) {
 			return nil, false // not an OPT, or EDNS version > 0 (BADVERS)
 		}
-		limit = min(max(int(binary.BigEndian.Uint16(req[o+3:])), dns.MinMsgSize), maxUDPSize)
+		ednsSize = min(max(int(binary.BigEndian.Uint16(req[o+3:])), dns.MinMsgSize), maxUDPSize)
 	} else if qend != len(req) {
 		return nil, false
+	}
+	limit := ednsSize
+	if tcp {
+		limit = dns.MaxMsgSize
 	}
 	name := key[:n]
 	zone, sys := h.zoneOf(name)
@@ -95,60 +103,92 @@ func (h *Handler) fastReply(req, out []byte, start time.Time) ([]byte, bool) {
 	if s == nil {
 		return nil, false
 	}
-	rcode := dns.RcodeSuccess
-	var wire []byte
-	an, ns, ar := 0, 0, 0
-	node := s.LookupBytes(name)
-	switch {
-	case node == nil:
-		if sys == systemReverse && h.upstream != nil {
-			return nil, false // forwarded
-		}
-		if sys == systemAuth && h.underPods(name) {
-			return nil, false // maybe a pod name to synthesize
-		}
-		rcode, wire, ns = dns.RcodeNameError, s.SOAWire(zone), 1
-	default:
-		set := node.Set(qtype)
-		switch {
-		case set != nil && set.An > 0:
-			wire, an, ar = set.Wire, int(set.An), int(set.Ar)
-		case node.Set(dns.TypeCNAME) != nil:
-			return nil, false // a chase
-		default:
-			wire, ns = s.SOAWire(zone), 1
-		}
+	room := min(limit, cap(out)) - qend
+	if edns {
+		room -= 11
 	}
-	if ns == 1 && wire == nil {
+	if room < 0 {
 		return nil, false
 	}
-	size := qend + len(wire)
-	if edns {
-		size += 11
-		ar++
-	}
-	if size > limit || size > cap(out) {
-		return nil, false // the general path truncates
-	}
-	out = out[:size]
+	out = out[:qend]
 	copy(out, req[:qend])
+	rcode := dns.RcodeSuccess
+	an, ns, ar, truncated := 0, 0, 0, false
+	node := s.LookupBytes(name)
+	var set *records.RRSet
+	if node != nil {
+		set = node.Set(qtype)
+	}
+	switch {
+	case node == nil && sys == systemReverse && h.upstream != nil:
+		return nil, false // forwarded
+	case node == nil && sys == systemAuth && h.underPods(name):
+		return nil, false // maybe a pod name to synthesize
+	case set != nil && set.An > 0:
+		if int(set.CaseSafe) <= upper {
+			return nil, false // miekg compresses this reply differently: the general path packs it
+		}
+		var wire []byte
+		wire, an, ar, truncated = fit(set, room)
+		out = append(out, wire...)
+	case node != nil && node.Set(dns.TypeCNAME) != nil:
+		return nil, false // a chase
+	default:
+		if node == nil {
+			rcode = dns.RcodeNameError
+		}
+		var ok bool
+		if out, ok = s.AppendNegative(out, name, upper+1, zone); !ok || len(out)-qend > room {
+			return nil, false
+		}
+		ns = 1
+	}
 	out[2] = 0x80 | 0x04 | req[2]&0x01 // QR, AA, RD as asked
+	if truncated {
+		out[2] |= 0x02 // TC
+	}
 	out[3] = req[3]&0x10 | byte(rcode) // CD as asked
 	if h.upstream != nil {
 		out[3] |= 0x80 // RA
 	}
 	binary.BigEndian.PutUint16(out[6:], uint16(an))
 	binary.BigEndian.PutUint16(out[8:], uint16(ns))
-	binary.BigEndian.PutUint16(out[10:], uint16(ar))
-	o := qend + copy(out[qend:], wire)
 	if edns {
-		out[o] = 0
+		ar++
+		out = append(out, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		o := len(out) - 11
 		binary.BigEndian.PutUint16(out[o+1:], dns.TypeOPT)
-		binary.BigEndian.PutUint16(out[o+3:], uint16(limit))
-		clear(out[o+5 : o+11]) // TTL (ext-rcode, version, flags) and RDLENGTH
+		binary.BigEndian.PutUint16(out[o+3:], uint16(ednsSize))
 	}
-	h.metrics.observe(sys, qtype, rcode, false, size, time.Since(start))
+	binary.BigEndian.PutUint16(out[10:], uint16(ar))
+	h.metrics.observe(sys, qtype, rcode, truncated, len(out), time.Since(start))
 	return out, true
+}
+
+// fit returns the part of set's Wire that fits in room bytes, cut where
+// miekg/dns's Msg.Truncate cuts: the answers in order while they fit, then,
+// only if they all did, the additional records while they fit; truncated
+// when anything was left out.
+func fit(set *records.RRSet, room int) (wire []byte, an, ar int, truncated bool) {
+	if len(set.Wire) <= room {
+		return set.Wire, int(set.An), int(set.Ar), false
+	}
+	end := 0
+	for an < int(set.An) {
+		next := records.AnswerEnd(set.Wire, end)
+		if next > room {
+			return set.Wire[:end], an, 0, true
+		}
+		end, an = next, an+1
+	}
+	for ar < int(set.Ar) {
+		next := records.RecordEnd(set.Wire, end)
+		if next > room {
+			break
+		}
+		end, ar = next, ar+1
+	}
+	return set.Wire[:end], an, ar, true
 }
 
 // zoneOf returns the zone of a lower-case name and its metrics label, or "".

@@ -19,12 +19,15 @@ func fastCases() []*dns.Msg {
 		"kubernetes.default.svc.cluster.local.", "_https._tcp.kubernetes.default.svc.cluster.local.",
 		"dual.ns1.svc.cluster.local.", "_http._tcp.dual.ns1.svc.cluster.local.", "_HTTP._Tcp.Dual.ns1.svc.cluster.local.",
 		"hl.ns1.svc.cluster.local.", "_http._tcp.hl.ns1.svc.cluster.local.", "web-0.hl.ns1.svc.cluster.local.",
+		"_http._tcp.HL.ns1.svc.cluster.local.", "_http._tcp.hl.NS1.svc.cluster.local.", "_http._tcp.hl.ns1.svc.cluster.LOCAL.",
 		"hl-empty.ns1.svc.cluster.local.", "ext.ns1.svc.cluster.local.", "ext-in.ns1.svc.cluster.local.", "ext-ip.ns1.svc.cluster.local.",
 		"nope.default.svc.cluster.local.", "default.svc.cluster.local.", "empty-ns.svc.cluster.local.", "svc.cluster.local.",
-		"cluster.local.", "ns.dns.cluster.local.", "dns-version.cluster.local.", "_tcp.dual.ns1.svc.cluster.local.",
+		"cluster.local.", "Cluster.Local.", "ns.dns.cluster.local.", "dns-version.cluster.local.", "_tcp.dual.ns1.svc.cluster.local.",
+		"x.ns.dns.cluster.local.", "x.hostmaster.cluster.local.", "NOPE.default.svc.Cluster.local.", "nope.default.svc.cluster.Local.",
 		"10-1-2-3.default.pod.cluster.local.", "*.default.svc.cluster.local.", "example.com.",
-		"162.32.254.10.in-addr.arpa.", "9.9.9.9.in-addr.arpa.", "254.10.in-addr.arpa.", "in-addr.arpa.",
-		"0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.",
+		"162.32.254.10.in-addr.arpa.", "9.9.9.9.in-addr.arpa.", "254.10.in-addr.arpa.", "in-addr.arpa.", "IN-ADDR.arpa.",
+		"1.0.1.10.in-addr.arpa.", "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.",
+		"big.ns1.svc.cluster.local.", "_http._tcp.big.ns1.svc.cluster.local.", "_HTTP._tcp.big.ns1.svc.cluster.local.",
 	}
 	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypePTR, dns.TypeSOA, dns.TypeNS, dns.TypeTXT, dns.TypeCNAME, dns.TypeMX, dns.TypeANY}
 	var out []*dns.Msg
@@ -40,38 +43,53 @@ func fastCases() []*dns.Msg {
 	return out
 }
 
+// fastAndGeneral returns the fast path's reply to q over UDP or TCP (nil
+// when it leaves q alone) and the general path's.
+func fastAndGeneral(t testing.TB, h *Handler, q *dns.Msg, tcp bool) (fast, general []byte) {
+	req, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := h.fastReply(req, make([]byte, 0, dns.MaxMsgSize), tcp, time.Now())
+	if !ok {
+		return nil, nil
+	}
+	w := dnstest.NewRecorder(!tcp)
+	h.serveGeneral(w, q, !tcp, time.Now())
+	return out, w.Wire
+}
+
+// The fast path's replies are byte for byte those of the general path,
+// which packs through miekg/dns, over UDP and over TCP: compressed alike,
+// SRV targets whole, truncated alike.
 func TestFastPathMatchesServeDNS(t *testing.T) {
-	snap := buildSnapshot(testConfig(), fixture())
+	snap := buildSnapshot(testConfig(), bigFixture(1500))
 	for _, withUpstream := range []bool{false, true} {
-		h := newTestHandler(snap)
-		if withUpstream {
-			h.upstream = nxUpstream{}
-		}
-		answered := 0
-		buf := make([]byte, maxUDPSize)
-		for _, q := range fastCases() {
-			req, err := q.Pack()
-			if err != nil {
-				t.Fatal(err)
+		for _, tcp := range []bool{false, true} {
+			h := newTestHandler(snap)
+			if withUpstream {
+				h.upstream = nxUpstream{}
 			}
-			out, ok := h.fastReply(req, buf[:0], time.Now())
-			if !ok {
-				continue
+			answered, truncated := 0, 0
+			for _, q := range fastCases() {
+				fast, general := fastAndGeneral(t, h, q, tcp)
+				if fast == nil {
+					continue
+				}
+				answered++
+				if fast[2]&0x02 != 0 {
+					truncated++
+				}
+				if string(fast) != string(general) {
+					m1, m2 := new(dns.Msg), new(dns.Msg)
+					_, _ = m1.Unpack(fast), m2.Unpack(general)
+					t.Errorf("%s %s (upstream %v, tcp %v): fast reply (%d bytes)\n%x\n%v\ngeneral (%d bytes)\n%x\n%v", q.Question[0].Name,
+						dns.TypeToString[q.Question[0].Qtype], withUpstream, tcp, len(fast), fast, m1, len(general), general, m2)
+				}
 			}
-			answered++
-			fast := new(dns.Msg)
-			if err := fast.Unpack(out); err != nil {
-				t.Fatalf("%s %s: fast reply does not unpack: %v", q.Question[0].Name, dns.TypeToString[q.Question[0].Qtype], err)
+			if answered < 200 || truncated < 10 {
+				t.Errorf("upstream %v, tcp %v: the fast path answered only %d queries, %d truncated", withUpstream, tcp, answered, truncated)
 			}
-			w := dnstest.NewRecorder(true)
-			h.ServeDNS(w, q)
-			if got, want := fast.String(), w.Msg.String(); got != want {
-				t.Errorf("%s %s (upstream %v): fast reply\n%s\nServeDNS\n%s", q.Question[0].Name,
-					dns.TypeToString[q.Question[0].Qtype], withUpstream, got, want)
-			}
-		}
-		if answered < 200 {
-			t.Errorf("upstream %v: the fast path answered only %d queries", withUpstream, answered)
 		}
 	}
 }
@@ -92,11 +110,11 @@ func TestFastPathLeavesOthers(t *testing.T) {
 		"header only": pack(hit)[:12],
 		"pointer":     append(pack(hit)[:12], 0xc0, 12, 0, 1, 0, 1),
 	} {
-		if _, ok := h.fastReply(req, buf[:0], time.Now()); ok {
+		if _, ok := h.fastReply(req, buf[:0], false, time.Now()); ok {
 			t.Errorf("%s: answered on the fast path", name)
 		}
 	}
-	if _, ok := newTestHandler(nil).fastReply(pack(hit), buf[:0], time.Now()); ok {
+	if _, ok := newTestHandler(nil).fastReply(pack(hit), buf[:0], false, time.Now()); ok {
 		t.Error("answered before the first snapshot")
 	}
 }
@@ -112,39 +130,41 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 		query("nope.default.svc.cluster.local.", dns.TypeA, nil),
 	} {
 		req, _ := q.Pack()
-		if _, ok := h.fastReply(req, buf[:0], time.Now()); !ok {
+		if _, ok := h.fastReply(req, buf[:0], false, time.Now()); !ok {
 			t.Fatalf("%s: not answered on the fast path", q.Question[0].Name)
 		}
-		if n := testing.AllocsPerRun(100, func() { h.fastReply(req, buf[:0], time.Now()) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { h.fastReply(req, buf[:0], false, time.Now()) }); n != 0 {
 			t.Errorf("%s: %v allocations per reply", q.Question[0].Name, n)
 		}
 	}
 }
 
+// FuzzFastReply feeds arbitrary packets to the fast path, over UDP and TCP:
+// whatever it answers must be byte for byte what the general path sends.
 func FuzzFastReply(f *testing.F) {
-	for _, q := range fastCases()[:200] {
+	for _, q := range fastCases()[:400] {
 		b, _ := q.Pack()
-		f.Add(b)
+		f.Add(b, false)
+		f.Add(b, true)
 	}
-	h := newTestHandler(buildSnapshot(testConfig(), fixture()))
-	buf := make([]byte, maxUDPSize)
-	f.Fuzz(func(t *testing.T, req []byte) {
-		out, ok := h.fastReply(req, buf[:0], time.Now())
+	h := newTestHandler(buildSnapshot(testConfig(), bigFixture(300)))
+	buf := make([]byte, dns.MaxMsgSize)
+	f.Fuzz(func(t *testing.T, req []byte, tcp bool) {
+		out, ok := h.fastReply(req, buf[:0], tcp, time.Now())
 		if !ok {
 			return
 		}
-		reply := new(dns.Msg)
-		if err := reply.Unpack(out); err != nil {
-			t.Fatalf("fast reply does not unpack: %v", err)
+		if max := maxUDPSize; !tcp && len(out) > max || len(out) > dns.MaxMsgSize {
+			t.Fatalf("a reply of %d bytes (tcp %v)", len(out), tcp)
 		}
 		q := new(dns.Msg)
 		if err := q.Unpack(req); err != nil {
 			t.Fatalf("answered a request that does not unpack: %v", err)
 		}
-		w := dnstest.NewRecorder(true)
-		h.ServeDNS(w, q)
-		if reply.String() != w.Msg.String() {
-			t.Fatalf("fast reply\n%s\nServeDNS\n%s", reply, w.Msg)
+		w := dnstest.NewRecorder(!tcp)
+		h.serveGeneral(w, q, !tcp, time.Now())
+		if string(out) != string(w.Wire) {
+			t.Fatalf("fast reply\n%x\ngeneral\n%x\n%v", out, w.Wire, w.Msg)
 		}
 	})
 }

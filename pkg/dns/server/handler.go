@@ -54,11 +54,24 @@ func NewHandler(opts Options) *Handler {
 // maxUDPSize caps the EDNS buffer size we answer with.
 const maxUDPSize = 4096
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+var (
+	bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	tcpPool = sync.Pool{New: func() any { b := make([]byte, 0, dns.MaxMsgSize); return &b }}
+)
 
 // ServeDNS implements dns.Handler.
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	start := time.Now()
+	udp := isUDP(w)
+	if !udp && h.serveFast(w, req, start) {
+		return
+	}
+	h.serveGeneral(w, req, udp, start)
+}
+
+// serveGeneral answers any query through miekg/dns: the records decoded,
+// the reply packed.
+func (h *Handler) serveGeneral(w dns.ResponseWriter, req *dns.Msg, udp bool, start time.Time) {
 	m := new(dns.Msg)
 	sys := systemAuth
 	defer func() {
@@ -67,7 +80,9 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			klog.ErrorS(nil, "Recovered from panic while serving a query", "panic", rec)
 			m = new(dns.Msg)
 			m.SetRcode(req, dns.RcodeServerFailure)
-			_ = w.WriteMsg(m)
+			if err := w.WriteMsg(m); err != nil {
+				h.metrics.writeFailed(udp, err)
+			}
 		}
 	}()
 
@@ -91,23 +106,51 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		size = max(int(opt.UDPSize()), dns.MinMsgSize)
 		m.SetEdns0(uint16(min(size, maxUDPSize)), false)
 	}
-	if isUDP(w) {
+	// Every reply fits: a UDP reply the client's buffer, a TCP reply a TCP
+	// message (64 KiB); what does not is cut, with TC set. And every reply
+	// is compressed, as the fast path's are.
+	if udp {
 		m.Truncate(min(size, maxUDPSize))
 	} else {
-		m.Compress = true
+		m.Truncate(dns.MaxMsgSize)
 	}
+	m.Compress = true
 	bp := bufPool.Get().(*[]byte)
 	out, err := m.PackBuffer((*bp)[:cap(*bp)])
 	if err != nil {
 		m = m.SetRcode(req, dns.RcodeServerFailure)
 		out, _ = m.PackBuffer((*bp)[:cap(*bp)])
 	}
-	_, _ = w.Write(out)
-	if cap(out) <= 64*1024 {
+	if _, err := w.Write(out); err != nil {
+		h.metrics.writeFailed(udp, err)
+	}
+	if cap(out) <= dns.MaxMsgSize {
 		*bp = out[:0]
 	}
 	bufPool.Put(bp)
 	h.metrics.observe(sys, qtype, m.Rcode, m.Truncated, len(out), time.Since(start))
+}
+
+// serveFast answers a TCP query on the fast path, as the UDP read loop
+// answers datagrams, and reports whether it did. The request is packed
+// again for it: miekg/dns's TCP server hands over messages, not bytes.
+func (h *Handler) serveFast(w dns.ResponseWriter, req *dns.Msg, start time.Time) bool {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	raw, err := req.PackBuffer((*bp)[:cap(*bp)])
+	if err != nil {
+		return false
+	}
+	op := tcpPool.Get().(*[]byte)
+	defer tcpPool.Put(op)
+	out, ok := h.fastReply(raw, (*op)[:0], true, start)
+	if !ok {
+		return false
+	}
+	if _, err := w.Write(out); err != nil {
+		h.metrics.writeFailed(false, err)
+	}
+	return true
 }
 
 // answer fills m for one question; it returns the system label for metrics.

@@ -34,7 +34,9 @@ func Listen(addr string, h dns.Handler) (*Listeners, error) {
 	var started sync.WaitGroup
 	started.Add(2)
 	l.udp = &dns.Server{PacketConn: l.loop.pipe, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
-	l.tcp = &dns.Server{Listener: ln, Handler: h, NotifyStartedFunc: started.Done}
+	// A client may keep one TCP connection for any number of queries
+	// (miekg/dns closes it after 128 by default, losing those in flight).
+	l.tcp = &dns.Server{Listener: ln, Handler: h, NotifyStartedFunc: started.Done, MaxTCPQueries: -1}
 	go func() { l.done <- l.udp.ActivateAndServe() }()
 	go func() { l.done <- l.tcp.ActivateAndServe() }()
 	started.Wait()

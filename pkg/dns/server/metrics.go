@@ -1,10 +1,12 @@
 package server
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/klog/v2"
 )
 
 // system is the original's "system" label, as an index so that counting a
@@ -53,6 +55,7 @@ type Metrics struct {
 	legacyDur [numSystems]prometheus.Observer
 	legacySz  [numSystems]prometheus.Observer
 	legacyErr [numSystems][numCauses]prometheus.Counter
+	writeErrs [2]prometheus.Counter // udp, tcp
 }
 
 // NewMetrics registers the DNS metrics on reg. legacyNamespace and
@@ -85,11 +88,17 @@ func NewMetrics(reg prometheus.Registerer, legacyNamespace, legacySubsystem stri
 		Namespace: legacyNamespace, Subsystem: legacySubsystem, Name: "dns_error_count_total",
 		Help: "Counter of DNS requests resulting in an error.",
 	}, []string{"system", "cause"})
+	writeErrs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "kubedns", Subsystem: "dns", Name: "write_errors_total",
+		Help: "Replies that could not be sent, by protocol.",
+	}, []string{"protocol"})
 	if reg != nil {
-		reg.MustRegister(requests, panics, count, duration, size, errs)
+		reg.MustRegister(requests, panics, count, duration, size, errs, writeErrs)
 	}
 
 	m := &Metrics{panics: panics}
+	m.writeErrs[0] = writeErrs.WithLabelValues("udp")
+	m.writeErrs[1] = writeErrs.WithLabelValues("tcp")
 	for i := 0; i <= len(metricTypes); i++ {
 		row := make([]prometheus.Counter, len(metricRcodes)+1)
 		for j := range row {
@@ -138,6 +147,40 @@ func rcodeIndex(r int) int {
 		}
 	}
 	return len(metricRcodes)
+}
+
+// writeLogEvery is how often at most a failed write is logged.
+const writeLogEvery = 10 * time.Second
+
+// writeLog rate-limits the log of failed writes: at most one line per
+// writeLogEvery, with the number of failures since the last line.
+var writeLog struct {
+	last   atomic.Int64 // UnixNano of the last line
+	missed atomic.Int64 // failures since
+}
+
+// writeFailed counts a reply that could not be sent, and logs it unless
+// one was logged in the last writeLogEvery.
+func (m *Metrics) writeFailed(udp bool, err error) {
+	if m != nil {
+		i := 1
+		if udp {
+			i = 0
+		}
+		m.writeErrs[i].Inc()
+	}
+	missed := writeLog.missed.Add(1)
+	now := time.Now().UnixNano()
+	last := writeLog.last.Load()
+	if now-last < int64(writeLogEvery) || !writeLog.last.CompareAndSwap(last, now) {
+		return
+	}
+	writeLog.missed.Add(-missed)
+	proto := "tcp"
+	if udp {
+		proto = "udp"
+	}
+	klog.ErrorS(err, "Could not send a DNS reply", "protocol", proto, "failuresSinceLastLog", missed)
 }
 
 func (m *Metrics) panic() {

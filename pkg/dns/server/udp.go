@@ -55,7 +55,9 @@ func (l *udpLoop) serveOne(stopping func() bool) error {
 		}
 		src := sourceOOB(oob[:oobn], replyOOB)
 		if reply := l.fast(buf[:n], out, time.Now()); reply != nil {
-			_, _, _ = l.conn.WriteMsgUDPAddrPort(reply, src, addr)
+			if _, _, err := l.conn.WriteMsgUDPAddrPort(reply, src, addr); err != nil {
+				l.writeFailed(err)
+			}
 			continue
 		}
 		if !l.slow(buf[:n], addr, src) {
@@ -81,10 +83,19 @@ func (l *udpLoop) fast(req, out []byte, start time.Time) []byte {
 	if l.h == nil {
 		return nil
 	}
-	if reply, ok := l.h.fastReply(req, out[:0], start); ok {
+	if reply, ok := l.h.fastReply(req, out[:0], false, start); ok {
 		return reply
 	}
 	return nil
+}
+
+// writeFailed counts and logs a reply the loop could not send.
+func (l *udpLoop) writeFailed(err error) {
+	var m *Metrics
+	if l.h != nil {
+		m = l.h.metrics
+	}
+	m.writeFailed(true, err)
 }
 
 // slow hands a query the fast path did not answer to the dns.Server behind
