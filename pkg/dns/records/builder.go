@@ -32,7 +32,11 @@ func (b *Builder) AddNamespace(name string) { b.spaces = append(b.spaces, name) 
 // AddPod adds a pod address; it is served only in verified pod mode.
 func (b *Builder) AddPod(p Pod) { b.pods = append(b.pods, p) }
 
-// Finish returns the Snapshot. The Builder must not be used afterwards.
+// Wildcards returns the wildcard view of what was added; call it after Finish.
+func (b *Builder) Wildcards() *Wildcards { return b.x.Wildcards() }
+
+// Finish returns the Snapshot. The Builder must not be used afterwards,
+// but for Wildcards.
 func (b *Builder) Finish(serial uint32) *Snapshot {
 	b.x.SetNamespaces(b.spaces)
 	b.x.SetPods(b.pods)

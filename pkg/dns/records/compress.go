@@ -2,6 +2,7 @@ package records
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -114,34 +115,34 @@ func validName(name string) bool {
 	return true
 }
 
-// appendName appends name (a presentation-form FQDN whose labels hold no
-// escapes: every byte but '.' is the byte itself) at the end of b; it
-// reports false, appending and remembering nothing, for a name DNS cannot
-// carry.
-func (c *compressor) appendName(b, q []byte, name string, compress bool) ([]byte, bool) {
-	if !validName(name) {
-		return b, false
-	}
+// appendName appends name, a valid name (validName) whose labels hold no
+// escapes (every byte but '.' is the byte itself), at the end of b.
+//
+// Once a suffix is found, every shorter one was remembered with it (or
+// could not be, past maxPointer, which this name is past too): a name
+// written whole is only searched up to its first known suffix.
+func (c *compressor) appendName(b, q []byte, name string, compress bool) []byte {
 	if name == "." {
-		return append(b, 0), true
+		return append(b, 0)
 	}
+	known := false
 	for begin := 0; begin < len(name); {
-		end := begin
-		for name[end] != '.' {
-			end++
-		}
-		off := c.origin + len(b)
-		if p, ok := c.find(q, name[begin:]); ok {
-			if compress {
-				return append(b, byte(0xc0|p>>8), byte(p)), true
+		end := begin + strings.IndexByte(name[begin:], '.')
+		if !known {
+			off := c.origin + len(b)
+			if p, ok := c.find(q, name[begin:]); ok {
+				if compress {
+					return append(b, byte(0xc0|p>>8), byte(p))
+				}
+				known = true
+			} else if off < maxPointer {
+				c.remember(name[begin:], off)
 			}
-		} else if off < maxPointer {
-			c.remember(name[begin:], off)
 		}
 		b = append(append(b, byte(end-begin)), name[begin:end]...)
 		begin = end + 1
 	}
-	return append(b, 0), true
+	return append(b, 0)
 }
 
 // appendSOA appends soa's record at the end of b: as the answer at a zone's
@@ -154,15 +155,15 @@ func (c *compressor) appendSOA(b, q []byte, soa *dns.SOA, answer bool) ([]byte, 
 	if answer {
 		b = append(b, questionPointer[:]...)
 	} else {
-		b, _ = c.appendName(b, q, soa.Hdr.Name, true)
+		b = c.appendName(b, q, soa.Hdr.Name, true)
 	}
 	b = binary.BigEndian.AppendUint16(b, dns.TypeSOA)
 	b = binary.BigEndian.AppendUint16(b, dns.ClassINET)
 	b = binary.BigEndian.AppendUint32(b, soa.Hdr.Ttl)
 	rdlen := len(b)
 	b = append(b, 0, 0)
-	b, _ = c.appendName(b, q, soa.Ns, true)
-	b, _ = c.appendName(b, q, soa.Mbox, true)
+	b = c.appendName(b, q, soa.Ns, true)
+	b = c.appendName(b, q, soa.Mbox, true)
 	for _, v := range [...]uint32{soa.Serial, soa.Refresh, soa.Retry, soa.Expire, soa.Minttl} {
 		b = binary.BigEndian.AppendUint32(b, v)
 	}

@@ -25,6 +25,7 @@ type Fragment struct {
 	clusterIPs []netip.Addr
 	groups     []group
 	self       [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
+	wild       uint32       // the types at each depth below the Service's name, for wildcards (Wildcards)
 }
 
 // group is the records of a fragment at one owner name.
@@ -160,6 +161,7 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 	}
 	f := b.seal()
 	f.clusterIPs = clusterIPs
+	f.summarize(name)
 	return f
 }
 
@@ -295,6 +297,9 @@ func (b *fragmentBuilder) seal() *Fragment {
 		j := i
 		for ; j < len(b.recs) && b.recs[j].name == r.name && b.recs[j].typ == r.typ; j++ {
 			var ok bool
+			if !b.recs[j].valid(true) {
+				continue
+			}
 			if w, ok = c.appendRecord(w, sc.q, &b.recs[j], b.c.TTL, true); ok {
 				sp.an++
 			}
@@ -355,6 +360,9 @@ func (b *fragmentBuilder) appendExtra(w []byte, c *compressor, q []byte, rs []re
 		for _, want := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 			for k := lo; k < len(b.recs) && b.recs[k].name == t; k++ {
 				if b.recs[k].typ != want {
+					continue
+				}
+				if !b.recs[k].valid(false) {
 					continue
 				}
 				var ok bool

@@ -15,17 +15,23 @@ const maxChase = 8
 
 // result is an answer before it is put into a message.
 type result struct {
-	rcode int
-	ans   []dns.RR
-	ns    []dns.RR
-	extra []dns.RR
+	rcode     int
+	ans       []dns.RR
+	ns        []dns.RR
+	extra     []dns.RR
+	truncated bool // more records match than the answer holds
 }
 
 // resolve answers a query for a name inside one of the snapshot's zones.
 // qname is the name as asked, lname the same in lower case.
-func (h *Handler) resolve(ctx context.Context, s *records.Snapshot, zone, qname, lname string, qtype uint16) result {
-	if zone == s.Config().Domain && hasWildcard(lname) {
-		return h.wildcard(s, zone, qname, lname, qtype)
+//
+// room is how many bytes of records the reply can carry (see room): no more
+// records are decoded than the smallest would fill it with, as more would
+// only be cut.
+func (h *Handler) resolve(ctx context.Context, s *records.Snapshot, zone, qname, lname string, qtype uint16, room int) result {
+	fits := room / minAnswerLen
+	if h.wildcards != nil && zone == s.Config().Domain && hasWildcard(lname) {
+		return h.wildcard(s, zone, qname, lname, qtype, room)
 	}
 	n := s.Lookup(lname)
 	if n == nil {
@@ -41,12 +47,16 @@ func (h *Handler) resolve(ctx context.Context, s *records.Snapshot, zone, qname,
 	switch set := n.Set(qtype); {
 	case qtype == dns.TypeANY:
 		for _, set := range n.Sets() {
-			rrs, extra := set.Records(qname)
+			rrs, extra, cut := set.Head(qname, min(fits, maxAnswer)-len(r.ans))
 			r.ans = append(r.ans, rrs...)
 			r.extra = append(r.extra, extra...)
+			if cut || len(r.ans) == maxAnswer {
+				r.truncated = true
+				break
+			}
 		}
 	case set != nil:
-		r.ans, r.extra = set.Records(qname)
+		r.ans, r.extra, _ = set.Head(qname, fits)
 	default:
 		cname, _ := n.Set(dns.TypeCNAME).Records(qname)
 		if cname == nil {
@@ -110,64 +120,65 @@ func (h *Handler) podRecord(s *records.Snapshot, qname, lname string) dns.RR {
 	return &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()}
 }
 
-// wildcard answers names with "*" labels below svc.<domain>, as the original
-// kube-dns did: "*" stands for any namespace, any Service, or any endpoint of
-// a headless Service (for a Service without endpoint names, the Service itself).
-func (h *Handler) wildcard(s *records.Snapshot, zone, qname, lname string, qtype uint16) result {
-	base := "svc." + zone
-	if !strings.HasSuffix(lname, "."+base) {
-		return negative(s, zone, dns.RcodeNameError)
-	}
-	labels := strings.Split(strings.TrimSuffix(lname, "."+base), ".")
-	nodes := []*records.Node{s.Lookup(base)}
-	for i := len(labels) - 1; i >= 0 && len(nodes) > 0; i-- {
-		var next []*records.Node
-		for _, n := range nodes {
-			if labels[i] != "*" {
-				if c := s.Lookup(labels[i] + "." + n.Name()); c != nil {
-					next = append(next, c)
-				}
-				continue
-			}
-			found := false
-			for _, child := range s.Children(n) {
-				if strings.HasPrefix(child, "_") {
-					continue
-				}
-				next = append(next, s.Lookup(child+"."+n.Name()))
-				found = true
-			}
-			if !found && i == 0 && len(n.Sets()) > 0 {
-				next = append(next, n)
-			}
-		}
-		nodes = next
-	}
-	if len(nodes) == 0 {
-		return negative(s, zone, dns.RcodeNameError)
-	}
-	r := result{rcode: dns.RcodeSuccess}
-	seen := map[string]bool{}
-	for _, n := range nodes {
-		for _, set := range n.Sets() {
-			if set.Type != qtype && (qtype != dns.TypeANY || set.Type == dns.TypeSOA || set.Type == dns.TypeNS) {
-				continue
-			}
-			rrs, extra := set.Records(n.Name()) // its names point into the node's name
-			for _, rr := range rrs {
-				rr.Header().Name = qname
-				if key := rr.String(); !seen[key] {
-					seen[key] = true
-					r.ans = append(r.ans, rr)
-				}
-			}
-			r.extra = append(r.extra, extra...)
-		}
-	}
-	if len(r.ans) == 0 {
+// Bounds on the work of one answer, so that no query costs much more than
+// another: an answer assembled from several names or sets (a wildcard,
+// ANY) holds at most maxAnswer records, with TC set when more would match
+// (over TCP too), and a wildcard visits at most wildcardBudget names.
+const (
+	maxAnswer      = 128
+	wildcardBudget = 2048
+)
+
+// wildcard answers names with "*" labels below svc.<domain> on the general
+// path; see wildcardAnswer.
+func (h *Handler) wildcard(s *records.Snapshot, zone, qname, lname string, qtype uint16, room int) result {
+	a, exists, ok := h.wildcardAnswer(s, lname, qtype, room)
+	defer a.Release()
+	switch {
+	case !ok:
+		return result{rcode: dns.RcodeServerFailure}
+	case a.Len() > 0 || a.Full():
+		r := result{rcode: dns.RcodeSuccess, truncated: a.Full()}
+		r.ans, r.extra = a.RRs(qname, s.Config().TTL)
+		return r
+	case exists:
 		return negative(s, zone, dns.RcodeSuccess)
 	}
-	return r
+	return negative(s, zone, dns.RcodeNameError)
+}
+
+// wildcardAnswer gathers the records a wildcard name (lower case) matches,
+// as the original kube-dns did: "*" stands for any namespace, any Service,
+// or any endpoint of a headless Service (for a Service without endpoint
+// names, the Service itself). It reads the wildcard view, which lags the
+// snapshot by up to a second (watch.WildcardEvery); false when there is
+// none yet (SERVFAIL, as before the first sync). The answer is full when
+// more records match than it holds, or when the walk ran out of budget.
+//
+// room is what the reply has room for after its question: the answer
+// gathers no more than fits, so that every path gathers alike.
+func (h *Handler) wildcardAnswer(s *records.Snapshot, lname string, qtype uint16, room int) (a *records.Answer, exists, ok bool) {
+	a = records.NewAnswer(maxAnswer, room)
+	w := h.wildcards()
+	if w == nil {
+		return a, false, false
+	}
+	rest, below := strings.CutSuffix(lname, "."+w.Domain())
+	if !below {
+		return a, false, true
+	}
+	exists, complete := w.Match(strings.Split(rest, "."), qtype, wildcardBudget, func(name string, sets []records.RRSet) bool {
+		for i := range sets {
+			if (sets[i].Type == qtype || qtype == dns.TypeANY) && !a.Add(name, &sets[i]) {
+				return false
+			}
+		}
+		return true
+	})
+	if !complete {
+		a.SetFull()
+	}
+	return a, exists, true
 }
 
 // negative is an NXDOMAIN or NODATA answer with the zone's SOA.

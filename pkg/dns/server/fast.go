@@ -40,7 +40,7 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 		return nil, false
 	}
 	var key [256]byte // the lower-case name in presentation form: the snapshot's key
-	n, off, upper := 0, headerLen, -1
+	n, off, upper, wild := 0, headerLen, -1, false
 	for {
 		if off >= len(req) {
 			return nil, false
@@ -59,8 +59,10 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 			case 'A' <= c && c <= 'Z':
 				c += 'a' - 'A'
 				upper = n
+			case c == '*' && l == 1 && h.wildcards != nil:
+				wild = true
 			default:
-				return nil, false // '*' (wildcards), escapes, odd bytes
+				return nil, false // escapes, odd bytes
 			}
 			key[n] = c
 			n++
@@ -96,7 +98,7 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 	}
 	name := key[:n]
 	zone, sys := h.zoneOf(name)
-	if zone == "" || qtype == dns.TypeANY || qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+	if zone == "" || qtype == dns.TypeANY && !wild || qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
 		return nil, false
 	}
 	s := h.snapshot()
@@ -114,6 +116,34 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 	copy(out, req[:qend])
 	rcode := dns.RcodeSuccess
 	an, ns, ar, truncated := 0, 0, 0, false
+	negative := func() bool {
+		var ok bool
+		out, ok = s.AppendNegative(out, name, upper+1, zone)
+		ns = 1
+		return ok && len(out)-qend <= room
+	}
+	if wild {
+		if zone != s.Config().Domain {
+			return nil, false
+		}
+		a, exists, ok := h.wildcardAnswer(s, string(name), qtype, room)
+		defer a.Release()
+		switch {
+		case !ok:
+			return nil, false
+		case a.Len() > 0 || a.Full():
+			out, an, ar, truncated = a.AppendTo(out, name, upper+1, room, s.Config().TTL)
+			truncated = truncated || a.Full()
+		case !exists:
+			rcode = dns.RcodeNameError
+			fallthrough
+		default:
+			if !negative() {
+				return nil, false
+			}
+		}
+		return h.finishFast(req, out, sys, qtype, rcode, an, ns, ar, truncated, edns, ednsSize, start), true
+	}
 	node := s.LookupBytes(name)
 	var set *records.RRSet
 	if node != nil {
@@ -137,12 +167,16 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 		if node == nil {
 			rcode = dns.RcodeNameError
 		}
-		var ok bool
-		if out, ok = s.AppendNegative(out, name, upper+1, zone); !ok || len(out)-qend > room {
+		if !negative() {
 			return nil, false
 		}
-		ns = 1
 	}
+	return h.finishFast(req, out, sys, qtype, rcode, an, ns, ar, truncated, edns, ednsSize, start), true
+}
+
+// finishFast patches the header of the fast path's reply out to req, adds
+// the OPT record when req has one, and counts the reply.
+func (h *Handler) finishFast(req, out []byte, sys system, qtype uint16, rcode, an, ns, ar int, truncated, edns bool, ednsSize int, start time.Time) []byte {
 	out[2] = 0x80 | 0x04 | req[2]&0x01 // QR, AA, RD as asked
 	if truncated {
 		out[2] |= 0x02 // TC
@@ -162,7 +196,7 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 	}
 	binary.BigEndian.PutUint16(out[10:], uint16(ar))
 	h.metrics.observe(sys, qtype, rcode, truncated, len(out), time.Since(start))
-	return out, true
+	return out
 }
 
 // fit returns the part of set's Wire that fits in room bytes, cut where

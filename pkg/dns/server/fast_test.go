@@ -28,6 +28,11 @@ func fastCases() []*dns.Msg {
 		"162.32.254.10.in-addr.arpa.", "9.9.9.9.in-addr.arpa.", "254.10.in-addr.arpa.", "in-addr.arpa.", "IN-ADDR.arpa.",
 		"1.0.1.10.in-addr.arpa.", "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.",
 		"big.ns1.svc.cluster.local.", "_http._tcp.big.ns1.svc.cluster.local.", "_HTTP._tcp.big.ns1.svc.cluster.local.",
+		// Wildcards.
+		"*.*.svc.cluster.local.", "_http._tcp.*.ns1.svc.cluster.local.", "*.hl.ns1.svc.cluster.local.", "my-nginx.*.svc.cluster.local.",
+		"*.svc.cluster.local.", "*.nope.svc.cluster.local.", "*.*.*.svc.cluster.local.", "*.Default.svc.cluster.local.",
+		"*.big.ns1.svc.cluster.local.", "_http._tcp.*.*.svc.cluster.local.", "*.cluster.local.", "*.My-Nginx.default.svc.cluster.local.",
+		"*._tcp.hl.ns1.svc.cluster.local.", "_tcp.*.ns1.svc.cluster.local.",
 	}
 	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypePTR, dns.TypeSOA, dns.TypeNS, dns.TypeTXT, dns.TypeCNAME, dns.TypeMX, dns.TypeANY}
 	var out []*dns.Msg

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 )
@@ -74,9 +75,19 @@ func buildSnapshot(c *records.Config, svcs []fixtureService, pods ...records.Pod
 	for _, p := range pods {
 		b.AddPod(p)
 	}
-	return b.Finish(testSerial)
+	s := b.Finish(testSerial)
+	testWildcards.Store(s, b.Wildcards())
+	return s
 }
 
+// testWildcards holds the wildcard view of every snapshot buildSnapshot made.
+var testWildcards sync.Map // *records.Snapshot → *records.Wildcards
+
 func newTestHandler(s *records.Snapshot) *Handler {
-	return NewHandler(Options{Domain: testDomain, Snapshot: func() *records.Snapshot { return s }})
+	return NewHandler(Options{Domain: testDomain, Snapshot: func() *records.Snapshot { return s },
+		Wildcards: func() *records.Wildcards {
+			w, _ := testWildcards.Load(s)
+			v, _ := w.(*records.Wildcards)
+			return v
+		}})
 }

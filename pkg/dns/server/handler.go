@@ -31,28 +31,38 @@ type Options struct {
 	Upstream Upstream
 	// Metrics, when set, counts every request.
 	Metrics *Metrics
+	// Wildcards, when set, returns the view wildcard queries ("*" labels)
+	// read, or nil while there is none yet. Without it "*" is a label like
+	// any other (--wildcards=false).
+	Wildcards func() *records.Wildcards
 }
 
 // Handler is the kubedns dns.Handler.
 type Handler struct {
-	snapshot func() *records.Snapshot
-	upstream Upstream
-	metrics  *Metrics
-	zones    records.Config // only Domain and Zone are used: which zone a name is in
+	snapshot  func() *records.Snapshot
+	wildcards func() *records.Wildcards
+	upstream  Upstream
+	metrics   *Metrics
+	zones     records.Config // only Domain and Zone are used: which zone a name is in
 }
 
 // NewHandler returns a Handler serving the snapshots opts.Snapshot returns.
 func NewHandler(opts Options) *Handler {
 	return &Handler{
-		snapshot: opts.Snapshot,
-		upstream: opts.Upstream,
-		metrics:  opts.Metrics,
-		zones:    records.Config{Domain: opts.Domain},
+		snapshot:  opts.Snapshot,
+		wildcards: opts.Wildcards,
+		upstream:  opts.Upstream,
+		metrics:   opts.Metrics,
+		zones:     records.Config{Domain: opts.Domain},
 	}
 }
 
 // maxUDPSize caps the EDNS buffer size we answer with.
 const maxUDPSize = 4096
+
+// minAnswerLen is the size of the smallest answer record: a pointer to the
+// question, type, class, TTL and a length, with no data.
+const minAnswerLen = 12
 
 var (
 	bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -179,7 +189,7 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 		return sys
 	}
 	ctx := context.Background()
-	r := h.resolve(ctx, s, zone, q.Name, lname, q.Qtype)
+	r := h.resolve(ctx, s, zone, q.Name, lname, q.Qtype, room(req, isUDP(w)))
 	if r.rcode == dns.RcodeNameError && zone != h.zones.Domain && h.upstream != nil {
 		// An address kubedns does not know: ask upstream, as the original did.
 		return h.forward(w, req, m)
@@ -187,8 +197,31 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 	m.Authoritative = true
 	m.RecursionAvailable = h.upstream != nil
 	m.Rcode = r.rcode
+	m.Truncated = r.truncated
 	m.Answer, m.Ns, m.Extra = r.ans, r.ns, r.extra
 	return sys
+}
+
+// room returns how many bytes of records the reply to req can carry: the
+// client's UDP buffer (512 bytes without EDNS, maxUDPSize at most) or a
+// TCP message, less the header, the question and the OPT record.
+func room(req *dns.Msg, udp bool) int {
+	size := dns.MaxMsgSize
+	opt := req.IsEdns0()
+	if udp {
+		size = dns.MinMsgSize
+		if opt != nil {
+			size = max(size, min(int(opt.UDPSize()), maxUDPSize))
+		}
+	}
+	size -= headerLen
+	for _, q := range req.Question {
+		size -= len(q.Name) + 1 + 4
+	}
+	if opt != nil {
+		size -= 11
+	}
+	return size
 }
 
 func isUDP(w dns.ResponseWriter) bool {
