@@ -5,20 +5,18 @@
 // so after an API server outage an informer could stay blind for a minute.
 // List and watch calls wrapped with Do retry at Interval inside the call while
 // the failure is one of reachability, so callers catch up within about one
-// interval of the API server answering again.
+// interval of the API server answering again. Other errors (an untrusted
+// certificate, a host name that does not resolve, 401, 403…) are returned at
+// once.
 package apiretry
 
 import (
 	"context"
-	"errors"
-	"net"
 	"sync/atomic"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -26,23 +24,6 @@ import (
 
 // Interval is how often a call is retried while the API server is unreachable.
 var Interval = time.Second
-
-// Unreachable reports whether err means the API server could not be reached
-// or could not serve yet, as opposed to an answer such as Forbidden or Gone.
-func Unreachable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	return apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
-}
 
 // Outage tracks one resource's calls, so that each outage is logged once when
 // it starts and once when it ends.
@@ -54,12 +35,12 @@ type Outage struct {
 	down      atomic.Bool
 }
 
-// Do calls fn until it succeeds, fails for a reason other than reachability,
-// or ctx ends.
+// Do calls fn until it succeeds, fails for a reason other than an outage (see
+// Classify), or ctx ends.
 func Do[T any](ctx context.Context, o *Outage, fn func() (T, error)) (T, error) {
 	for {
 		v, err := fn()
-		if !Unreachable(err) {
+		if !Classify(err).Outage() {
 			if o.down.CompareAndSwap(true, false) {
 				klog.InfoS("API server reachable again", "resource", o.Resource)
 			}

@@ -2,6 +2,8 @@ package apiretry
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +22,7 @@ func TestDo(t *testing.T) {
 
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("connect: %w", syscall.ECONNREFUSED)}
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New("no"))
+	untrusted := urlErr(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}})
 	tests := []struct {
 		name     string
 		errs     []error // returned by successive calls; then success
@@ -30,6 +33,7 @@ func TestDo(t *testing.T) {
 		{name: "retries while refused", errs: []error{refused, refused, refused}, wantCall: 4},
 		{name: "retries while unavailable", errs: []error{apierrors.NewServiceUnavailable("starting")}, wantCall: 2},
 		{name: "forbidden goes to the reflector", errs: []error{forbidden}, wantErr: forbidden, wantCall: 1},
+		{name: "an untrusted certificate goes to the reflector", errs: []error{untrusted}, wantErr: untrusted, wantCall: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
