@@ -1,98 +1,223 @@
-// Package apiretry retries Kubernetes API calls while the API server cannot
-// be reached, instead of leaving them to client-go's exponential backoff.
-//
-// client-go's reflector backs off up to 30 s, with jitter that can double it,
-// so after an API server outage an informer could stay blind for a minute.
-// List and watch calls wrapped with Do retry at Interval inside the call while
-// the failure is one of reachability, so callers catch up within about one
-// interval of the API server answering again.
 package apiretry
 
 import (
 	"context"
-	"errors"
-	"net"
-	"sync/atomic"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 )
 
-// Interval is how often a call is retried while the API server is unreachable.
-var Interval = time.Second
+// The default backoff: from 250 ms, doubled at each retry, up to 2 s, which
+// is also how long after the API server's return a caller may wait at most.
+const (
+	DefaultInitial = 250 * time.Millisecond
+	DefaultMax     = 2 * time.Second
+)
 
-// Unreachable reports whether err means the API server could not be reached
-// or could not serve yet, as opposed to an answer such as Forbidden or Gone.
-func Unreachable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	return apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
+// MaxRetryAfter bounds the delay a server's Retry-After may ask for.
+const MaxRetryAfter = 30 * time.Second
+
+// Backoff is the delay between the retries of an outage: Initial, doubled at
+// each retry up to Max, each delay drawn uniformly in [d/2, d] (equal
+// jitter), so that clients that failed together do not retry together. A
+// Retry-After from the server replaces the exponential delay, plus the same
+// jitter. Zero fields take the defaults.
+type Backoff struct {
+	Initial, Max time.Duration
 }
 
-// Outage tracks one resource's calls, so that each outage is logged once when
-// it starts and once when it ends.
-type Outage struct {
-	// Resource names what is listed or watched, for the log.
-	Resource string
+// delay is the wait after the retry-th consecutive failure (from 0), with
+// u uniform in [0, 1) and retryAfter the server's, or 0.
+func (b Backoff) delay(retry int, u float64, retryAfter time.Duration) time.Duration {
+	d := b.Initial
+	for i := 0; i < retry && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	jitter := time.Duration(u * float64(d/2))
+	if retryAfter > 0 {
+		return min(retryAfter, MaxRetryAfter) + jitter
+	}
+	return d - d/2 + jitter
+}
+
+// Options configure a Retrier; every field is optional.
+type Options struct {
+	// Name is the one object watched, if any, for the log.
+	Name string
 	// Meanwhile says what is served while the API server is away, for the log.
 	Meanwhile string
-	down      atomic.Bool
+	// Role is the kind of RBAC object that grants the calls, named when
+	// they are forbidden: "ClusterRole" when empty.
+	Role    string
+	Backoff Backoff
+	Metrics *Metrics
+	// Clock times the retries: the real clock when nil.
+	Clock clock.Clock
+	// Rand draws the jitter: a randomly seeded source when nil.
+	Rand *rand.Rand
 }
 
-// Do calls fn until it succeeds, fails for a reason other than reachability,
-// or ctx ends.
-func Do[T any](ctx context.Context, o *Outage, fn func() (T, error)) (T, error) {
-	for {
+// Retrier retries and reports the failed API calls of one resource.
+type Retrier struct {
+	resource string
+	opts     Options
+
+	mu       sync.Mutex
+	rand     *rand.Rand       // guarded by mu
+	reported map[Cause]string // guarded by mu: cause → verb of the call that reported it
+}
+
+// New returns the Retrier of resource (the plural name, as in RBAC rules and
+// in the metrics' labels) and exports zeros for its metrics.
+func New(resource string, opts Options) *Retrier {
+	if opts.Backoff.Initial <= 0 {
+		opts.Backoff.Initial = DefaultInitial
+	}
+	if opts.Backoff.Max <= 0 {
+		opts.Backoff.Max = max(DefaultMax, opts.Backoff.Initial)
+	}
+	if opts.Role == "" {
+		opts.Role = "ClusterRole"
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	r := &Retrier{resource: resource, opts: opts, rand: opts.Rand, reported: map[Cause]string{}}
+	if r.rand == nil {
+		r.rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	opts.Metrics.init(resource)
+	return r
+}
+
+// handled wraps an error Do has reported (or found already reported), so
+// that HandleWatchError does not log it again. Its message is the error's.
+type handled struct{ error }
+
+func (h handled) Unwrap() error { return h.error }
+
+// Do calls fn, a verb ("list", "watch") of r's resource, until it succeeds,
+// fails for a reason other than an outage, or ctx ends. Outages are retried
+// with r's backoff; other errors are reported (once per cause, until the
+// verb succeeds) and returned at once. Every failure is counted.
+func Do[T any](ctx context.Context, r *Retrier, verb string, fn func() (T, error)) (T, error) {
+	var down time.Time // when the outage began; zero when there is none
+	defer func() {
+		if !down.IsZero() {
+			r.opts.Metrics.setUnreachable(r.resource, false)
+		}
+	}()
+	for retry := 0; ; retry++ {
 		v, err := fn()
-		if !Unreachable(err) {
-			if o.down.CompareAndSwap(true, false) {
-				klog.InfoS("API server reachable again", "resource", o.Resource)
+		cause, why := classify(err)
+		if cause != "" {
+			r.opts.Metrics.failed(r.resource, cause)
+		}
+		if !cause.Outage() {
+			if !down.IsZero() {
+				klog.FromContext(ctx).Info("API server reachable again", r.keys("outage", r.opts.Clock.Since(down))...)
 			}
+			return v, r.answered(ctx, verb, err, cause, why)
+		}
+		if ctx.Err() != nil {
 			return v, err
 		}
-		if o.down.CompareAndSwap(false, true) {
-			klog.InfoS("API server unreachable, retrying", "resource", o.Resource, "meanwhile", o.Meanwhile,
-				"interval", Interval, "err", err.Error())
+		if down.IsZero() {
+			down = r.opts.Clock.Now()
+			r.opts.Metrics.setUnreachable(r.resource, true)
+			klog.FromContext(ctx).Info("API server unreachable, retrying",
+				r.keys("cause", cause, "meanwhile", r.opts.Meanwhile, "maxInterval", r.opts.Backoff.Max, "err", err.Error())...)
 		}
-		timer := time.NewTimer(Interval)
+		timer := r.opts.Clock.NewTimer(r.delay(retry, err))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return v, err
-		case <-timer.C:
+		case <-timer.C():
 		}
 	}
 }
 
-// Down reports whether the last call found the API server unreachable.
-func (o *Outage) Down() bool { return o.down.Load() }
+// delay is the wait before the next call after the retry-th failure err.
+func (r *Retrier) delay(retry int, err error) time.Duration {
+	var after time.Duration
+	if s, ok := apierrors.SuggestsClientDelay(err); ok && s > 0 {
+		after = time.Duration(s) * time.Second
+	}
+	r.mu.Lock()
+	u := r.rand.Float64()
+	r.mu.Unlock()
+	return r.opts.Backoff.delay(retry, u, after)
+}
 
-// ListerWatcher wraps lw's list and watch calls with Do, reporting outages
-// as o. A client that cannot stream the initial list (the fake clientset in
-// tests) still says so through the wrapper.
-func ListerWatcher(lw cache.ListerWatcher, o *Outage) cache.ListerWatcher {
+// answered handles the end of a call that is not an outage: a success
+// forgets the causes its verb reported; a failure is reported once per cause
+// and comes back wrapped in handled.
+func (r *Retrier) answered(ctx context.Context, verb string, err error, cause Cause, why string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		for c, v := range r.reported {
+			if v == verb {
+				delete(r.reported, c)
+			}
+		}
+		return nil
+	}
+	if cause == "" {
+		return err // not the API server's fault: the caller's context, or 410 Gone
+	}
+	if _, done := r.reported[cause]; done {
+		return handled{err}
+	}
+	r.reported[cause] = verb
+	if cause == Forbidden {
+		why = "check the " + r.opts.Role
+	}
+	klog.FromContext(ctx).Error(err, "kubedns cannot watch; "+why, r.keys("cause", cause)...)
+	return handled{err}
+}
+
+// keys returns the resource (and name) followed by kv, for the log.
+func (r *Retrier) keys(kv ...any) []any {
+	out := []any{"resource", r.resource}
+	if r.opts.Name != "" {
+		out = append(out, "name", r.opts.Name)
+	}
+	return append(out, kv...)
+}
+
+// HandleWatchError is a reflector's watch error handler: errors Do reported
+// are not logged again (but at V(4)); any other goes to client-go's default
+// handler.
+func (r *Retrier) HandleWatchError(ctx context.Context, refl *cache.Reflector, err error) {
+	if is[handled](err) {
+		klog.FromContext(ctx).V(4).Info("List or watch failed again", r.keys("err", err)...)
+		return
+	}
+	cache.DefaultWatchErrorHandler(ctx, refl, err)
+}
+
+// ListerWatcher wraps lw's list and watch calls with Do. A client that
+// cannot stream the initial list (the fake clientset in tests) still says
+// so through the wrapper.
+func ListerWatcher(lw cache.ListerWatcher, r *Retrier) cache.ListerWatcher {
 	inner := cache.ToListerWatcherWithContext(lw)
 	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return Do(ctx, o, func() (runtime.Object, error) { return inner.ListWithContext(ctx, opts) })
+			return Do(ctx, r, "list", func() (runtime.Object, error) { return inner.ListWithContext(ctx, opts) })
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			return Do(ctx, o, func() (watch.Interface, error) { return inner.WatchWithContext(ctx, opts) })
+			return Do(ctx, r, "watch", func() (watch.Interface, error) { return inner.WatchWithContext(ctx, opts) })
 		},
 	}, lw)
 }

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/kubedns-go/kube-dns/pkg/apiretry"
 )
 
 // answers returns the rdata of the answer records, sorted, or the rcode.
@@ -115,12 +117,20 @@ func TestPropagation(t *testing.T) {
 	t.Logf("endpoint not ready: answered after %v", k.waitAnswer(t, "hl."+ns+".svc.cluster.local.", dns.TypeA, "A 10.30.0.1"))
 }
 
-// TestAPIServerOutage stops the API server: kubedns keeps answering from its
-// last snapshot; then starts it again: kubedns catches up without a restart,
-// within 10 s of the API server answering.
+// TestAPIServerOutage stops the API server for 12 s: kubedns keeps answering
+// from its last snapshot and reports the outage; then starts it again and
+// creates a Service at once. kubedns must serve it within the backoff's cap
+// (apiretry.DefaultMax, 2 s) plus a second of slack after the API server is
+// back: the retries, however long the outage, are never further apart than
+// the cap. (A 45 s outage ends the same way; 12 s is enough for the backoff
+// to reach its cap, at about 4 s, and keeps CI short.)
 func TestAPIServerOutage(t *testing.T) {
 	requireCluster(t)
-	const ns = "it-outage"
+	const (
+		ns     = "it-outage"
+		outage = 12 * time.Second
+		slack  = time.Second
+	)
 	createNamespace(t, ns)
 	createService(t, clusterIPService(ns, "before", []string{"10.254.102.1"}, port("http", corev1.ProtocolTCP, 80)))
 	k := startKubeDNS(t)
@@ -136,15 +146,28 @@ func TestAPIServerOutage(t *testing.T) {
 		}
 	}()
 
-	// While it is down (long enough for client-go's own backoff to pass 10 s),
-	// every answer still comes from the last snapshot.
+	// While it is down, every answer still comes from the last snapshot, and
+	// the metrics say the watches are retrying an outage.
 	down := time.Now()
-	for n := 0; time.Since(down) < 8*time.Second; n++ {
+	reported := false
+	for n := 0; time.Since(down) < outage; n++ {
 		got, err := k.answers("before."+ns+".svc.cluster.local.", dns.TypeA)
 		if err != nil || got != "A 10.254.102.1" {
 			t.Fatalf("query %d during the outage: %q %v", n, got, err)
 		}
+		if !reported {
+			body, err := httpGetBody("http://" + k.metrics + "/metrics")
+			reported = err == nil && metricValue(body, `kubedns_api_unreachable{resource="services"}`) == 1 &&
+				metricValue(body, `kubedns_api_errors_total{cause="unreachable",resource="services"}`) >= 1
+		}
 		time.Sleep(50 * time.Millisecond) // pacing the queries, not waiting for a condition
+	}
+	if !reported {
+		t.Errorf("kubedns_api_unreachable{resource=\"services\"} was not 1 during the outage")
+	}
+	if body, err := httpGetBody("http://" + k.metrics + "/metrics"); err == nil {
+		t.Logf("calls refused in %v: %v (services)", outage,
+			metricValue(body, `kubedns_api_errors_total{cause="unreachable",resource="services"}`))
 	}
 
 	if out, err := exec.Command(script, "apiserver-start", env.dir).CombinedOutput(); err != nil {
@@ -163,16 +186,24 @@ func TestAPIServerOutage(t *testing.T) {
 	if created != nil {
 		t.Fatal(created)
 	}
-	d, err := eventually(10*time.Second, func() error {
+	written := time.Since(back)
+	if _, err := eventually(10*time.Second, func() error {
 		got, err := k.answers("after."+ns+".svc.cluster.local.", dns.TypeA)
 		if err == nil && got != "A 10.254.102.2" {
 			err = errors.New(got)
 		}
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatalf("kubedns did not catch up within 10s of the API server's return: %v", err)
 	}
-	t.Logf("caught up %v after the API server answered again", time.Since(back))
-	_ = d
+	caughtUp := time.Since(back)
+	t.Logf("Service written %v and served %v after the API server answered again", written, caughtUp)
+	if caughtUp > apiretry.DefaultMax+slack {
+		t.Errorf("served %v after the API server's return, want at most the backoff cap %v + %v", caughtUp, apiretry.DefaultMax, slack)
+	}
+	log := k.log()
+	t.Logf("outage log:\n%s", strings.Join(linesWith(log, "API server"), "\n"))
+	if got := linesWith(log, "API server unreachable, retrying", `resource="services"`); len(got) != 1 {
+		t.Errorf("%d lines reporting the outage of services, want 1:\n%s", len(got), strings.Join(got, "\n"))
+	}
 }

@@ -27,6 +27,7 @@ type configMapSource struct {
 	client          kubeclient.Interface
 	namespace, name string
 	m               *Metrics
+	backoff         apiretry.Backoff // zero: apiretry's default
 }
 
 func (s *configMapSource) key() string { return s.namespace + "/" + s.name }
@@ -89,14 +90,19 @@ func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
 }
 
 // informer returns an informer over the one ConfigMap, with slim objects and
-// list and watch calls that retry while the API server is unreachable.
+// list and watch calls that retry while the API server is unreachable and
+// report other errors once.
 func (s *configMapSource) informer() (cache.SharedIndexInformer, error) {
 	byName := fields.OneTermEqualSelector("metadata.name", s.name).String()
-	lw := apiretry.ListerWatcher(s.client.ListWatch("configmaps", s.namespace, byName),
-		&apiretry.Outage{Resource: "configmap " + s.key(), Meanwhile: "the last configuration"})
+	retry := apiretry.New("configmaps", apiretry.Options{Name: s.key(), Meanwhile: "the last configuration",
+		Role: "Role", Backoff: s.backoff, Metrics: s.m.api()})
+	lw := apiretry.ListerWatcher(s.client.ListWatch("configmaps", s.namespace, byName), retry)
 	inf := cache.NewSharedIndexInformer(lw, &corev1.ConfigMap{}, 0, cache.Indexers{})
 	if err := inf.SetTransform(slimConfigMap); err != nil {
 		return nil, fmt.Errorf("config: ConfigMap transform: %w", err)
+	}
+	if err := inf.SetWatchErrorHandlerWithContext(retry.HandleWatchError); err != nil {
+		return nil, fmt.Errorf("config: ConfigMap watch error handler: %w", err)
 	}
 	return inf, nil
 }

@@ -61,7 +61,13 @@ func configMap(name, rv string, data map[string]string) *corev1.ConfigMap {
 // start runs a source on the fake and waits until its watch exists.
 func (h *cmHarness) start(m *Metrics) <-chan *Config {
 	h.t.Helper()
-	ch := run(h.t, NewConfigMapSource(fromclientset.New(h.client), ns, cmName, m))
+	return h.startSource(NewConfigMapSource(fromclientset.New(h.client), ns, cmName, m))
+}
+
+// startSource runs src and waits until its watch exists.
+func (h *cmHarness) startSource(src Source) <-chan *Config {
+	h.t.Helper()
+	ch := run(h.t, src)
 	select {
 	case <-h.watching:
 	case <-time.After(deadline):
@@ -245,10 +251,6 @@ func TestConfigMapSourceNoResourceVersion(t *testing.T) {
 }
 
 func TestConfigMapSourceReconnects(t *testing.T) {
-	old := apiretry.Interval
-	apiretry.Interval = time.Millisecond
-	defer func() { apiretry.Interval = old }()
-
 	h := newCMHarness(t, configMap(cmName, "5", map[string]string{KeyUpstreamNameservers: `["1.1.1.1"]`}))
 	var lists atomic.Int32
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("connect: %w", syscall.ECONNREFUSED)}
@@ -258,10 +260,16 @@ func TestConfigMapSourceReconnects(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	ch := h.start(nil)
+	m, reg := newTestMetrics()
+	src := NewConfigMapSource(fromclientset.New(h.client), ns, cmName, m).(*configMapSource)
+	src.backoff = apiretry.Backoff{Initial: time.Millisecond, Max: time.Millisecond}
+	ch := h.startSource(src)
 	expect(t, ch, &Config{UpstreamNameservers: []string{"1.1.1.1:53"}})
 	if n := lists.Load(); n < 6 {
 		t.Errorf("%d list calls, want 5 refused and one answered", n)
+	}
+	if n := metricValue(t, reg, "kubedns_api_errors_total", "resource", "configmaps", "cause", "unreachable"); n != 5 {
+		t.Errorf("%v refused lists counted, want 5", n)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kubedns-go/kube-dns/pkg/apiretry"
 )
 
 // Metrics count what the sources do with configuration updates. A nil
@@ -13,13 +15,16 @@ type Metrics struct {
 	rejected    *prometheus.CounterVec
 	updates     prometheus.Counter
 	lastSuccess prometheus.Gauge
+	apiErrors   *apiretry.Metrics // of the ConfigMap source's API calls
 }
 
 // NewMetrics creates the configuration metrics, named
 // <namespace>_config_rejected_total{key}, <namespace>_config_updates_total and
-// <namespace>_config_last_reload_success_timestamp_seconds, and registers them
-// with reg unless it is nil. Metrics already registered by an earlier call are
-// reused; any other registration error panics, as with MustRegister.
+// <namespace>_config_last_reload_success_timestamp_seconds, plus apiretry's
+// (shared with the watches) for the ConfigMap source's API calls, and
+// registers them with reg unless it is nil. Metrics already registered by an
+// earlier call are reused; any other registration error panics, as with
+// MustRegister.
 func NewMetrics(reg prometheus.Registerer, namespace string) *Metrics {
 	m := &Metrics{
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -38,6 +43,11 @@ func NewMetrics(reg prometheus.Registerer, namespace string) *Metrics {
 			Help:      "Time, in seconds since the Unix epoch, when a valid kube-dns configuration was last read.",
 		}),
 	}
+	api, err := apiretry.NewMetrics(reg)
+	if err != nil {
+		panic(err)
+	}
+	m.apiErrors = api
 	if reg != nil {
 		m.rejected = register(reg, m.rejected)
 		m.updates = register(reg, m.updates)
@@ -61,6 +71,14 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		}
 	}
 	panic(err)
+}
+
+// api returns the metrics of the API calls, nil when m is nil.
+func (m *Metrics) api() *apiretry.Metrics {
+	if m == nil {
+		return nil
+	}
+	return m.apiErrors
 }
 
 func (m *Metrics) reject(key string) {

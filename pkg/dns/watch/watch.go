@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -56,6 +55,7 @@ type Controller struct {
 	client  kubeclient.Interface
 	watched []*resource // in setup order
 	metrics *metrics
+	api     *apiretry.Metrics // of every watch's calls
 
 	services   *store
 	slices     *store // EndpointSlices, indexed by Service; nil with the endpoints source
@@ -80,6 +80,7 @@ type resource struct {
 	name  string // plural resource name, as in RBAC rules
 	obj   runtime.Object
 	store *store
+	retry *apiretry.Retrier // retries outages, reports other errors
 }
 
 // New sets up the watches (without starting them) for every namespace.
@@ -105,12 +106,17 @@ func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch: registering metrics: %w", err)
 	}
+	api, err := apiretry.NewMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("watch: registering metrics: %w", err)
+	}
 	cfg := *opts.Records
 	c := &Controller{
 		cfg:     &cfg,
 		opts:    opts,
 		client:  client,
 		metrics: m,
+		api:     api,
 		logger:  klog.Background(),
 		dirty:   newDirtySet(),
 		signal:  make(chan struct{}, 1),
@@ -132,7 +138,8 @@ func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 // watch sets up the store of one resource.
 func (c *Controller) watch(name string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) string) *store {
 	s := newStore(c.marker(name, mark), changed, serviceOf)
-	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s})
+	retry := apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api})
+	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s, retry: retry})
 	return s
 }
 
@@ -153,15 +160,13 @@ func (c *Controller) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 	for _, r := range c.watched {
-		weh := &watchErrorHandler{resource: r.name}
 		ctrl := cache.New(&cache.Config{
-			Queue: r.store,
-			ListerWatcher: apiretry.ListerWatcher(c.client.ListWatch(r.name, "", ""),
-				&apiretry.Outage{Resource: r.name, Meanwhile: "the last snapshot"}),
+			Queue:                        r.store,
+			ListerWatcher:                apiretry.ListerWatcher(c.client.ListWatch(r.name, "", ""), r.retry),
 			Process:                      func(any, bool) error { return nil }, // never called: see store
 			ObjectType:                   r.obj,
 			ObjectDescription:            r.name,
-			WatchErrorHandlerWithContext: weh.handle,
+			WatchErrorHandlerWithContext: r.retry.HandleWatchError,
 		})
 		wg.Add(1)
 		go func() {
@@ -233,37 +238,3 @@ func (c *Controller) Snapshot() *records.Snapshot { return c.snap.Load() }
 
 // Ready reports whether the first snapshot has been published.
 func (c *Controller) Ready() bool { return c.snap.Load() != nil }
-
-// watchErrorHandler turns a Forbidden list/watch error (missing RBAC) into one
-// clear log line per resource instead of a stream of repeated errors; every
-// other error goes to client-go's default handler.
-type watchErrorHandler struct {
-	resource string
-	report   func(ctx context.Context, resource string, err error) // nil: log it
-
-	mu   sync.Mutex
-	last string // message of the last Forbidden error reported
-}
-
-func (h *watchErrorHandler) handle(ctx context.Context, r *cache.Reflector, err error) {
-	if !apierrors.IsForbidden(err) {
-		h.mu.Lock()
-		h.last = ""
-		h.mu.Unlock()
-		cache.DefaultWatchErrorHandler(ctx, r, err)
-		return
-	}
-	msg := err.Error()
-	h.mu.Lock()
-	repeated := msg == h.last
-	h.last = msg
-	h.mu.Unlock()
-	if repeated {
-		return
-	}
-	if h.report != nil {
-		h.report(ctx, h.resource, err)
-		return
-	}
-	klog.FromContext(ctx).Error(err, "kubedns cannot watch; check the ClusterRole", "resource", h.resource)
-}

@@ -2,8 +2,11 @@ package watch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
@@ -129,24 +131,80 @@ func TestInitialSyncTimeout(t *testing.T) {
 	}
 }
 
-func TestWatchErrorHandler(t *testing.T) {
-	var reported []string
-	h := &watchErrorHandler{resource: "services", report: func(_ context.Context, res string, err error) {
-		reported = append(reported, res+": "+err.Error())
-	}}
-	forbidden := func(msg string) error {
-		return apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New(msg))
+// TestAPIErrorsNotRetried: errors that are no outage (an untrusted
+// certificate, a missing permission) are counted by resource and cause, left
+// to the reflector (so not called again at once) and keep the caches unsynced.
+func TestAPIErrorsNotRetried(t *testing.T) {
+	client := newClient()
+	var serviceLists atomic.Int32
+	client.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
+		serviceLists.Add(1)
+		return true, nil, &url.Error{Op: "Get", URL: "https://10.254.0.1/api/v1/services",
+			Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+	})
+	client.PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no RBAC"))
+	})
+	reg := prometheus.NewPedanticRegistry()
+	c, err := New(fromclientset.New(client), Options{Records: &records.Config{Domain: domain},
+		InitialSyncTimeout: 300 * time.Millisecond, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
 	}
-	ctx, r := context.Background(), &cache.Reflector{}
-	h.handle(ctx, r, forbidden("a"))
-	h.handle(ctx, r, forbidden("a"))
-	h.handle(ctx, r, errors.New("connection refused")) // default handler
-	h.handle(ctx, r, forbidden("a"))
-	h.handle(ctx, r, forbidden("b"))
-	h.handle(ctx, r, forbidden("b"))
-	if len(reported) != 3 {
-		t.Errorf("reported %d times, want 3: %q", len(reported), reported)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = c.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "services, namespaces") || strings.Contains(err.Error(), "endpointslices") {
+		t.Fatalf("Run = %v, want an error naming services and namespaces", err)
 	}
+	// client-go's reflector waits at least 0.8 s before it lists again.
+	if n := serviceLists.Load(); n != 1 {
+		t.Errorf("services listed %d times in 300 ms, want once", n)
+	}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"kubedns_api_errors_total", map[string]string{"resource": "services", "cause": "tls"}, 1},
+		{"kubedns_api_errors_total", map[string]string{"resource": "namespaces", "cause": "forbidden"}, 1},
+		{"kubedns_api_errors_total", map[string]string{"resource": "endpointslices", "cause": "tls"}, 0},
+		{"kubedns_api_unreachable", map[string]string{"resource": "services"}, 0},
+	} {
+		if got, ok := gathered(t, reg, tc.name, tc.labels); !ok || got != tc.want {
+			t.Errorf("%s%v = %v (present: %v), want %v", tc.name, tc.labels, got, ok, tc.want)
+		}
+	}
+}
+
+// gathered returns the value of the counter or gauge name{labels} in reg.
+func gathered(t *testing.T, reg prometheus.Gatherer, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, lp := range m.GetLabel() {
+				if labels[lp.GetName()] != lp.GetValue() {
+					continue series
+				}
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue(), true
+			}
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
 }
 
 func TestServiceKindChanges(t *testing.T) {
