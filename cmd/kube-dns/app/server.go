@@ -97,6 +97,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 		InitialSyncTimeout: cfg.InitialSyncTimeout,
 		Registerer:         reg,
 		Notify:             func() { go settleMemory() },
+		Wildcards:          cfg.Wildcards,
 	})
 	if err != nil {
 		return err
@@ -111,12 +112,16 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	resolver := upstream.New(upstream.Servers{}, 0)
 	go followConfig(bg, configSource(cfg, client, config.NewMetrics(reg, "kubedns")), resolver, cfg, ctrl.Snapshot)
 
-	handler := server.NewHandler(server.Options{
+	opts := server.Options{
 		Domain:   rc.Domain,
 		Snapshot: ctrl.Snapshot,
 		Upstream: resolver,
 		Metrics:  server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
-	})
+	}
+	if cfg.Wildcards {
+		opts.Wildcards = ctrl.Wildcards
+	}
+	handler := server.NewHandler(opts)
 
 	// Listen before the first lists are in: until then in-zone queries get
 	// SERVFAIL rather than a connection refused.

@@ -173,3 +173,22 @@ func BenchmarkIndexMemory(b *testing.B) {
 		runtime.KeepAlive(x)
 	}
 }
+
+// BenchmarkWildcardView is the walk over every Service that builds the
+// wildcard view, which kubedns paces (watch.WildcardEvery).
+func BenchmarkWildcardView(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		svcs, sets := clusterOf(n)
+		c := benchConfig()
+		x := NewIndex(c)
+		for i := range svcs {
+			x.SetService(svcs[i].Namespace+"/"+svcs[i].Name, c.ServiceRecords(&svcs[i], sets[i]))
+		}
+		b.Run(fmt.Sprintf("%d-services", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				x.Wildcards()
+			}
+		})
+	}
+}

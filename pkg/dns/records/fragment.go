@@ -26,6 +26,8 @@ type Fragment struct {
 	groups     []group
 	self       [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
 	wild       uint32       // the types at each depth below the Service's name, for wildcards (Wildcards)
+	svc        string       // the Service's name, <name>.<ns>.svc.<domain>
+	kids       []string     // the names directly below it but _<proto>, sorted (endpoints)
 }
 
 // group is the records of a fragment at one owner name.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -221,3 +222,34 @@ func TestNegativeTTL(t *testing.T) {
 }
 
 func ednsQuery(m *dns.Msg) { m.SetEdns0(1232, false) }
+
+// With --wildcards=false "*" is a label like any other: such names do not
+// exist, on either path.
+func TestWildcardsOff(t *testing.T) {
+	h := NewHandler(Options{Domain: testDomain, Snapshot: func() *records.Snapshot { return buildSnapshot(testConfig(), fixture()) }})
+	tc := dnstest.Case{Qname: "*.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soaCluster}}
+	for _, tcp := range []bool{false, true} {
+		w := dnstest.NewRecorder(!tcp)
+		h.ServeDNS(w, tc.Msg())
+		if err := dnstest.Check(w.Msg, tc); err != nil {
+			t.Errorf("tcp %v: %v", tcp, err)
+		}
+	}
+	req, _ := tc.Msg().Pack()
+	if _, ok := h.fastReply(req, make([]byte, 0, maxUDPSize), false, time.Now()); ok {
+		t.Error("the fast path answered a wildcard with wildcards off")
+	}
+}
+
+// A wildcard before the first wildcard view is SERVFAIL, as any query
+// before the first snapshot.
+func TestWildcardBeforeTheView(t *testing.T) {
+	snap := buildSnapshot(testConfig(), fixture())
+	h := NewHandler(Options{Domain: testDomain, Snapshot: func() *records.Snapshot { return snap },
+		Wildcards: func() *records.Wildcards { return nil }})
+	w := dnstest.NewRecorder(true)
+	h.ServeDNS(w, query("*.default.svc.cluster.local.", dns.TypeA, nil))
+	if w.Msg.Rcode != dns.RcodeServerFailure {
+		t.Errorf("rcode %s, want SERVFAIL", dns.RcodeToString[w.Msg.Rcode])
+	}
+}

@@ -185,3 +185,26 @@ func TestWriteFailuresAreCounted(t *testing.T) {
 		t.Errorf("udp write errors = %v, want 1", got)
 	}
 }
+
+// A wildcard (or ANY) answer holds at most maxAnswer records, with TC set
+// when more match, over TCP as well: the work of one query is bounded
+// however many names match.
+func TestWildcardAnswersAreCapped(t *testing.T) {
+	addr := startListeners(t, newTestHandler(buildSnapshot(testConfig(), hugeFixture())))
+	for _, network := range []string{"udp", "tcp"} {
+		for _, name := range []string{"*.huge.ns1.svc.cluster.local.", "*.*.ns1.svc.cluster.local."} {
+			q := query(name, dns.TypeA, func(m *dns.Msg) { m.SetEdns0(4096, false) })
+			wire, err := rawExchange(network, addr, q)
+			if err != nil {
+				t.Fatalf("%s %s: %v", network, name, err)
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(wire); err != nil {
+				t.Fatal(err)
+			}
+			if !r.Truncated || len(r.Answer) != maxAnswer {
+				t.Errorf("%s %s: TC=%v with %d answers, want TC with %d", network, name, r.Truncated, len(r.Answer), maxAnswer)
+			}
+		}
+	}
+}

@@ -130,7 +130,25 @@ func (c *Controller) loop(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
+	// Wildcard views after the first are built on their own goroutine,
+	// from the latest input: the builder only copies the list of fragments.
+	c.wildWork = make(chan records.WildcardInput, 1)
+	defer close(c.wildWork)
+	go func() {
+		for in := range c.wildWork {
+			c.wild.Store(records.BuildWildcards(in))
+		}
+	}()
+	defer func() {
+		if c.wildTimer != nil {
+			c.wildTimer.Stop()
+		}
+	}()
 	for {
+		var wildDue <-chan time.Time
+		if c.wildTimer != nil {
+			wildDue = c.wildTimer.C
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -138,8 +156,44 @@ func (c *Controller) loop(ctx context.Context) {
 			c.sync(ctx, false)
 		case <-tick:
 			c.sync(ctx, true)
+		case <-wildDue:
+			c.wildTimer = nil
+			c.buildWildcards(ctx)
 		}
 	}
+}
+
+// refreshWildcards rebuilds the wildcard view after a publish: at once when
+// the last build is WildcardEvery old, else when it will be.
+func (c *Controller) refreshWildcards(ctx context.Context) {
+	if !c.opts.Wildcards || c.wildTimer != nil {
+		return
+	}
+	if wait := WildcardEvery - time.Since(c.wildAt); c.wild.Load() != nil && wait > 0 {
+		c.wildTimer = time.NewTimer(wait)
+		return
+	}
+	c.buildWildcards(ctx)
+}
+
+// buildWildcards builds the wildcard view: the first on the builder
+// goroutine, so that it is there with the first snapshot, the others on
+// their own, from the input this takes now.
+func (c *Controller) buildWildcards(ctx context.Context) {
+	in := c.index.WildcardInput()
+	c.wildAt = time.Now()
+	if c.wild.Load() == nil || c.wildWork == nil {
+		c.wild.Store(records.BuildWildcards(in))
+		if logger := klog.FromContext(ctx); logger.V(4).Enabled() {
+			logger.V(4).Info("Built the wildcard view", "services", c.index.Len(), "duration", time.Since(c.wildAt))
+		}
+		return
+	}
+	select {
+	case <-c.wildWork: // not taken yet: this input replaces it
+	default:
+	}
+	c.wildWork <- in
 }
 
 func (c *Controller) take() dirtySet {
@@ -319,6 +373,7 @@ func (c *Controller) publish(ctx context.Context, start time.Time, changed int, 
 	}
 	klog.FromContext(ctx).V(2).Info("Published DNS snapshot", "serial", serial, "names", snap.Len(),
 		"services", c.index.Len(), "changes", changed, "duration", done.Sub(start))
+	c.refreshWildcards(ctx)
 	if c.opts.Notify != nil {
 		c.opts.Notify()
 	}

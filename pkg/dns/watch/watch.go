@@ -46,7 +46,15 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Notify, if set, is called from the builder goroutine after each publish.
 	Notify func()
+	// Wildcards keeps the view wildcard queries read (Controller.Wildcards)
+	// up to date, at most every WildcardEvery.
+	Wildcards bool
 }
+
+// WildcardEvery is how often at most the wildcard view is rebuilt: it costs
+// a sort of every Service (BenchmarkWildcardView), so under a stream of
+// changes it is paced, and wildcard answers lag the snapshot by up to this.
+const WildcardEvery = time.Second
 
 // Controller watches the API server and publishes record snapshots.
 type Controller struct {
@@ -65,14 +73,18 @@ type Controller struct {
 	logger     klog.Logger // set by Run before the watches start
 	started    atomic.Bool // Run was called
 	snap       atomic.Pointer[records.Snapshot]
+	wild       atomic.Pointer[records.Wildcards]
 
 	mu     sync.Mutex
 	dirty  dirtySet      // guarded by mu
 	signal chan struct{} // capacity 1: coalesces marks
 
 	// Owned by the builder goroutine.
-	index  *records.Index
-	serial uint32
+	index     *records.Index
+	serial    uint32
+	wildAt    time.Time                  // when the wildcard view was last built
+	wildTimer *time.Timer                // set while a rebuild waits for WildcardEvery to pass
+	wildWork  chan records.WildcardInput // to the goroutine that builds the views after the first
 }
 
 // resource is one watched API resource.
@@ -235,6 +247,10 @@ func waitSynced(ctx context.Context, fns []cache.InformerSynced) bool {
 
 // Snapshot returns the latest published snapshot, or nil before the first.
 func (c *Controller) Snapshot() *records.Snapshot { return c.snap.Load() }
+
+// Wildcards returns the latest wildcard view, or nil before the first
+// snapshot or without Options.Wildcards.
+func (c *Controller) Wildcards() *records.Wildcards { return c.wild.Load() }
 
 // Ready reports whether the first snapshot has been published.
 func (c *Controller) Ready() bool { return c.snap.Load() != nil }

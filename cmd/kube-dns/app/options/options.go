@@ -88,6 +88,9 @@ type KubeDNSConfig struct {
 	Lameduck time.Duration
 	// ShutdownTimeout (--shutdown-timeout) bounds draining the listeners.
 	ShutdownTimeout time.Duration
+	// Wildcards (--wildcards) answers "*" labels below svc.<domain>, as the
+	// original did.
+	Wildcards bool
 	// LogFlushFrequency (--log-flush-frequency) is the maximum time between
 	// log flushes; accepted for compatibility.
 	LogFlushFrequency time.Duration
@@ -121,6 +124,7 @@ func NewKubeDNSConfig() *KubeDNSConfig {
 		DNSService:         "kube-system/kube-dns",
 		Lameduck:           5 * time.Second,
 		ShutdownTimeout:    5 * time.Second,
+		Wildcards:          true,
 		LogFlushFrequency:  5 * time.Second,
 		MetricsPath:        defaultMetricsPath,
 		MetricsNamespace:   defaultMetricsNamespace,
@@ -208,6 +212,9 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 		"how long /readiness reports failure after SIGTERM, while still answering, before the listeners close.")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout,
 		"how long to wait for in-flight requests when shutting down.")
+	fs.BoolVar(&c.Wildcards, "wildcards", c.Wildcards,
+		"answer names with \"*\" labels below svc.<domain> (any namespace, Service or endpoint), "+
+			"at most 128 records each, as the original did; false makes \"*\" a label like any other.")
 
 	// klog's flags, as the original registered glog's.
 	cliflags.AddKlog(fs)

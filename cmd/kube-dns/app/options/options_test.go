@@ -58,6 +58,7 @@ func TestDefaults(t *testing.T) {
 		DNSService:         "kube-system/kube-dns",
 		Lameduck:           5 * time.Second,
 		ShutdownTimeout:    5 * time.Second,
+		Wildcards:          true,
 		LogFlushFrequency:  5 * time.Second,
 		MetricsPath:        "/metrics",
 		MetricsNamespace:   "skydns",
@@ -248,11 +249,12 @@ func TestParse(t *testing.T) {
 		{
 			name: "new flags",
 			args: []string{"--ttl=0", "--endpoints-source=endpoints", "--pod-records=verified", "--dns-service=dns/coredns",
-				"--lameduck=0s", "--shutdown-timeout=30s", "--profiling", "--config-period=1m", "--initial-sync-timeout=5s"},
+				"--lameduck=0s", "--shutdown-timeout=30s", "--profiling", "--config-period=1m", "--initial-sync-timeout=5s",
+				"--wildcards=false"},
 			check: func(t *testing.T, c *KubeDNSConfig, _ *pflag.FlagSet) {
 				if c.TTL != 0 || c.EndpointsSource != "endpoints" || c.PodRecords != "verified" || c.DNSService != "dns/coredns" ||
 					c.Lameduck != 0 || c.ShutdownTimeout != 30*time.Second || !c.Profiling ||
-					c.ConfigPeriod != time.Minute || c.InitialSyncTimeout != 5*time.Second {
+					c.ConfigPeriod != time.Minute || c.InitialSyncTimeout != 5*time.Second || c.Wildcards {
 					t.Errorf("got %+v", c)
 				}
 				if ns, name := c.SplitDNSService(); ns != "dns" || name != "coredns" {
