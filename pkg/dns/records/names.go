@@ -58,14 +58,6 @@ func parent(name string) string {
 	return name[i+1:]
 }
 
-// firstLabel returns the first label of name.
-func firstLabel(name string) string {
-	if i := strings.IndexByte(name, '.'); i >= 0 {
-		return name[:i]
-	}
-	return name
-}
-
 func fqdn(name string) string {
 	return dns.Fqdn(strings.ToLower(name))
 }

@@ -3,7 +3,6 @@ package records
 import (
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -70,9 +69,6 @@ type Snapshot struct {
 	count  int
 	soa    [3]*dns.SOA
 	serial uint32
-
-	childrenOnce sync.Once
-	children     map[string][]string
 }
 
 // Config returns the configuration the snapshot was built with.
@@ -130,26 +126,6 @@ func (s *Snapshot) zoneIndex(zone string) int {
 		return 2
 	}
 	return -1
-}
-
-// Children returns the first labels of the names directly below n, sorted,
-// for names in the cluster domain. Only wildcard queries need them: the
-// index is built on the first call, once per snapshot.
-func (s *Snapshot) Children(n *Node) []string {
-	s.childrenOnce.Do(func() {
-		sets := map[string][]string{}
-		s.each(func(n *Node) {
-			if name := n.name; name != s.cfg.Domain && InZone(name, s.cfg.Domain) {
-				p := parent(name)
-				sets[p] = append(sets[p], firstLabel(name))
-			}
-		})
-		for _, l := range sets {
-			slices.Sort(l)
-		}
-		s.children = sets
-	})
-	return s.children[n.name]
 }
 
 // Zone returns the apex of the zone a lower-case FQDN belongs to, or "" when

@@ -197,6 +197,15 @@ func (w *Wildcards) Match(labels []string, qtype uint16, budget int, fn func(nam
 	fixed := !slices.Contains(rest, "*")
 	prefix := strings.Join(rest, ".") + "." // a fixed rest, as a name's first labels
 	var sc wildScratch
+	// answer hands fn a matched name that has records of qtype.
+	answer := func(n string, sets []RRSet) bool {
+		for i := range sets {
+			if sets[i].Type == qtype || qtype == dns.TypeANY {
+				return fn(n, sets)
+			}
+		}
+		return true
+	}
 	// visit matches entry i; false stops the walk (fn, or the budget).
 	visit := func(i int) bool {
 		typed := relevant(w.masks[i], want)
@@ -208,7 +217,7 @@ func (w *Wildcards) Match(labels []string, qtype uint16, budget int, fn func(nam
 			budget--
 			sets := e.frag.at(e.frag.svc)
 			exists = exists || len(sets) > 0 || e.frag.has(e.frag.svc, &budget)
-			if typed && len(sets) > 0 && !fn(e.frag.svc, sets) {
+			if typed && !answer(e.frag.svc, sets) {
 				return false
 			}
 			return budget > 0
@@ -219,7 +228,7 @@ func (w *Wildcards) Match(labels []string, qtype uint16, budget int, fn func(nam
 			name, sets := e.frag.lookup(sc.key)
 			if len(sets) > 0 {
 				exists = true
-				if typed && !fn(name, sets) {
+				if typed && !answer(name, sets) {
 					return false
 				}
 			} else if !exists {
@@ -228,12 +237,7 @@ func (w *Wildcards) Match(labels []string, qtype uint16, budget int, fn func(nam
 			return budget > 0
 		}
 		found, more := e.frag.wildMatch(e.frag.svc, rest, &budget, &sc, func(n string, sets []RRSet) bool {
-			for i := range sets {
-				if typed && (sets[i].Type == qtype || qtype == dns.TypeANY) {
-					return fn(n, sets)
-				}
-			}
-			return true
+			return !typed || answer(n, sets)
 		})
 		exists = exists || found
 		return more && budget > 0
