@@ -17,7 +17,7 @@ build: ## Build every program into _output/bin.
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/ $(addprefix ./cmd/,$(BINARIES))
 
-test: verify control-plane unit race e2e ## Every check and test; what CI runs.
+test: verify control-plane unit race fuzz e2e ## Every check and test; what CI runs.
 
 e2e: build control-plane manifests ## The pod in network namespaces, resolved through glibc (root).
 	hack/e2e.sh
@@ -42,14 +42,23 @@ verify: ## gofmt, go vet, vendor/ up to date.
 unit: ## All Go tests, the integration tests against the local control plane included.
 	$(GO) test $(TESTFLAGS) -timeout 20m ./...
 
-race: ## The concurrent packages again under the race detector.
-	$(GO) test $(TESTFLAGS) -race ./pkg/dns/...
+# Every package whose code runs goroutines or shares state; the integration
+# tests run the programs as processes, so the detector would see only the test.
+RACE_PKGS = $(shell $(GO) list ./pkg/... ./cmd/... | grep -v /pkg/integration)
 
-fuzz: ## A short run of every fuzzer.
-	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzServeDNS -fuzztime 30s
-	$(GO) test ./pkg/dns/server -run '^$$' -fuzz FuzzFastReply -fuzztime 30s
-	$(GO) test ./pkg/kubeclient -run '^$$' -fuzz FuzzDecode -fuzztime 30s
-	$(GO) test ./pkg/kubeclient -run '^$$' -fuzz FuzzStreamList -fuzztime 30s
+race: ## The packages that share state again under the race detector.
+	$(GO) test $(TESTFLAGS) -race $(RACE_PKGS)
+
+# Every fuzzer, as package:Fuzzer; their seed corpora are in the packages' testdata/fuzz.
+FUZZERS := pkg/dns/server:FuzzServeDNS pkg/dns/server:FuzzFastReply pkg/kubeclient:FuzzDecode \
+	pkg/kubeclient:FuzzStreamList pkg/dns/config:FuzzParse pkg/sidecar:FuzzParseProbe
+FUZZTIME ?= 20s
+
+fuzz: ## Every fuzzer for FUZZTIME (20s) each; make test runs it.
+	@for f in $(FUZZERS); do \
+	  echo "fuzz $${f#*:} ($(FUZZTIME))"; \
+	  $(GO) test ./$${f%%:*} -run '^$$' -fuzz "^$${f#*:}\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 bench-go: ## Go benchmarks with allocations.
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dns/... ./pkg/kubeclient
