@@ -50,6 +50,26 @@ func emptyDirMounts(t *testing.T, spec *corev1.PodSpec, c *corev1.Container) []m
 	return out
 }
 
+// nannyArgs parses the dnsmasq container's arguments as dnsmasq-nanny does,
+// and returns its options (validated, dnsmasq's arguments in DnsmasqArgs)
+// and the names of the flags given. Call preserveKlog first.
+func nannyArgs(t *testing.T, c *corev1.Container) (*nannyoptions.NannyOptions, map[string]bool) {
+	t.Helper()
+	no := nannyoptions.NewNannyOptions()
+	fs := flag.NewFlagSet("dnsmasq-nanny", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	no.AddFlags(fs)
+	if err := no.Parse(fs, c.Args); err != nil {
+		t.Fatalf("dnsmasq-nanny %v: %v", c.Args, err)
+	}
+	if err := no.Validate(); err != nil {
+		t.Errorf("dnsmasq-nanny %v: %v", c.Args, err)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return no, given
+}
+
 // TestManifestServersFileDir: the nanny writes dnsmasq's servers file into a
 // small memory-backed emptyDir, the only writable place under the
 // container's read-only root.
@@ -59,23 +79,15 @@ func TestManifestServersFileDir(t *testing.T) {
 	loadManifest(t, filepath.Join(dir, kubeDNSManifest)).decode(t, "Deployment kube-system/kube-dns", &d)
 	c := container(t, &d.Spec.Template.Spec, "dnsmasq")
 	preserveKlog(t)
-	no := nannyoptions.NewNannyOptions()
-	fs := flag.NewFlagSet("dnsmasq-nanny", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	no.AddFlags(fs)
-	if err := no.Parse(fs, c.Args); err != nil {
-		t.Fatal(err)
-	}
+	no, given := nannyArgs(t, c)
 	// Unless given, the directory is the container's $TMPDIR, else /tmp.
 	serversDir := envOf(c)("TMPDIR")
 	if serversDir == "" {
 		serversDir = "/tmp"
 	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "serversFileDir" {
-			serversDir = no.ServersFileDir
-		}
-	})
+	if given["serversFileDir"] {
+		serversDir = no.ServersFileDir
+	}
 	var found *mounted
 	for _, m := range emptyDirMounts(t, &d.Spec.Template.Spec, c) {
 		if m.path == serversDir {

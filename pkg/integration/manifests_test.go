@@ -35,7 +35,6 @@ import (
 	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/klog/v2"
 
-	nannyoptions "github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
 	kubednsoptions "github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	sidecaroptions "github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
@@ -341,16 +340,7 @@ func TestManifestArgs(t *testing.T) {
 	}
 
 	// dnsmasq-nanny, and dnsmasq after "--".
-	no := nannyoptions.NewNannyOptions()
-	nfs := flag.NewFlagSet("dnsmasq-nanny", flag.ContinueOnError)
-	nfs.SetOutput(io.Discard)
-	no.AddFlags(nfs)
-	if err := no.Parse(nfs, dnsmasqC.Args); err != nil {
-		t.Fatalf("dnsmasq-nanny %v: %v", dnsmasqC.Args, err)
-	}
-	if err := no.Validate(); err != nil {
-		t.Errorf("dnsmasq-nanny %v: %v", dnsmasqC.Args, err)
-	}
+	no, _ := nannyArgs(t, dnsmasqC)
 	if want := mountPath(t, dnsmasqC, "kube-dns-config"); no.ConfigDir != want {
 		t.Errorf("dnsmasq-nanny -configDir %q, the ConfigMap is mounted at %q", no.ConfigDir, want)
 	}

@@ -29,6 +29,24 @@ type podNanny struct {
 func startPodNanny(t *testing.T, k *kubeDNS, configDir string, extra ...string) *podNanny {
 	t.Helper()
 	port := freePort(t)
+	args := append([]string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true",
+		"-syncInterval=200ms", "-kubednsServer=" + k.dns, "--",
+		"-k", "--cache-size=1000", "--no-negcache", "--log-facility=-",
+		"--server=/cluster.local/" + hashPort(k.dns), "--server=/in-addr.arpa/" + hashPort(k.dns), "--server=/ip6.arpa/" + hashPort(k.dns)},
+		loopbackDnsmasqArgs(port)...)
+	return runNanny(t, port, append(args, extra...))
+}
+
+// loopbackDnsmasqArgs keep a test dnsmasq on 127.0.0.1:port, away from the
+// machine's own files.
+func loopbackDnsmasqArgs(port int) []string {
+	return []string{"--port=" + strconv.Itoa(port), "--listen-address=127.0.0.1", "--bind-interfaces", "--no-hosts", "--no-resolv", "--pid-file="}
+}
+
+// runNanny runs the dnsmasq-nanny binary with args, its dnsmasq listening
+// on 127.0.0.1:port, and stops it with SIGTERM when the test ends.
+func runNanny(t *testing.T, port int, args []string) *podNanny {
+	t.Helper()
 	p := &podNanny{
 		front:   "127.0.0.1:" + strconv.Itoa(port),
 		logPath: filepath.Join(env.dir, strings.ReplaceAll(t.Name(), "/", "_")+"-nanny.log"),
@@ -37,12 +55,6 @@ func startPodNanny(t *testing.T, k *kubeDNS, configDir string, extra ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true",
-		"-syncInterval=200ms", "-kubednsServer=" + k.dns, "--",
-		"-k", "--cache-size=1000", "--no-negcache", "--log-facility=-",
-		"--server=/cluster.local/" + hashPort(k.dns), "--server=/in-addr.arpa/" + hashPort(k.dns), "--server=/ip6.arpa/" + hashPort(k.dns),
-		"--port=" + strconv.Itoa(port), "--listen-address=127.0.0.1", "--bind-interfaces", "--no-hosts", "--no-resolv", "--pid-file="},
-		extra...)
 	p.cmd = exec.Command(env.nanny, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {
@@ -62,12 +74,16 @@ func startPodNanny(t *testing.T, k *kubeDNS, configDir string, extra ...string) 
 			t.Error("dnsmasq-nanny did not exit after SIGTERM")
 		}
 		if t.Failed() {
-			b, _ := os.ReadFile(p.logPath)
-			lines := strings.Split(string(b), "\n")
+			lines := strings.Split(p.log(), "\n")
 			t.Logf("nanny log (last lines of %s):\n%s", p.logPath, strings.Join(lines[max(0, len(lines)-60):], "\n"))
 		}
 	})
 	return p
+}
+
+func (p *podNanny) log() string {
+	b, _ := os.ReadFile(p.logPath)
+	return string(b)
 }
 
 // TestPodPath runs the pod's DNS path: the real dnsmasq, supervised by
