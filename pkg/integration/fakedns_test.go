@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +17,9 @@ import (
 
 // fakeDNS is a UDP DNS server on a loopback address that answers every A
 // question with one address, TTL 0 (so that dnsmasq does not cache it: every
-// query is forwarded), after delay, and remembers when it was asked each name.
+// query is forwarded), after delay and up to half as much again (at random,
+// so that the clients of a slow server do not move in step), and remembers
+// when it was asked each name.
 type fakeDNS struct {
 	addr   string // ip:port
 	answer string // the A record's address
@@ -59,7 +62,7 @@ func (f *fakeDNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	f.seen[strings.ToLower(q.Name)] = time.Now()
 	f.mu.Unlock()
 	if f.delay > 0 {
-		time.Sleep(f.delay) // the slow upstream this server stands for
+		time.Sleep(f.delay + rand.N(f.delay/2+1)) // the slow upstream this server stands for
 	}
 	m := new(dns.Msg)
 	m.SetReply(r)
