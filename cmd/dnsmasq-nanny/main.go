@@ -1,5 +1,5 @@
 // Command dnsmasq-nanny runs dnsmasq with the stub domains and upstream
-// nameservers of the kube-dns ConfigMap, and restarts it when they change.
+// nameservers of the kube-dns ConfigMap, and has it reload them when they change.
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Package dnsmasq runs dnsmasq as a child process for the dnsmasq-nanny,
-// rendering its --server arguments from the kube-dns configuration and
-// restarting it when that configuration changes or when it dies.
+// writing its servers from the kube-dns configuration into a servers file
+// that it has dnsmasq reload (SIGHUP) when they change, and restarting
+// dnsmasq when it dies.
 package dnsmasq

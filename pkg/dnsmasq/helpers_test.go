@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 )
@@ -47,10 +52,21 @@ const (
 	stubIgnore  = `trap '' TERM; echo "ready $$" >> "$EVENTS"; while :; do sleep 0.05; done`
 	stubForever = `trap 'echo "exit $$" >> "$EVENTS"; exit 0' TERM
 trap 'echo "usr1 $$" >> "$EVENTS"' USR1
+trap 'echo "hup $$ $(servers)" >> "$EVENTS"' HUP
 echo "ready $$" >> "$EVENTS"
 echo "dnsmasq: started"
 while :; do sleep 0.05; done`
 )
+
+// stubPrelude runs before every stub body: it records the start, and
+// defines servers, which prints the lines of the --servers-file argument's
+// file joined by spaces. A "servers" event holds them at the start.
+const stubPrelude = `echo "start $$ $(date +%s%N) $*" >> "$EVENTS"
+SERVERS_FILE=
+for a in "$@"; do case "$a" in --servers-file=*) SERVERS_FILE="${a#--servers-file=}";; esac; done
+servers() { [ -n "$SERVERS_FILE" ] && tr '\n' ' ' < "$SERVERS_FILE" | sed 's/ $//'; }
+[ -n "$SERVERS_FILE" ] && echo "servers $$ $(servers)" >> "$EVENTS"
+`
 
 // stubFailing fails its first n runs, then behaves like stubForever.
 func stubFailing(n int) string {
@@ -65,7 +81,7 @@ func stub(t *testing.T, body string) (path, events string) {
 	t.Helper()
 	dir := t.TempDir()
 	path, events = filepath.Join(dir, "dnsmasq"), filepath.Join(dir, "events")
-	script := fmt.Sprintf("#!/bin/sh\nEVENTS=%q\necho \"start $$ $(date +%%s%%N) $*\" >> \"$EVENTS\"\n%s\n", events, body)
+	script := fmt.Sprintf("#!/bin/sh\nEVENTS=%q\n%s%s\n", events, stubPrelude, body)
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +90,10 @@ func stub(t *testing.T, body string) (path, events string) {
 
 // event is one line of a stub's events file.
 type event struct {
-	kind string // start, ready (signal traps set), exit, usr1
+	kind string // start, servers, ready (signal traps set), exit, usr1, hup
 	pid  int
 	at   time.Time // start only
-	args string    // start only
+	args string    // start: the arguments; servers, hup: the servers file's lines
 }
 
 func readEvents(t *testing.T, path string) []event {
@@ -102,12 +118,15 @@ func readEvents(t *testing.T, path string) []event {
 		}
 		e.kind = f[0]
 		fmt.Sscan(f[1], &e.pid)
-		if e.kind == "start" {
+		switch e.kind {
+		case "start":
 			fmt.Sscan(f[2], &nanos)
 			e.at = time.Unix(0, nanos)
 			if len(f) == 4 {
 				e.args = f[3]
 			}
+		case "servers", "hup":
+			e.args = strings.Join(f[2:], " ")
 		}
 		out = append(out, e)
 	}
@@ -171,10 +190,56 @@ type running struct {
 	done   chan error
 }
 
+// sharedDir returns a temporary directory that every user can search, as
+// dnsmasq started as root must to read its servers file as "nobody".
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// logBuffer collects what a Nanny logs, at every verbosity.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) logger() klog.Logger {
+	return logr.FromSlogHandler(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.Level(-10)}))
+}
+
 // start creates a Nanny for exec with opts filled in for tests, runs it,
 // and sends it cfg (no configuration when nil). Cleanup stops it.
 func start(t *testing.T, opts Options, cfg *config.Config) *running {
 	t.Helper()
+	return startLogged(t, opts, cfg, nil)
+}
+
+// startLogged is start with the Nanny's log going to logs, when not nil.
+// dnsmasq's default configuration file is one that does not exist, unless
+// opts name one.
+func startLogged(t *testing.T, opts Options, cfg *config.Config, logs *logBuffer) *running {
+	t.Helper()
+	if opts.DefaultConfFile == "" {
+		opts.DefaultConfFile = filepath.Join(t.TempDir(), "no-dnsmasq.conf")
+	}
 	src := make(chanSource)
 	if opts.Source == nil {
 		opts.Source = src
@@ -193,6 +258,9 @@ func start(t *testing.T, opts Options, cfg *config.Config) *running {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if logs != nil {
+		ctx = klog.NewContext(ctx, logs.logger())
+	}
 	r := &running{Nanny: n, src: src, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- n.Run(ctx) }()
 	t.Cleanup(func() {
@@ -256,11 +324,25 @@ func waitReady(t *testing.T, r *running, events string, n int) int {
 	return pid
 }
 
-func lastStart(events []event) event {
+func lastStart(events []event) event { return last(events, "start") }
+
+// last returns the last event of kind, or the zero event.
+func last(events []event, kind string) event {
 	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].kind == "start" {
+		if events[i].kind == kind {
 			return events[i]
 		}
 	}
 	return event{}
+}
+
+// ofKind returns the events of kind, in order.
+func ofKind(events []event, kind string) []event {
+	var out []event
+	for _, e := range events {
+		if e.kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
 }

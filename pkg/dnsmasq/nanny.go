@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"net/netip"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -30,9 +31,21 @@ type Options struct {
 	Source config.Source
 	// Resolver looks up stub domain servers given by name.
 	Resolver Resolver
-	// RestartOnChange restarts dnsmasq when its rendered arguments change.
-	// Without it a change applies at dnsmasq's next (re)start.
+	// RestartOnChange applies configuration changes to the running
+	// dnsmasq: through its servers file and SIGHUP, or by restarting it
+	// when its arguments change. Without it a change applies at dnsmasq's
+	// next (re)start.
 	RestartOnChange bool
+	// ServersDir is where the nanny keeps the file dnsmasq reads its
+	// servers from (--servers-file), in a directory of its own that Run
+	// removes; "" means os.TempDir(). When no file can be written there, or
+	// Args name a --servers-file of their own, the servers are --server
+	// arguments and every change restarts dnsmasq.
+	ServersDir string
+	// DefaultConfFile is the configuration file dnsmasq reads when Args
+	// name none; "" means DefaultConfFile. If dnsmasq may read one, the
+	// nanny leaves resolv.conf to dnsmasq.
+	DefaultConfFile string
 	// SyncInterval is how often the names in the configuration are
 	// resolved again (default 10s).
 	SyncInterval time.Duration
@@ -53,6 +66,7 @@ type Options struct {
 type Nanny struct {
 	opts Options
 	base []string
+	args dnsmasqArgs // what base says
 	pid  atomic.Int64
 }
 
@@ -76,7 +90,14 @@ func New(opts Options) (*Nanny, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	return &Nanny{opts: opts, base: withForeground(opts.Args)}, nil
+	if opts.ServersDir == "" {
+		opts.ServersDir = os.TempDir()
+	}
+	if opts.DefaultConfFile == "" {
+		opts.DefaultConfFile = DefaultConfFile
+	}
+	base := withForeground(opts.Args)
+	return &Nanny{opts: opts, base: base, args: parseDnsmasqArgs(base)}, nil
 }
 
 // PID returns the process ID of the running dnsmasq, or 0 when none runs.
@@ -86,7 +107,9 @@ func (n *Nanny) PID() int { return int(n.pid.Load()) }
 // and keeps it running until ctx ends; it then stops dnsmasq (SIGTERM,
 // SIGKILL after the grace period) and returns nil. It returns an error when
 // dnsmasq fails MaxFailures times within the restart window, or when the
-// configuration source fails; dnsmasq is stopped first. Call Run once.
+// configuration source fails; dnsmasq is stopped first. dnsmasq's servers
+// file lives in a directory of Run's own, removed when it returns. Call Run
+// once.
 func (n *Nanny) Run(ctx context.Context) error {
 	logger := klog.FromContext(ctx)
 	srcCtx, stopSource := context.WithCancel(ctx)
@@ -95,7 +118,11 @@ func (n *Nanny) Run(ctx context.Context) error {
 	go func() { srcDone <- n.opts.Source.Run(srcCtx, configs) }()
 
 	r := &run{n: n, ctx: ctx, logger: logger, restarts: newRestarts(n.opts.Restart)}
+	r.setUp()
 	err := r.loop(configs, srcDone)
+	if r.servers != nil {
+		r.servers.close()
+	}
 
 	stopSource()
 	if r.srcDone != nil {
@@ -117,8 +144,15 @@ type run struct {
 	logger   klog.Logger
 	restarts *restarts
 
-	cfg     *config.Config
-	args    []string     // rendered from cfg
+	servers *serversFile // nil: the servers are arguments
+	resolv  resolvMode
+
+	cfg        *config.Config
+	want       rendered         // from cfg
+	have       rendered         // what the running dnsmasq was given
+	resolvConf []netip.AddrPort // the resolv file's servers, last read
+	resolvErr  string           // why the resolv file could not be read, last time
+
 	cur     *process     // running dnsmasq, or nil
 	pending clock.Timer  // restart after a failure, or nil
 	srcDone <-chan error // nil once the source has returned
@@ -138,7 +172,7 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 		return r.sourceEnded(err)
 	case r.cfg = <-configs:
 	}
-	r.args = r.render()
+	r.want = r.render()
 	if err := r.start(); err != nil {
 		return err
 	}
@@ -208,40 +242,15 @@ func (r *run) sourceEnded(err error) error {
 	return fmt.Errorf("nanny: configuration source: %w", err)
 }
 
-func (r *run) render() []string {
-	return Render(r.n.base, ResolveServers(r.ctx, r.cfg, r.n.opts.Resolver))
-}
-
-// update renders the configuration again and applies the arguments if
-// they changed.
-func (r *run) update() error {
-	args := r.render()
-	if slices.Equal(args, r.args) || r.ctx.Err() != nil {
-		return nil
-	}
-	r.args = args
-	r.logger.V(2).Info("dnsmasq arguments changed", "args", args)
-	switch {
-	case r.cur == nil:
-		// Waiting to restart after a failure: that start uses the new args.
-		return nil
-	case !r.n.opts.RestartOnChange:
-		r.logger.Info("Not restarting dnsmasq: the new configuration applies at its next restart")
-		return nil
-	}
-	r.logger.Info("Restarting dnsmasq for the new configuration", "pid", r.cur.pid)
-	r.stop()
-	if r.ctx.Err() != nil {
-		return nil
-	}
-	return r.start()
-}
-
-// start starts dnsmasq with the current arguments. A failure to start
-// counts as a dnsmasq failure.
+// start starts dnsmasq with the wanted configuration, writing its servers
+// file first. A failure to start counts as a dnsmasq failure.
 func (r *run) start() error {
 	now := r.n.opts.Clock.Now()
-	p, err := startProcess(r.logger, r.n.opts.Exec, r.args, now)
+	var p *process
+	err := r.writeServers()
+	if err == nil {
+		p, err = startProcess(r.logger, r.n.opts.Exec, r.want.args, now)
+	}
 	if err != nil {
 		delay, giveUp := r.failed(now, 0, err)
 		if giveUp != nil {
@@ -251,8 +260,13 @@ func (r *run) start() error {
 		return nil
 	}
 	r.cur = p
+	r.have = r.want
 	r.n.pid.Store(int64(p.pid))
-	r.logger.Info("Started dnsmasq", "pid", p.pid, "args", r.args)
+	kv := []any{"pid", p.pid, "args", r.want.args}
+	if r.servers != nil {
+		kv = append(kv, "servers", r.want.servers)
+	}
+	r.logger.Info("Started dnsmasq", kv...)
 	return nil
 }
 

@@ -1,16 +1,13 @@
 package dnsmasq
 
 import (
-	"context"
 	"errors"
 	"io/fs"
-	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,17 +45,27 @@ func TestNew(t *testing.T) {
 func TestStopOnCancel(t *testing.T) {
 	before := runtime.NumGoroutine()
 	exe, events := stub(t, stubSleep)
-	r := start(t, Options{Exec: exe, Args: []string{"--cache-size=10"}}, config.Default())
-	waitFor(t, 5*time.Second, "dnsmasq to start", func() bool { return len(readEvents(t, events)) == 1 && r.PID() != 0 })
+	dir := sharedDir(t)
+	r := start(t, Options{Exec: exe, Args: []string{"--cache-size=10", "-R"}, ServersDir: dir}, config.Default())
+	waitFor(t, 5*time.Second, "dnsmasq to start", func() bool { return count(readEvents(t, events), "start") == 1 && r.PID() != 0 })
 	pid := r.PID()
-	if e := readEvents(t, events); len(e) != 1 || e[0].args != "--keep-in-foreground --cache-size=10" {
-		t.Errorf("events = %+v, want one start with -k added", e)
+	e := ofKind(readEvents(t, events), "start")
+	const want = "--keep-in-foreground --cache-size=10 -R --servers-file=" // -k added; -R: no --no-resolv
+	if len(e) != 1 || !strings.HasPrefix(e[0].args, want) {
+		t.Errorf("starts = %+v, want one with %q", e, want)
+	}
+	serversFile := strings.TrimPrefix(e[0].args, want)
+	if filepath.Dir(filepath.Dir(serversFile)) != dir {
+		t.Errorf("servers file %s, not in a directory of %s", serversFile, dir)
 	}
 	if err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
 	if alive(pid) || r.PID() != 0 {
 		t.Errorf("dnsmasq %d still there after Run returned", pid)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("%s holds %v after Run returned", dir, left)
 	}
 	checkGoroutines(t, before)
 }
@@ -87,8 +94,8 @@ func TestRestartWithBackoff(t *testing.T) {
 	exe, events := stub(t, stubFailing(3))
 	r := start(t, Options{Exec: exe}, config.Default())
 	waitReady(t, r, events, 1) // the fourth run
-	e := readEvents(t, events)
-	if count(e, "start") != 4 || e[3].pid != r.PID() {
+	e := ofKind(readEvents(t, events), "start")
+	if len(e) != 4 || e[3].pid != r.PID() {
 		t.Errorf("events %+v, PID() = %d: want the fourth start running", e, r.PID())
 	}
 	// Timers never fire early: the gaps are at least 10ms, 20ms, 40ms.
@@ -164,102 +171,6 @@ func TestSourceError(t *testing.T) {
 	}
 	if n := len(readEvents(t, events)); n != 0 {
 		t.Errorf("dnsmasq started without a configuration")
-	}
-}
-
-func stubConfig(t *testing.T, stubs string) *config.Config {
-	return mustParse(t, map[string]string{"stubDomains": stubs})
-}
-
-func TestConfigChangeRestarts(t *testing.T) {
-	before := runtime.NumGoroutine()
-	exe, events := stub(t, stubForever)
-	r := start(t, Options{Exec: exe, RestartOnChange: true}, config.Default())
-	first := waitReady(t, r, events, 1)
-
-	r.send(t, stubConfig(t, `{"acme.local": ["1.2.3.4"]}`))
-	waitReady(t, r, events, 2)
-	e := readEvents(t, events)
-	if len(e) != 5 || e[2].kind != "exit" || e[2].pid != first || e[3].kind != "start" {
-		t.Fatalf("events = %+v, want start, ready, exit of the old one, start, ready", e)
-	}
-	if e[3].args != "--keep-in-foreground --server=/acme.local/1.2.3.4#53" {
-		t.Errorf("new args = %q", e[3].args)
-	}
-
-	// The same arguments from a new version: no restart. A later change
-	// shows the same version was processed first.
-	same := stubConfig(t, `{"acme.local":["1.2.3.4:53"]}`)
-	same.Version = "v2"
-	r.send(t, same)
-	r.send(t, stubConfig(t, `{"acme.local": ["1.2.3.5"]}`))
-	waitReady(t, r, events, 3)
-	if n := count(readEvents(t, events), "exit"); n != 2 {
-		t.Errorf("%d exits, want 2", n)
-	}
-	if err := r.stop(t); err != nil {
-		t.Fatal(err)
-	}
-	checkGoroutines(t, before)
-}
-
-func TestConfigChangeWithoutRestart(t *testing.T) {
-	exe, events := stub(t, stubForever)
-	r := start(t, Options{Exec: exe}, config.Default())
-	first := waitReady(t, r, events, 1)
-	r.send(t, stubConfig(t, `{"acme.local": ["1.2.3.4"]}`))
-	r.send(t, stubConfig(t, `{"acme.local": ["1.2.3.5"]}`)) // taken: the first was processed
-	if r.PID() != first || count(readEvents(t, events), "start") != 1 {
-		t.Fatalf("dnsmasq restarted without -restartDnsmasq")
-	}
-	// It dies: the next start uses the latest configuration.
-	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitReady(t, r, events, 2)
-	e := readEvents(t, events)
-	if last := lastStart(e); last.args != "--keep-in-foreground --server=/acme.local/1.2.3.5#53" {
-		t.Errorf("restarted with %q", last.args)
-	}
-}
-
-// changingResolver resolves every name to addr and counts lookups.
-type changingResolver struct {
-	mu      sync.Mutex
-	addr    netip.Addr
-	lookups atomic.Int64
-}
-
-func (c *changingResolver) set(a string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.addr = netip.MustParseAddr(a)
-}
-
-func (c *changingResolver) LookupAddrs(context.Context, string) ([]netip.Addr, error) {
-	c.lookups.Add(1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return []netip.Addr{c.addr}, nil
-}
-
-func TestNamesResolvedAgain(t *testing.T) {
-	exe, events := stub(t, stubForever)
-	res := &changingResolver{}
-	res.set("192.0.2.1")
-	r := start(t, Options{Exec: exe, RestartOnChange: true, Resolver: res, SyncInterval: 20 * time.Millisecond},
-		stubConfig(t, `{"acme.local": ["dns.my.corp"]}`))
-	waitReady(t, r, events, 1)
-	// Several syncs with the same answer: no restart.
-	waitFor(t, 5*time.Second, "five lookups", func() bool { return res.lookups.Load() >= 5 })
-	if n := count(readEvents(t, events), "start"); n != 1 {
-		t.Fatalf("%d starts with unchanged names, want 1", n)
-	}
-	res.set("192.0.2.2")
-	waitFor(t, 5*time.Second, "the restart", func() bool { return count(readEvents(t, events), "start") == 2 })
-	e := readEvents(t, events)
-	if last := lastStart(e); last.args != "--keep-in-foreground --server=/acme.local/192.0.2.2#53" {
-		t.Errorf("restarted with %q", last.args)
 	}
 }
 

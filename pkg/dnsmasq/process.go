@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +60,23 @@ func startProcess(logger klog.Logger, path string, args []string, now time.Time)
 // signal sends sig; it does nothing once the process has been reaped.
 func (p *process) signal(sig syscall.Signal) {
 	_ = p.cmd.Process.Signal(sig)
+}
+
+// catches reports whether the process has a handler for sig, from
+// /proc/<pid>/status. A program that has not installed its handler yet
+// would die of SIGHUP or SIGUSR1. Without /proc the answer is yes.
+func (p *process) catches(sig syscall.Signal) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/status")
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			bits, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64)
+			return err != nil || bits&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return true
 }
 
 // stop sends SIGTERM and waits for the process to exit, sending SIGKILL

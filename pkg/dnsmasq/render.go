@@ -16,25 +16,16 @@ type Servers struct {
 	Upstreams []netip.AddrPort
 }
 
-// Render returns dnsmasq's command line: base unchanged, then
-// --server=/<domain>/<ip>#<port> for each stub domain in domain order and
-// each of its servers in order, then --server=<ip>#<port> for each upstream,
-// then --no-resolv if there is any upstream. IPv6 addresses are written bare
-// (no brackets), as dnsmasq expects. The result depends only on its inputs.
+// Render returns dnsmasq's command line for a configuration given in
+// arguments only: base unchanged, then --server=/<domain>/<ip>#<port> for
+// each stub domain in domain order and each of its servers in order, then
+// --server=<ip>#<port> for each upstream, then --no-resolv if there is any
+// upstream. IPv6 addresses are written bare (no brackets), as dnsmasq
+// expects. The result depends only on its inputs.
 func Render(base []string, s Servers) []string {
 	out := slices.Clone(base)
-	domains := make([]string, 0, len(s.Stubs))
-	for d := range s.Stubs {
-		domains = append(domains, d)
-	}
-	slices.Sort(domains)
-	for _, d := range domains {
-		for _, ap := range s.Stubs[d] {
-			out = append(out, "--server=/"+d+"/"+serverAddr(ap))
-		}
-	}
-	for _, ap := range s.Upstreams {
-		out = append(out, "--server="+serverAddr(ap))
+	for _, l := range ServerLines(s) {
+		out = append(out, "--"+l)
 	}
 	if len(s.Upstreams) > 0 {
 		out = append(out, "--no-resolv")
@@ -42,7 +33,28 @@ func Render(base []string, s Servers) []string {
 	return out
 }
 
-// serverAddr writes ap in dnsmasq's server syntax, ip#port.
+// ServerLines returns the servers as lines of a dnsmasq --servers-file, in
+// Render's order: server=/<domain>/<ip>#<port>, then server=<ip>#<port>.
+func ServerLines(s Servers) []string {
+	var out []string
+	domains := make([]string, 0, len(s.Stubs))
+	for d := range s.Stubs {
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+	for _, d := range domains {
+		for _, ap := range s.Stubs[d] {
+			out = append(out, "server=/"+d+"/"+serverAddr(ap))
+		}
+	}
+	for _, ap := range s.Upstreams {
+		out = append(out, "server="+serverAddr(ap))
+	}
+	return out
+}
+
+// serverAddr writes ap in dnsmasq's server syntax, ip#port (an IPv6 zone
+// kept: fe80::1%eth0#53).
 func serverAddr(ap netip.AddrPort) string {
 	return ap.Addr().String() + "#" + strconv.Itoa(int(ap.Port()))
 }

@@ -21,9 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/pflag"
@@ -37,7 +35,6 @@ import (
 	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/klog/v2"
 
-	nannyoptions "github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
 	kubednsoptions "github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	sidecaroptions "github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
@@ -343,16 +340,7 @@ func TestManifestArgs(t *testing.T) {
 	}
 
 	// dnsmasq-nanny, and dnsmasq after "--".
-	no := nannyoptions.NewNannyOptions()
-	nfs := flag.NewFlagSet("dnsmasq-nanny", flag.ContinueOnError)
-	nfs.SetOutput(io.Discard)
-	no.AddFlags(nfs)
-	if err := no.Parse(nfs, dnsmasqC.Args); err != nil {
-		t.Fatalf("dnsmasq-nanny %v: %v", dnsmasqC.Args, err)
-	}
-	if err := no.Validate(); err != nil {
-		t.Errorf("dnsmasq-nanny %v: %v", dnsmasqC.Args, err)
-	}
+	no, _ := nannyArgs(t, dnsmasqC)
 	if want := mountPath(t, dnsmasqC, "kube-dns-config"); no.ConfigDir != want {
 		t.Errorf("dnsmasq-nanny -configDir %q, the ConfigMap is mounted at %q", no.ConfigDir, want)
 	}
@@ -733,121 +721,6 @@ func TestManifestsDryRun(t *testing.T) {
 		if _, err := env.admin.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 			t.Errorf("the pod of %s under the restricted Pod Security Standard: %v", f.key, err)
 		}
-	}
-}
-
-// TestManifestDnsmasqSecurityContext runs the dnsmasq container's command,
-// the real dnsmasq-nanny with the manifest's arguments and the real dnsmasq,
-// the way the kubelet would: in a network namespace of its own with the pod's
-// sysctls, a read-only root filesystem, the container's user and group, no
-// new privileges, and only the capabilities the container adds. dnsmasq must
-// bind port 53 and keep running. Needs root (to make the namespaces); the
-// other tests do not.
-func TestManifestDnsmasqSecurityContext(t *testing.T) {
-	requireCluster(t) // for the nanny binary TestMain builds
-	if os.Geteuid() != 0 {
-		t.Skip("not root: cannot make the namespaces that stand in for the container")
-	}
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
-	for _, tool := range []string{"unshare", "setpriv", "mount"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s (util-linux)", tool)
-		}
-	}
-	dir := renderManifests(t)
-	var d appsv1.Deployment
-	loadManifest(t, filepath.Join(dir, kubeDNSManifest)).decode(t, "Deployment kube-system/kube-dns", &d)
-	c := container(t, &d.Spec.Template.Spec, "dnsmasq")
-	psc, sc := d.Spec.Template.Spec.SecurityContext, c.SecurityContext
-	if sc == nil || sc.RunAsUser == nil || sc.RunAsGroup == nil {
-		t.Fatalf("dnsmasq: no runAsUser/runAsGroup in %+v", sc)
-	}
-	caps := []string{"-all"}
-	if sc.Capabilities != nil {
-		for _, c := range sc.Capabilities.Add {
-			caps = append(caps, "+"+strings.ToLower(string(c)))
-		}
-	}
-	var script strings.Builder
-	script.WriteString("set -e\n")
-	for _, s := range psc.Sysctls {
-		fmt.Fprintf(&script, "echo %s > /proc/sys/%s\n", s.Value, strings.ReplaceAll(s.Name, ".", "/"))
-	}
-	if sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
-		// In this mount namespace only: the machine's / stays writable.
-		script.WriteString("mount --make-rprivate /\nmount -o remount,bind,ro /\n")
-		for _, p := range []string{"/run", "/var/run", "/tmp"} {
-			fmt.Fprintf(&script, "if mountpoint -q %s; then mount -o remount,bind,ro %s; fi\n", p, p)
-		}
-	}
-	nnp := ""
-	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
-		nnp = "--no-new-privs"
-	}
-	fmt.Fprintf(&script, `exec setpriv --reuid=%d --regid=%d --clear-groups %s --bounding-set=%s --inh-caps=-all -- "$@"`+"\n",
-		*sc.RunAsUser, *sc.RunAsGroup, nnp, strings.Join(caps, ","))
-
-	logPath := filepath.Join(env.dir, "TestManifestDnsmasqSecurityContext.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No --fork: the nanny is this process, and gets the test's SIGTERM.
-	args := append([]string{"--net", "--mount", "--", "sh", "-c", script.String(), "sh", env.nanny}, c.Args...)
-	cmd := exec.Command("unshare", args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
-	logText := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	defer func() {
-		if t.Failed() {
-			t.Logf("setup:\n%s\nlog:\n%s", script.String(), logText())
-		}
-	}()
-	started := regexp.MustCompile(`dnsmasq\[\d+\]: started, version`)
-	if _, err := eventually(10*time.Second, func() error {
-		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("%w: exited: %v", errStop, err)
-		default:
-		}
-		if !started.MatchString(logText()) {
-			return errors.New("dnsmasq has not said it started")
-		}
-		return nil
-	}); err != nil {
-		if strings.Contains(logText(), "unshare failed") {
-			t.Skipf("cannot make namespaces here: %s", logText())
-		}
-		t.Fatalf("dnsmasq under the container's security context: %v", err)
-	}
-	// Started means bound to port 53; still running a second later means it
-	// did not die changing user or writing its pid file either.
-	select {
-	case err := <-exited:
-		t.Fatalf("dnsmasq-nanny exited after dnsmasq started: %v", err)
-	case <-time.After(time.Second):
-	}
-	for _, bad := range []string{"FAILED to start up", "Permission denied", "exited", "Operation not permitted"} {
-		if strings.Contains(logText(), bad) {
-			t.Errorf("log says %q", bad)
-		}
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("dnsmasq-nanny exited with %v after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Error("dnsmasq-nanny did not exit after SIGTERM")
 	}
 }
 

@@ -50,34 +50,11 @@ func TestSidecar(t *testing.T) {
 	front := startFront()
 	defer func() { _ = front.Process.Kill(); _ = front.Wait() }()
 
-	httpPort := freePort(t)
 	const interval = 1 // seconds
-	logPath := filepath.Join(env.dir, "TestSidecar-sidecar.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := exec.Command(env.sidecar, "--v=2", "--logtostderr",
+	base := startSidecar(t, port,
 		fmt.Sprintf("--probe=kubedns,%s,kubernetes.default.svc.cluster.local.,%d,SRV", k.dns, interval),
 		fmt.Sprintf("--probe=dnsmasq,127.0.0.1:%d,kubernetes.default.svc.cluster.local.,%d,SRV", port, interval),
-		"--dnsmasq-addr=127.0.0.1", "--dnsmasq-port="+strconv.Itoa(port), "--dnsmasq-poll-interval-ms=500",
-		"--prometheus-addr=127.0.0.1", "--prometheus-port="+strconv.Itoa(httpPort))
-	sc.Stdout, sc.Stderr = logFile, logFile
-	if err := sc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = sc.Process.Signal(syscall.SIGTERM)
-		if err := sc.Wait(); err != nil {
-			t.Errorf("sidecar exited with %v after SIGTERM", err)
-		}
-		logFile.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("sidecar log:\n%s", b)
-		}
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+		"--dnsmasq-poll-interval-ms=500")
 	waitHealth := func(label string, want int, within time.Duration) time.Duration {
 		t.Helper()
 		d, err := eventually(within, func() error {
@@ -118,6 +95,40 @@ func TestSidecar(t *testing.T) {
 			t.Errorf("/metrics lacks %q", m)
 		}
 	}
+}
+
+// startSidecar runs the sidecar binary with args (--v=2 and --logtostderr
+// first), reading dnsmasq's statistics from 127.0.0.1:dnsmasqPort, serving
+// HTTP on a loopback port whose base URL it returns. It is stopped with
+// SIGTERM when the test ends.
+func startSidecar(t *testing.T, dnsmasqPort int, args ...string) string {
+	t.Helper()
+	httpPort := freePort(t)
+	logPath := filepath.Join(env.dir, strings.ReplaceAll(t.Name(), "/", "_")+"-sidecar.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args = append(append([]string{"--v=2", "--logtostderr"}, args...),
+		"--dnsmasq-addr=127.0.0.1", "--dnsmasq-port="+strconv.Itoa(dnsmasqPort),
+		"--prometheus-addr=127.0.0.1", "--prometheus-port="+strconv.Itoa(httpPort))
+	sc := exec.Command(env.sidecar, args...)
+	sc.Stdout, sc.Stderr = logFile, logFile
+	if err := sc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = sc.Process.Signal(syscall.SIGTERM)
+		if err := sc.Wait(); err != nil {
+			t.Errorf("sidecar exited with %v after SIGTERM", err)
+		}
+		logFile.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("sidecar log:\n%s", b)
+		}
+	})
+	return fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 }
 
 func readAll(t *testing.T, url string) string {

@@ -34,6 +34,7 @@ func NannyOptions(o *options.NannyOptions) dnsmasq.Options {
 		Source:          src,
 		Resolver:        dnsmasq.NewResolver(o.KubednsServer, o.ClusterDomain),
 		RestartOnChange: o.RestartDnsmasq,
+		ServersDir:      o.ServersFileDir,
 		SyncInterval:    o.SyncInterval,
 		LogInterval:     o.LogInterval,
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,9 +33,9 @@ func parse(t *testing.T, args ...string) *options.NannyOptions {
 
 func TestNannyOptions(t *testing.T) {
 	o := parse(t, "-dnsmasqExec=/bin/dnsmasq", "-restartDnsmasq=true", "-syncInterval=2s", "-logInterval=1m",
-		"--", "-k", "--cache-size=1000")
+		"-serversFileDir=/run/nanny", "--", "-k", "--cache-size=1000")
 	got := NannyOptions(o)
-	if got.Exec != "/bin/dnsmasq" || !got.RestartOnChange || got.SyncInterval != 2*time.Second ||
+	if got.Exec != "/bin/dnsmasq" || !got.RestartOnChange || got.SyncInterval != 2*time.Second || got.ServersDir != "/run/nanny" ||
 		got.LogInterval != time.Minute || !slices.Equal(got.Args, []string{"-k", "--cache-size=1000"}) ||
 		got.Source == nil || got.Resolver == nil {
 		t.Errorf("NannyOptions = %+v", got)
@@ -57,7 +58,7 @@ func TestRun(t *testing.T) {
 			if withDir {
 				configDir = filepath.Join(dir, "config")
 			}
-			o := parse(t, "-dnsmasqExec="+exe, "-configDir="+configDir, "--", "--cache-size=10")
+			o := parse(t, "-dnsmasqExec="+exe, "-configDir="+configDir, "--", "--cache-size=10", "-R")
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -66,7 +67,7 @@ func TestRun(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				b, err := os.ReadFile(marker)
-				if err == nil && string(b) == "--keep-in-foreground --cache-size=10\n" {
+				if err == nil && strings.HasPrefix(string(b), "--keep-in-foreground --cache-size=10 -R --servers-file=/") {
 					break
 				}
 				if time.Now().After(deadline) {

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,8 +23,9 @@ import (
 type NannyOptions struct {
 	// DnsmasqExec (-dnsmasqExec) is the dnsmasq binary.
 	DnsmasqExec string
-	// RestartDnsmasq (-restartDnsmasq) restarts dnsmasq when the
-	// configuration changes its arguments.
+	// RestartDnsmasq (-restartDnsmasq) applies configuration changes to
+	// the running dnsmasq (a reload through SIGHUP, a restart only when its
+	// arguments change); without it they wait for dnsmasq's next start.
 	RestartDnsmasq bool
 	// ConfigDir (-configDir) is the kube-dns ConfigMap mounted as a volume.
 	// "" means no dynamic configuration.
@@ -36,6 +39,9 @@ type NannyOptions struct {
 	// LogInterval (-logInterval), when positive, is how often dnsmasq is
 	// sent SIGUSR1 so that it logs its statistics.
 	LogInterval time.Duration
+	// ServersFileDir (-serversFileDir, new) is where the nanny writes the
+	// servers file dnsmasq reloads on SIGHUP, in a directory of its own.
+	ServersFileDir string
 	// ClusterDomain (-clusterDomain, new) is the domain whose names are
 	// resolved through kubedns; stored lower-case without a trailing dot.
 	ClusterDomain string
@@ -50,11 +56,12 @@ type NannyOptions struct {
 // NewNannyOptions returns the defaults.
 func NewNannyOptions() *NannyOptions {
 	return &NannyOptions{
-		DnsmasqExec:   "/usr/sbin/dnsmasq",
-		ConfigDir:     "/etc/k8s/dns/dnsmasq-nanny",
-		SyncInterval:  10 * time.Second,
-		KubednsServer: "127.0.0.1:10053",
-		ClusterDomain: "cluster.local",
+		DnsmasqExec:    "/usr/sbin/dnsmasq",
+		ConfigDir:      "/etc/k8s/dns/dnsmasq-nanny",
+		SyncInterval:   10 * time.Second,
+		KubednsServer:  "127.0.0.1:10053",
+		ServersFileDir: os.TempDir(),
+		ClusterDomain:  "cluster.local",
 	}
 }
 
@@ -64,7 +71,7 @@ func (o *NannyOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.DnsmasqExec, "dnsmasqExec", o.DnsmasqExec,
 		"location of the dnsmasq executable")
 	fs.BoolVar(&o.RestartDnsmasq, "restartDnsmasq", o.RestartDnsmasq,
-		"if true, restart dnsmasq when the configuration changes")
+		"if true, apply configuration changes to the running dnsmasq (reloading it, or restarting it when its arguments change); if false, at its next start")
 	fs.StringVar(&o.ConfigDir, "configDir", o.ConfigDir,
 		"location of the configuration (the kube-dns ConfigMap mounted as a volume)")
 	fs.DurationVar(&o.SyncInterval, "syncInterval", o.SyncInterval,
@@ -73,6 +80,8 @@ func (o *NannyOptions) AddFlags(fs *flag.FlagSet) {
 		"host:port of kubedns, used to resolve stub server names inside -clusterDomain")
 	fs.DurationVar(&o.LogInterval, "logInterval", o.LogInterval,
 		"if positive, how often dnsmasq is sent SIGUSR1 to log its statistics; 0 disables it")
+	fs.StringVar(&o.ServersFileDir, "serversFileDir", o.ServersFileDir,
+		"writable directory for the file dnsmasq reads its servers from (--servers-file), reloaded on SIGHUP; if it cannot be written, every change restarts dnsmasq")
 	fs.StringVar(&o.ClusterDomain, "clusterDomain", o.ClusterDomain,
 		"cluster domain: stub server names inside it are resolved through -kubednsServer, others through the system resolver")
 	fs.BoolVar(&o.PrintVersion, "version", o.PrintVersion, "print the version and exit")
@@ -119,6 +128,9 @@ func (o *NannyOptions) Validate() error {
 	}
 	if o.LogInterval < 0 {
 		bad("logInterval", "must not be negative, got %v", o.LogInterval)
+	}
+	if !filepath.IsAbs(o.ServersFileDir) {
+		bad("serversFileDir", "%q is not an absolute path", o.ServersFileDir)
 	}
 	if err := checkHostPort(o.KubednsServer); err != nil {
 		bad("kubednsServer", "%v", err)

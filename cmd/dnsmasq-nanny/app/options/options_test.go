@@ -3,6 +3,7 @@ package options
 import (
 	"flag"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,11 +27,12 @@ func parse(t *testing.T, args ...string) (*NannyOptions, error) {
 
 func TestDefaults(t *testing.T) {
 	want := &NannyOptions{
-		DnsmasqExec:   "/usr/sbin/dnsmasq",
-		ConfigDir:     "/etc/k8s/dns/dnsmasq-nanny",
-		SyncInterval:  10 * time.Second,
-		KubednsServer: "127.0.0.1:10053",
-		ClusterDomain: "cluster.local",
+		DnsmasqExec:    "/usr/sbin/dnsmasq",
+		ConfigDir:      "/etc/k8s/dns/dnsmasq-nanny",
+		SyncInterval:   10 * time.Second,
+		KubednsServer:  "127.0.0.1:10053",
+		ServersFileDir: os.TempDir(),
+		ClusterDomain:  "cluster.local",
 	}
 	o, err := parse(t)
 	if err != nil {
@@ -111,6 +113,7 @@ func TestParse(t *testing.T) {
 		{name: "sync interval", args: []string{"-syncInterval=200ms"}, check: func(o *NannyOptions) bool { return o.SyncInterval == 200*time.Millisecond }},
 		{name: "log interval", args: []string{"--logInterval=1m"}, check: func(o *NannyOptions) bool { return o.LogInterval == time.Minute }},
 		{name: "kubedns", args: []string{"-kubednsServer=10.0.0.10:53"}, check: func(o *NannyOptions) bool { return o.KubednsServer == "10.0.0.10:53" }},
+		{name: "servers file dir", args: []string{"-serversFileDir=/run/nanny"}, check: func(o *NannyOptions) bool { return o.ServersFileDir == "/run/nanny" }},
 		{name: "cluster domain", args: []string{"-clusterDomain=Example.COM."}, check: func(o *NannyOptions) bool { return o.ClusterDomain == "example.com" }},
 		{name: "version", args: []string{"--version"}, check: func(o *NannyOptions) bool { return o.PrintVersion }},
 		{name: "klog one dash", args: []string{"-v=3", "-logtostderr=false"}, check: func(o *NannyOptions) bool { return true }},
@@ -161,6 +164,8 @@ func TestValidate(t *testing.T) {
 		{name: "kubedns without port", modify: func(o *NannyOptions) { o.KubednsServer = "127.0.0.1" }, want: []string{"-kubednsServer"}},
 		{name: "kubedns bad port", modify: func(o *NannyOptions) { o.KubednsServer = "127.0.0.1:0" }, want: []string{"-kubednsServer"}},
 		{name: "kubedns no host", modify: func(o *NannyOptions) { o.KubednsServer = ":53" }, want: []string{"-kubednsServer"}},
+		{name: "relative servers file dir", modify: func(o *NannyOptions) { o.ServersFileDir = "tmp" }, want: []string{"-serversFileDir", "absolute"}},
+		{name: "empty servers file dir", modify: func(o *NannyOptions) { o.ServersFileDir = "" }, want: []string{"-serversFileDir"}},
 		{name: "bad domain", modify: func(o *NannyOptions) { o.ClusterDomain = "cluster_local" }, want: []string{"-clusterDomain"}},
 		{name: "empty domain", modify: func(o *NannyOptions) { o.ClusterDomain = "" }, want: []string{"-clusterDomain"}},
 		{
