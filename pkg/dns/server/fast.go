@@ -85,8 +85,8 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 		// OPT: root name, type 41, class = UDP size, TTL = ext-rcode, version, flags; options ignored.
 		o := qend
 		if o+11 > len(req) || req[o] != 0 || binary.BigEndian.Uint16(req[o+1:]) != dns.TypeOPT ||
-			req[o+6] != 0 || o+11+int(binary.BigEndian.Uint16(req[o+9:])) != len(req) {
-			return nil, false // not an OPT, or EDNS version > 0 (BADVERS)
+			req[o+6] != 0 || o+11+int(binary.BigEndian.Uint16(req[o+9:])) != len(req) || !optionsDecode(req[o+11:]) {
+			return nil, false // not an OPT, EDNS version > 0 (BADVERS), or options for miekg/dns to judge
 		}
 		ednsSize = min(max(int(binary.BigEndian.Uint16(req[o+3:])), dns.MinMsgSize), maxUDPSize)
 	} else if qend != len(req) {
@@ -223,6 +223,26 @@ func fit(set *records.RRSet, room int) (wire []byte, an, ar int, truncated bool)
 		end, ar = next, ar+1
 	}
 	return set.Wire[:end], an, ar, true
+}
+
+// optionsDecode reports whether miekg/dns decodes the EDNS options in b
+// whatever they hold: they fill b exactly, and none is of a kind whose
+// content miekg checks (a query miekg cannot decode gets no reply, or
+// FORMERR, from the general path). Cookies, padding and unknown options
+// are ignored as they are there.
+func optionsDecode(b []byte) bool {
+	for len(b) > 0 {
+		if len(b) < 4 || 4+int(binary.BigEndian.Uint16(b[2:])) > len(b) {
+			return false
+		}
+		switch binary.BigEndian.Uint16(b) {
+		case dns.EDNS0LLQ, dns.EDNS0UL, dns.EDNS0SUBNET, dns.EDNS0EXPIRE, dns.EDNS0TCPKEEPALIVE,
+			dns.EDNS0EDE, dns.EDNS0REPORTING, dns.EDNS0ZONEVERSION:
+			return false
+		}
+		b = b[4+int(binary.BigEndian.Uint16(b[2:])):]
+	}
+	return true
 }
 
 // zoneOf returns the zone of a lower-case name and its metrics label, or "".

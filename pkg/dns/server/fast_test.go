@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -114,6 +115,12 @@ func TestFastPathLeavesOthers(t *testing.T) {
 		"short":       pack(hit)[:20],
 		"header only": pack(hit)[:12],
 		"pointer":     append(pack(hit)[:12], 0xc0, 12, 0, 1, 0, 1),
+		// An option that runs past the OPT record, and one whose content miekg/dns checks.
+		"bad option": withOption(pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) { m.SetEdns0(4096, false) })), 10, 8, 4),
+		"subnet": pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) {
+			m.SetEdns0(4096, false)
+			m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: []byte{10, 0, 0, 0}}}
+		})),
 	} {
 		if _, ok := h.fastReply(req, buf[:0], false, time.Now()); ok {
 			t.Errorf("%s: answered on the fast path", name)
@@ -122,6 +129,23 @@ func TestFastPathLeavesOthers(t *testing.T) {
 	if _, ok := newTestHandler(nil).fastReply(pack(hit), buf[:0], false, time.Now()); ok {
 		t.Error("answered before the first snapshot")
 	}
+	cookie := pack(query("my-nginx.default.svc.cluster.local.", dns.TypeA, func(m *dns.Msg) {
+		m.SetEdns0(4096, false)
+		m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0123456789abcdef"}}
+	}))
+	if _, ok := h.fastReply(cookie, buf[:0], false, time.Now()); !ok {
+		t.Error("a query with a cookie was left to the general path")
+	}
+}
+
+// withOption returns the packed query q, whose OPT record is last and has no
+// options, with an option of the given code, declared length and data length.
+func withOption(q []byte, code uint16, declared, data int) []byte {
+	q = binary.BigEndian.AppendUint16(q, code)
+	q = binary.BigEndian.AppendUint16(q, uint16(declared))
+	q = append(q, make([]byte, data)...)
+	binary.BigEndian.PutUint16(q[len(q)-4-data-2:], uint16(4+data)) // the OPT's data length
+	return q
 }
 
 func TestFastPathDoesNotAllocate(t *testing.T) {
