@@ -80,6 +80,9 @@ func startCluster(ctx context.Context, root, dir, logPath string) (*cluster, err
 	defer log.Close()
 	// A run that was killed may have left this directory's control plane up.
 	_ = c.script(ctx, log, "down")
+	if err := writeAuditPolicy(dir); err != nil {
+		return c, err
+	}
 	if err := c.script(ctx, log, "up"); err != nil {
 		return c, fmt.Errorf("hack/local-cluster.sh up %s: %w (log: %s)", dir, err, logPath)
 	}
@@ -128,7 +131,7 @@ func (c *cluster) stop() {
 
 // load makes the cluster hold Services 0..n-1 and their EndpointSlices,
 // creating only what is missing, and removes Services left by an
-// interrupted propagation measurement.
+// interrupted propagation or relist measurement.
 func (c *cluster) load(ctx context.Context, n int) error {
 	haveSvc := map[string]bool{}   // ns/name
 	haveSlice := map[string]bool{} // ns/service
@@ -143,7 +146,7 @@ func (c *cluster) load(ctx context.Context, n int) error {
 			return fmt.Errorf("list services in %s: %w", ns, err)
 		}
 		for _, s := range svcs.Items {
-			if strings.HasPrefix(s.Name, propPrefix) {
+			if strings.HasPrefix(s.Name, propPrefix) || strings.HasPrefix(s.Name, relistPrefix) {
 				if err := c.client.CoreV1().Services(ns).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 					return fmt.Errorf("delete leftover %s/%s: %w", ns, s.Name, err)
 				}
