@@ -100,6 +100,9 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	if cfg.quick {
 		mode = " in quick mode (a smoke test; not for comparison)"
 	}
+	if len(cfg.only) < len(measurements) {
+		mode += fmt.Sprintf(", measuring start, RSS and %s only (`--only=%s`)", strings.Join(cfg.only, ", "), strings.Join(cfg.only, ","))
+	}
 	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`.\n\n",
 		time.Now().Format("2006-01-02 15:04 MST"), mode, took.Round(time.Second), relPath(cfg.root, cfg.runDir))
 	if runErr != nil {
@@ -438,6 +441,15 @@ func bestBy(sr *sizeResult, names []string, value func(*result) float64, highest
 // and a larger cache change.
 func renderDnsmasq(b *strings.Builder, sizes []*sizeResult) {
 	names := []string{"pod", "pod-negcache", "pod-negcache-cache10k"}
+	ran := false
+	for _, sr := range sizes {
+		for _, name := range names {
+			ran = ran || find(sr, name) != nil
+		}
+	}
+	if !ran {
+		return
+	}
 	fmt.Fprintf(b, "## dnsmasq settings in the pod\n\n`pod` uses the manifest's `--cache-size=1000 --no-negcache`; the variants replace them.\n\n")
 	fmt.Fprintf(b, "| N | variant | hits QPS | misses QPS | p99 at fixed rate | RSS load | propagation p50 / p99 |\n|--:|---|--:|--:|--:|--:|--:|\n")
 	for _, sr := range sizes {
