@@ -80,6 +80,9 @@ func startCluster(ctx context.Context, root, dir, logPath string) (*cluster, err
 	defer log.Close()
 	// A run that was killed may have left this directory's control plane up.
 	_ = c.script(ctx, log, "down")
+	if err := writeAuditPolicy(dir); err != nil {
+		return c, err
+	}
 	if err := c.script(ctx, log, "up"); err != nil {
 		return c, fmt.Errorf("hack/local-cluster.sh up %s: %w (log: %s)", dir, err, logPath)
 	}
@@ -128,7 +131,7 @@ func (c *cluster) stop() {
 
 // load makes the cluster hold Services 0..n-1 and their EndpointSlices,
 // creating only what is missing, and removes Services left by an
-// interrupted propagation measurement.
+// interrupted propagation or relist measurement.
 func (c *cluster) load(ctx context.Context, n int) error {
 	haveSvc := map[string]bool{}   // ns/name
 	haveSlice := map[string]bool{} // ns/service
@@ -143,7 +146,7 @@ func (c *cluster) load(ctx context.Context, n int) error {
 			return fmt.Errorf("list services in %s: %w", ns, err)
 		}
 		for _, s := range svcs.Items {
-			if strings.HasPrefix(s.Name, propPrefix) {
+			if strings.HasPrefix(s.Name, propPrefix) || strings.HasPrefix(s.Name, relistPrefix) {
 				if err := c.client.CoreV1().Services(ns).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 					return fmt.Errorf("delete leftover %s/%s: %w", ns, s.Name, err)
 				}
@@ -176,8 +179,27 @@ func (c *cluster) load(ctx context.Context, n int) error {
 		logf("cluster already holds the %d Services", n)
 		return nil
 	}
-	logf("creating %d missing Services/EndpointSlices of %d (%d workers)", len(jobs), n, loadWorkers)
 	start := time.Now()
+	// ClusterIP Services but the first go to etcd (see etcdload.go), the
+	// rest through the API.
+	var direct []int
+	api := jobs[:0]
+	for _, j := range jobs {
+		if j.svc && kindOf(j.i) == clusterIP && j.i != 0 { // no slice: not headless
+			direct = append(direct, j.i)
+			continue
+		}
+		api = append(api, j)
+	}
+	left, err := c.writeServices(ctx, direct)
+	if err != nil {
+		return err
+	}
+	for _, i := range left {
+		api = append(api, job{i: i, svc: true})
+	}
+	jobs = api
+	logf("creating %d missing Services/EndpointSlices of %d through the API (%d workers)", len(jobs), n, loadWorkers)
 	ch := make(chan job)
 	var done atomic.Int64
 	var wg sync.WaitGroup
@@ -250,13 +272,39 @@ func (c *cluster) createService(ctx context.Context, i int) error {
 		// A target inside the cluster domain: no query ever leaves loopback.
 		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "svc-00000.bench-0.svc.cluster.local"}
 	}
+	if ip, ok := staticClusterIP(i); ok && kindOf(i) == clusterIP {
+		s.Spec.ClusterIP = ip
+	}
 	return retry(ctx, func() error {
 		_, err := c.client.CoreV1().Services(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
+		if apierrors.IsInvalid(err) && s.Spec.ClusterIP != "" && s.Spec.ClusterIP != corev1.ClusterIPNone {
+			// The address is taken (a Service created another way): let
+			// the API server pick one.
+			s.Spec.ClusterIP = ""
+			_, err = c.client.CoreV1().Services(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
+		}
 		if apierrors.IsAlreadyExists(err) {
 			return nil
 		}
 		return err
 	}, "create service %s/%s", s.Namespace, s.Name)
+}
+
+// staticFirst is the offset in the service range 10.254.0.0/16 of the
+// cluster IP of Service 0; the addresses below it are left to the API
+// server's own allocations (default/kubernetes is 10.254.0.1).
+const staticFirst = 1024
+
+// staticClusterIP is the cluster IP of ClusterIP Service i, known in
+// advance so that Services can be written to etcd (etcdload.go); through the
+// API a static address costs what an allocated one does. Beyond the range it
+// reports false and the API server allocates.
+func staticClusterIP(i int) (string, bool) {
+	off := staticFirst + i
+	if off >= 1<<16-1 { // 10.254.255.255 is the range's broadcast address
+		return "", false
+	}
+	return fmt.Sprintf("10.254.%d.%d", off>>8, off&255), true
 }
 
 func (c *cluster) createSlice(ctx context.Context, i int) error {

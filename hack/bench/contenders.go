@@ -18,7 +18,11 @@ import (
 type contender struct {
 	name, desc string
 	readsAPI   bool // serves the cluster's Services (propagation is measured)
-	start      func(ctx context.Context, e *benchEnv) (*server, error)
+	// relist: one process whose peak RSS through a relist is measured,
+	// reading the API as user.
+	relist bool
+	user   string
+	start  func(ctx context.Context, e *benchEnv) (*server, error)
 }
 
 // benchEnv is what a contender's start needs.
@@ -40,14 +44,16 @@ func allContenders() []contender {
 	// The manifest's dnsmasq arguments; the variants replace them.
 	manifest := []string{"--cache-size=1000", "--no-negcache"}
 	return []contender{
-		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS},
+		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS,
+			relist: true, user: "system:serviceaccount:kube-system:kube-dns"},
 		{name: "pod", desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache) → kube-dns", readsAPI: true,
 			start: podPath(manifest)},
 		{name: "pod-negcache", desc: "as pod, negative answers cached for 5 s: dnsmasq without --no-negcache, kube-dns --negative-ttl=5", readsAPI: true,
 			start: podPath([]string{"--cache-size=1000"}, "--negative-ttl=5")},
 		{name: "pod-negcache-cache10k", desc: "as pod-negcache, and dnsmasq --cache-size=10000", readsAPI: true,
 			start: podPath([]string{"--cache-size=10000"}, "--negative-ttl=5")},
-		{name: "coredns", desc: "CoreDNS (version above), kubernetes plugin", readsAPI: true, start: coreDNS(false)},
+		{name: "coredns", desc: "CoreDNS (version above), kubernetes plugin", readsAPI: true, start: coreDNS(false),
+			relist: true, user: "admin"},
 		{name: "coredns-cache", desc: "CoreDNS (version above), kubernetes plugin + cache 30", readsAPI: true, start: coreDNS(true)},
 		{name: "static", desc: "miekg/dns server answering one fixed A record (the limit)", start: startStatic},
 	}
@@ -96,19 +102,7 @@ func (s *server) rss() int64 {
 	return total
 }
 
-func vmRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb
-		}
-	}
-	return 0
-}
+func vmRSS(pid int) int64 { return procStatus(pid, "VmRSS:") }
 
 // descendants lists the children of pid, their children, and so on.
 func descendants(pid int) []int {

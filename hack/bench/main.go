@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,8 +38,9 @@ type config struct {
 	propCount   int           // Services created one by one under load
 	propTimeout time.Duration // how long one of them may take to be answered
 	contenders  []string
-	out         string // the report; also copied into the run directory
-	coredns     string // the CoreDNS binary
+	only        []string // measurements (see measurements); start and RSS after sync always
+	out         string   // the report; also copied into the run directory
+	coredns     string   // the CoreDNS binary
 	quick       bool
 	runDir      string // _output/bench/run-<timestamp>
 }
@@ -92,7 +94,8 @@ func parseConfig(args []string) (*config, error) {
 	propCount := fs.Int("propagation", envInt("BENCH_PROPAGATION", prop), "Services created under load to time propagation (BENCH_PROPAGATION)")
 	propTO := fs.String("propagation-timeout", env("BENCH_PROPAGATION_TIMEOUT", propTimeout), "give up on one of them after this long (BENCH_PROPAGATION_TIMEOUT)")
 	contenders := fs.String("contenders", env("BENCH_CONTENDERS", strings.Join(contenderNames(), ",")), "comma-separated contenders to run (BENCH_CONTENDERS)")
-	out := fs.String("out", os.Getenv("BENCH_OUT"), "report file (BENCH_OUT; default hack/bench/results.md, in quick mode only the run directory)")
+	only := fs.String("only", env("BENCH_ONLY", strings.Join(measurements, ",")), "comma-separated measurements to run besides start and RSS: "+strings.Join(measurements, ", ")+" (BENCH_ONLY)")
+	out := fs.String("out", os.Getenv("BENCH_OUT"), "report file (BENCH_OUT; default hack/bench/results.md; in quick mode and with --only, only the run directory)")
 	coredns := fs.String("coredns", env("BENCH_COREDNS", ""), "CoreDNS binary (BENCH_COREDNS; default _output/bin/coredns-v1.14.7/coredns)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -124,6 +127,9 @@ func parseConfig(args []string) (*config, error) {
 	if cfg.rate < 1 || cfg.clients < 1 || cfg.threads < 1 || cfg.outstanding < 1 || cfg.propCount < 0 {
 		return nil, errors.New("rate, clients, threads and outstanding must be positive, propagation not negative")
 	}
+	if cfg.only, err = parseOnly(*only); err != nil {
+		return nil, err
+	}
 	known := map[string]bool{}
 	for _, n := range contenderNames() {
 		known[n] = true
@@ -146,11 +152,16 @@ func parseConfig(args []string) (*config, error) {
 		}
 	}
 	cfg.runDir = filepath.Join(cfg.root, "_output/bench", "run-"+time.Now().Format("20060102-150405"))
-	if cfg.out == "" && !quick {
+	// hack/bench/results.md holds a whole run: a run of some measurements
+	// only goes there (or anywhere) only when --out says so.
+	if cfg.out == "" && !quick && len(cfg.only) == len(measurements) {
 		cfg.out = filepath.Join(cfg.root, "hack/bench/results.md")
 	}
 	return cfg, nil
 }
+
+// measures reports whether the run includes measurement m.
+func (c *config) measures(m string) bool { return slices.Contains(c.only, m) }
 
 func env(key, def string) string {
 	if v := os.Getenv(key); v != "" {
@@ -174,4 +185,25 @@ func envBool(key string) bool {
 // logf prints one line of progress to stderr.
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// measurements are the names --only accepts; start and RSS after sync are
+// always measured.
+var measurements = []string{"dnsperf", "propagation", "relist"}
+
+func parseOnly(s string) ([]string, error) {
+	var out []string
+	for m := range strings.SplitSeq(s, ",") {
+		m = strings.TrimSpace(m)
+		if !slices.Contains(measurements, m) {
+			return nil, fmt.Errorf("only: unknown measurement %q (known: %s)", m, strings.Join(measurements, ", "))
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("only: no measurement")
+	}
+	return out, nil
 }

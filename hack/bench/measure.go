@@ -30,6 +30,8 @@ type result struct {
 	rssSync, rssLoad    int64 // KiB
 	startToAnswer       time.Duration
 	prop                *propResult // nil when not measured
+	relist              *relistResult
+	relistErr           error
 	commands            []string
 	err                 error
 }
@@ -153,6 +155,15 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 		if r.err != nil {
 			logf("N=%d: %s failed: %v", n, c.name, r.err)
 		}
+		if r.err == nil && c.relist && cfg.measures("relist") && ctx.Err() == nil {
+			logf("N=%d: %s through a relist", n, c.name)
+			if r.relist, r.relistErr = measureRelist(ctx, e, c, probe); r.relistErr != nil {
+				logf("N=%d: %s relist failed: %v", n, c.name, r.relistErr)
+			} else {
+				logf("N=%d: %s relist: steady %s, peak %s (%.2f×), new Service answered %s after the API server's return",
+					n, c.name, mib(r.relist.steady), mib(r.relist.peak), r.relist.ratio(), dur(r.relist.relist))
+			}
+		}
 		logf("N=%d: %s done in %s", n, c.name, time.Since(t).Round(100*time.Millisecond))
 		if err := ctx.Err(); err != nil {
 			return sr, err
@@ -216,16 +227,18 @@ func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits,
 		best.attempts = tries
 		return best, nil
 	}
-	if r.hits, r.err = run("hits", hits, 0, false); r.err != nil {
-		return r
+	if e.cfg.measures("dnsperf") {
+		if r.hits, r.err = run("hits", hits, 0, false); r.err != nil {
+			return r
+		}
+		if r.misses, r.err = run("misses", misses, 0, false); r.err != nil {
+			return r
+		}
+		if r.fixed, r.err = run("fixed-rate", hits, e.cfg.rate, true); r.err != nil {
+			return r
+		}
 	}
-	if r.misses, r.err = run("misses", misses, 0, false); r.err != nil {
-		return r
-	}
-	if r.fixed, r.err = run("fixed-rate", hits, e.cfg.rate, true); r.err != nil {
-		return r
-	}
-	if c.readsAPI && e.cfg.propCount > 0 {
+	if c.readsAPI && e.cfg.propCount > 0 && e.cfg.measures("propagation") {
 		r.prop, r.err = propagation(ctx, e, s, hits)
 	}
 	r.rssLoad = s.rss()

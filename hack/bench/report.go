@@ -100,6 +100,9 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	if cfg.quick {
 		mode = " in quick mode (a smoke test; not for comparison)"
 	}
+	if len(cfg.only) < len(measurements) {
+		mode += fmt.Sprintf(", measuring start, RSS and %s only (`--only=%s`)", strings.Join(cfg.only, ", "), strings.Join(cfg.only, ","))
+	}
 	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`.\n\n",
 		time.Now().Format("2006-01-02 15:04 MST"), mode, took.Round(time.Second), relPath(cfg.root, cfg.runDir))
 	if runErr != nil {
@@ -127,6 +130,7 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	for _, sr := range sizes {
 		renderSize(&b, cfg, sr)
 	}
+	renderRelist(&b, sizes)
 	renderTargets(&b, sizes)
 	renderDnsmasq(&b, sizes)
 
@@ -390,6 +394,9 @@ func renderTargets(b *strings.Builder, sizes []*sizeResult) {
 		rows = append(rows, target{"propagation p50 under load", n, ms(p50), "", "", "≤ 10 ms", verdict(p50 <= 0.010, true)})
 		rows = append(rows, target{"propagation p99 under load", n, ms(p99), "", "", "≤ 50 ms", verdict(p99 <= 0.050, true)})
 	}
+	for _, sr := range sizes {
+		rows = append(rows, relistTargets(sr, verdict)...)
+	}
 	fmt.Fprintf(b, "## Targets (issue 7)\n\nkubedns unless the row says otherwise; ratios are of numbers measured in this run.\n\n")
 	fmt.Fprintf(b, "| target | N | ours | reference | ratio | goal | result |\n|---|--:|--:|--:|--:|--:|---|\n")
 	for _, r := range rows {
@@ -434,6 +441,15 @@ func bestBy(sr *sizeResult, names []string, value func(*result) float64, highest
 // and a larger cache change.
 func renderDnsmasq(b *strings.Builder, sizes []*sizeResult) {
 	names := []string{"pod", "pod-negcache", "pod-negcache-cache10k"}
+	ran := false
+	for _, sr := range sizes {
+		for _, name := range names {
+			ran = ran || find(sr, name) != nil
+		}
+	}
+	if !ran {
+		return
+	}
 	fmt.Fprintf(b, "## dnsmasq settings in the pod\n\n`pod` uses the manifest's `--cache-size=1000 --no-negcache`; the variants replace them.\n\n")
 	fmt.Fprintf(b, "| N | variant | hits QPS | misses QPS | p99 at fixed rate | RSS load | propagation p50 / p99 |\n|--:|---|--:|--:|--:|--:|--:|\n")
 	for _, sr := range sizes {
