@@ -74,7 +74,15 @@ type Retrier struct {
 	mu       sync.Mutex
 	rand     *rand.Rand       // guarded by mu
 	reported map[Cause]string // guarded by mu: cause → verb of the call that reported it
+	back     time.Time        // guarded by mu: when the API server last answered after an outage
 }
+
+// StartupGrace is how long after an outage a Forbidden or Unauthorized
+// answer counts as one more moment of the outage: a kube-apiserver that
+// has just started denies requests until its authorizer and authenticators
+// have loaded (seen here: "kubedns cannot watch; check the ClusterRole" at
+// every API server restart).
+const StartupGrace = 10 * time.Second
 
 // New returns the Retrier of resource (the plural name, as in RBAC rules and
 // in the metrics' labels) and exports zeros for its metrics.
@@ -111,6 +119,7 @@ func (h handled) Unwrap() error { return h.error }
 // verb succeeds) and returned at once. Every failure is counted.
 func Do[T any](ctx context.Context, r *Retrier, verb string, fn func() (T, error)) (T, error) {
 	var down time.Time // when the outage began; zero when there is none
+	wasOutage := false // whether the last call failed for an outage
 	defer func() {
 		if !down.IsZero() {
 			r.opts.Metrics.setUnreachable(r.resource, false)
@@ -122,7 +131,16 @@ func Do[T any](ctx context.Context, r *Retrier, verb string, fn func() (T, error
 		if cause != "" {
 			r.opts.Metrics.failed(r.resource, cause)
 		}
-		if !cause.Outage() {
+		if wasOutage && !cause.Outage() {
+			r.answeredAfterOutage()
+		}
+		wasOutage = cause.Outage()
+		if r.starting(cause) {
+			if down.IsZero() {
+				down = r.opts.Clock.Now()
+			}
+			klog.FromContext(ctx).V(2).Info("API server denied a call right after an outage; retrying", r.keys("cause", cause, "err", err.Error())...)
+		} else if !cause.Outage() {
 			if !down.IsZero() {
 				klog.FromContext(ctx).Info("API server reachable again", r.keys("outage", r.opts.Clock.Since(down))...)
 			}
@@ -131,7 +149,7 @@ func Do[T any](ctx context.Context, r *Retrier, verb string, fn func() (T, error
 		if ctx.Err() != nil {
 			return v, err
 		}
-		if down.IsZero() {
+		if cause.Outage() && down.IsZero() {
 			down = r.opts.Clock.Now()
 			r.opts.Metrics.setUnreachable(r.resource, true)
 			klog.FromContext(ctx).Info("API server unreachable, retrying",
@@ -145,6 +163,24 @@ func Do[T any](ctx context.Context, r *Retrier, verb string, fn func() (T, error
 		case <-timer.C():
 		}
 	}
+}
+
+// answeredAfterOutage notes that the API server answered again.
+func (r *Retrier) answeredAfterOutage() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.back = r.opts.Clock.Now()
+}
+
+// starting reports whether cause, a denial within StartupGrace of the API
+// server's return, is more likely its start than a missing permission.
+func (r *Retrier) starting(cause Cause) bool {
+	if cause != Forbidden && cause != Unauthorized {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.back.IsZero() && r.opts.Clock.Since(r.back) <= StartupGrace
 }
 
 // delay is the wait before the next call after the retry-th failure err.

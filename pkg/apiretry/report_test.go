@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -152,5 +153,37 @@ func TestHandleWatchError(t *testing.T) {
 	f.r.HandleWatchError(ctx, refl, errors.New("very short watch"))
 	if errs := errorsLogged(entries()); len(errs) != 2 || errs[1].kv["err"] != "very short watch" {
 		t.Errorf("an error Do did not see was not logged: %+v", errs)
+	}
+}
+
+// A kube-apiserver that has just started denies requests until its
+// authorizer has loaded: right after an outage a Forbidden is retried as
+// part of it, not reported; one that lasts past StartupGrace is.
+func TestForbiddenRightAfterAnOutage(t *testing.T) {
+	ctx, entries := logged()
+	f := newFixture(t, 1)
+	_, calls, err := f.do(ctx, "watch", append(repeat(refused, 3), repeat(forbidden, 3)...)...)
+	if err != nil || calls != 7 {
+		t.Errorf("Do = %v after %d calls, want success after 7", err, calls)
+	}
+	if errs := errorsLogged(entries()); len(errs) != 0 {
+		t.Errorf("reported %+v, want nothing", errs)
+	}
+	// The next call, a list, is denied too: still the API server's start.
+	if _, _, err := f.do(ctx, "list", forbidden); err != nil {
+		t.Errorf("list = %v, want success after the retry", err)
+	}
+
+	f = newFixture(t, 2)
+	waits, _, err := f.do(ctx, "watch", append(repeat(refused, 2), repeat(forbidden, 40)...)...)
+	var waited time.Duration
+	for _, w := range waits {
+		waited += w
+	}
+	if errs := errorsLogged(entries()); err == nil || len(errs) != 1 || errs[0].kv["cause"] != "forbidden" {
+		t.Errorf("Do = %v, reported %+v; want the Forbidden reported once", err, errs)
+	}
+	if waited < StartupGrace {
+		t.Errorf("reported after %v of retries, before StartupGrace (%v)", waited, StartupGrace)
 	}
 }
