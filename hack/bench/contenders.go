@@ -42,16 +42,16 @@ func contenderNames() []string {
 
 func allContenders() []contender {
 	// The manifest's dnsmasq arguments; the variants replace them.
-	manifest := []string{"--cache-size=1000", "--no-negcache"}
+	manifest := []string{"--cache-size=1000", "--no-negcache", "--dns-forward-max=1500"}
 	return []contender{
 		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS,
 			relist: true, user: "system:serviceaccount:kube-system:kube-dns"},
-		{name: "pod", desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache) → kube-dns", readsAPI: true,
+		{name: "pod", desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache --dns-forward-max=1500) → kube-dns", readsAPI: true,
 			start: podPath(manifest)},
 		{name: "pod-negcache", desc: "as pod, negative answers cached for 5 s: dnsmasq without --no-negcache, kube-dns --negative-ttl=5", readsAPI: true,
-			start: podPath([]string{"--cache-size=1000"}, "--negative-ttl=5")},
+			start: podPath([]string{"--cache-size=1000", "--dns-forward-max=1500"}, "--negative-ttl=5")},
 		{name: "pod-negcache-cache10k", desc: "as pod-negcache, and dnsmasq --cache-size=10000", readsAPI: true,
-			start: podPath([]string{"--cache-size=10000"}, "--negative-ttl=5")},
+			start: podPath([]string{"--cache-size=10000", "--dns-forward-max=1500"}, "--negative-ttl=5")},
 		{name: "coredns", desc: "CoreDNS (version above), kubernetes plugin", readsAPI: true, start: coreDNS(false),
 			relist: true, user: "admin"},
 		{name: "coredns-cache", desc: "CoreDNS (version above), kubernetes plugin + cache 30", readsAPI: true, start: coreDNS(true)},
