@@ -145,13 +145,16 @@ func (c *compressor) appendName(b, q []byte, name string, compress bool) []byte 
 	return append(b, 0)
 }
 
-// appendSOA appends soa's record at the end of b: as the answer at a zone's
-// apex (its owner is the question, a pointer to offset 12) or in the
-// authority section (its owner compressed). Its names are compressed.
-func (c *compressor) appendSOA(b, q []byte, soa *dns.SOA, answer bool) ([]byte, bool) {
-	if !validName(soa.Hdr.Name) || !validName(soa.Ns) || !validName(soa.Mbox) {
-		return b, false
-	}
+// validSOA reports whether soa's names can be encoded (validName).
+func validSOA(soa *dns.SOA) bool {
+	return validName(soa.Hdr.Name) && validName(soa.Ns) && validName(soa.Mbox)
+}
+
+// appendSOA appends soa's record, whose names must be valid (validSOA), at
+// the end of b: as the answer at a zone's apex (its owner is the question,
+// a pointer to offset 12) or in the authority section (its owner
+// compressed). Its names are compressed.
+func (c *compressor) appendSOA(b, q []byte, soa *dns.SOA, answer bool) []byte {
 	if answer {
 		b = append(b, questionPointer[:]...)
 	} else {
@@ -168,7 +171,7 @@ func (c *compressor) appendSOA(b, q []byte, soa *dns.SOA, answer bool) ([]byte, 
 		b = binary.BigEndian.AppendUint32(b, v)
 	}
 	binary.BigEndian.PutUint16(b[rdlen:], uint16(len(b)-rdlen-2))
-	return b, true
+	return b
 }
 
 // AppendNegative appends the authority section of a negative answer, the
@@ -180,7 +183,10 @@ func (s *Snapshot) AppendNegative(reply, name []byte, qFrom int, zone string) ([
 	if i < 0 || s.soa[i] == nil {
 		return reply, false
 	}
+	if out, ok := s.negatives[i].append(reply, name, len(name)-len(zone), qFrom); ok {
+		return out, true
+	}
 	var c compressor
 	c.reset(qFrom, 0)
-	return c.appendSOA(reply, name, s.soa[i], false)
+	return c.appendSOA(reply, name, s.soa[i], false), true
 }

@@ -73,8 +73,9 @@ type Index struct {
 
 	serial    uint32
 	soa       [3]*dns.SOA // by zoneIndex
-	soaAnswer [3][]byte   // the same in answer form, for the apex nodes
-	soaCase   [3]uint8    // and its CaseSafe
+	negatives [3]*negative
+	soaAnswer [3][]byte // the same in answer form, for the apex nodes
+	soaCase   [3]uint8  // and its CaseSafe
 }
 
 // NewIndex returns an Index holding only the zones' own records.
@@ -212,13 +213,19 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 			Hdr: hdr, Ns: c.NSName(), Mbox: c.Hostmaster(),
 			Serial: serial, Refresh: soaRefresh, Retry: soaRetry, Expire: soaExpire, Minttl: neg,
 		}
-		var c compressor
-		c.reset(0, headerLen+len(zone)+1+4)
-		x.soaAnswer[i], _ = c.appendSOA(nil, []byte(zone), x.soa[i], true)
-		x.soaCase[i] = uint8(c.minHit)
+		x.soaAnswer[i] = nil
+		if !validSOA(x.soa[i]) {
+			x.soa[i] = nil // a domain DNS cannot carry: flags validation keeps it out
+		} else {
+			var c compressor
+			c.reset(0, headerLen+len(zone)+1+4)
+			x.soaAnswer[i] = c.appendSOA(nil, []byte(zone), x.soa[i], true)
+			x.soaCase[i] = uint8(c.minHit)
+			x.negatives[i] = newNegative(zone, x.soa[i])
+		}
 		x.set(zone, x.node(zone, x.fromOf(zone)))
 	}
-	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa}
+	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa, negatives: x.negatives}
 	x.gen++ // everything is shared with s from now on
 	return s
 }

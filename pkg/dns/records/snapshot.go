@@ -64,11 +64,12 @@ func (n *Node) RRs(t uint16) []dns.RR {
 // Snapshot is an immutable view of every record kubedns serves. Snapshots
 // published one after another share the parts that did not change.
 type Snapshot struct {
-	cfg    Config
-	names  shards
-	count  int
-	soa    [3]*dns.SOA
-	serial uint32
+	cfg       Config
+	names     shards
+	count     int
+	soa       [3]*dns.SOA
+	negatives [3]*negative // the same, encoded for negative answers
+	serial    uint32
 }
 
 // Config returns the configuration the snapshot was built with.

@@ -136,3 +136,34 @@ func TestWireMatchesMiekgPastPointerRange(t *testing.T) {
 	}
 	checkWire(t, s)
 }
+
+// A negative answer's SOA from the template is byte for byte what the
+// compressor writes for the same question, whenever the template takes it.
+func TestNegativeTemplate(t *testing.T) {
+	x := NewIndex(&Config{Domain: "cluster.local.", TTL: 30})
+	s := x.Publish(7)
+	names := []string{"nope.svc.cluster.local.", "a.b.c.d.e.f.cluster.local.", "x.ns.dns.cluster.local.", "dns.cluster.local.",
+		"x.hostmaster.cluster.local.", "hostmaster.cluster.local.x.cluster.local.", "9.9.9.9.in-addr.arpa.",
+		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.", "cluster.local."}
+	taken := 0
+	for _, name := range names {
+		zone := s.Zone(name)
+		for qend := range []int{0, 300} { // the question after some other bytes: pointers into the record move
+			reply := append(make([]byte, headerLen+qend*100), name...)
+			i := s.zoneIndex(zone)
+			viaTemplate, ok := s.negatives[i].append(reply, []byte(name), len(name)-len(zone), 0)
+			if !ok {
+				continue
+			}
+			taken++
+			var c compressor
+			c.reset(0, 0)
+			if want := c.appendSOA(append([]byte(nil), reply...), []byte(name), s.soa[i], false); string(viaTemplate) != string(want) {
+				t.Errorf("%s: template\n%x\ncompressor\n%x", name, viaTemplate[len(reply):], want[len(reply):])
+			}
+		}
+	}
+	if taken < 10 {
+		t.Errorf("the template took only %d of the questions", taken)
+	}
+}

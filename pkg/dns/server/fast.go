@@ -116,33 +116,8 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 	copy(out, req[:qend])
 	rcode := dns.RcodeSuccess
 	an, ns, ar, truncated := 0, 0, 0, false
-	negative := func() bool {
-		var ok bool
-		out, ok = s.AppendNegative(out, name, upper+1, zone)
-		ns = 1
-		return ok && len(out)-qend <= room
-	}
 	if wild {
-		if zone != s.Config().Domain {
-			return nil, false
-		}
-		a, exists, ok := h.wildcardAnswer(s, string(name), qtype, room)
-		defer a.Release()
-		switch {
-		case !ok:
-			return nil, false
-		case a.Len() > 0 || a.Full():
-			out, an, ar, truncated = a.AppendTo(out, name, upper+1, room, s.Config().TTL)
-			truncated = truncated || a.Full()
-		case !exists:
-			rcode = dns.RcodeNameError
-			fallthrough
-		default:
-			if !negative() {
-				return nil, false
-			}
-		}
-		return h.finishFast(req, out, sys, qtype, rcode, an, ns, ar, truncated, edns, ednsSize, start), true
+		return h.fastWildcard(req, out, s, name, zone, sys, qtype, upper, room, edns, ednsSize, start)
 	}
 	node := s.LookupBytes(name)
 	var set *records.RRSet
@@ -167,9 +142,39 @@ func (h *Handler) fastReply(req, out []byte, tcp bool, start time.Time) ([]byte,
 		if node == nil {
 			rcode = dns.RcodeNameError
 		}
-		if !negative() {
+		var ok bool
+		if out, ok = s.AppendNegative(out, name, upper+1, zone); !ok || len(out)-qend > room {
 			return nil, false
 		}
+		ns = 1
+	}
+	return h.finishFast(req, out, sys, qtype, rcode, an, ns, ar, truncated, edns, ednsSize, start), true
+}
+
+// fastWildcard is fastReply for a wildcard name: out ends with the question.
+func (h *Handler) fastWildcard(req, out []byte, s *records.Snapshot, name []byte, zone string, sys system,
+	qtype uint16, upper, room int, edns bool, ednsSize int, start time.Time) ([]byte, bool) {
+	if zone != s.Config().Domain {
+		return nil, false
+	}
+	a, exists, ok := h.wildcardAnswer(s, string(name), qtype, room)
+	defer a.Release()
+	if !ok {
+		return nil, false
+	}
+	qend := len(out)
+	rcode, an, ns, ar, truncated := dns.RcodeSuccess, 0, 0, 0, false
+	if a.Len() > 0 || a.Full() {
+		out, an, ar, truncated = a.AppendTo(out, name, upper+1, room, s.Config().TTL)
+		truncated = truncated || a.Full()
+	} else {
+		if !exists {
+			rcode = dns.RcodeNameError
+		}
+		if out, ok = s.AppendNegative(out, name, upper+1, zone); !ok || len(out)-qend > room {
+			return nil, false
+		}
+		ns = 1
 	}
 	return h.finishFast(req, out, sys, qtype, rcode, an, ns, ar, truncated, edns, ednsSize, start), true
 }
