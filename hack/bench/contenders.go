@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 // contender is one DNS server set-up under test.
@@ -215,22 +215,8 @@ func shellJoin(args []string) string {
 }
 
 // freePort returns a loopback port that is free for both UDP and TCP.
-func freePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port, nil
-		}
-	}
-	return 0, errors.New("no loopback port free for both UDP and TCP")
-}
+// freePort returns a loopback port free for both UDP and TCP.
+func freePort() (int, error) { return freeport.Loopback() }
 
 func freePorts(n int) ([]int, error) {
 	var ports []int

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 // The tests below run the real dnsmasq on loopback addresses and high
@@ -36,21 +37,11 @@ func requireDnsmasq(t *testing.T) {
 // freePort returns a port on ip that is free for both UDP and TCP.
 func freePort(t *testing.T, ip string) int {
 	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, strconv.Itoa(port)))
-		l.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
+	p, err := freeport.On(ip)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no free port on %s", ip)
-	return 0
+	return p
 }
 
 // loopback returns 127.0.0.<n> when it can be bound, else 127.0.0.1.

@@ -19,6 +19,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 // kubeDNS is one running kube-dns process.
@@ -34,21 +35,11 @@ type kubeDNS struct {
 // freePort returns a loopback port that is free for both TCP and UDP now.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
+	p, err := freeport.Loopback()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return 0
+	return p
 }
 
 // startKubeDNS runs the kube-dns binary as the kube-dns service account, on

@@ -13,6 +13,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 const dnsmasqPath = "/usr/sbin/dnsmasq"
@@ -20,21 +22,11 @@ const dnsmasqPath = "/usr/sbin/dnsmasq"
 // freePort returns a port of 127.0.0.1 free for both UDP and TCP.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
+	p, err := freeport.Loopback()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port on 127.0.0.1")
-	return 0
+	return p
 }
 
 // TestRealDnsmasq reads the statistics of a real dnsmasq with a 100-entry

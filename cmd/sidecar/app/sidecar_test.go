@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
 )
 
@@ -68,12 +69,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // TestRun runs the sidecar through Run, checks its HTTP paths, cancels
