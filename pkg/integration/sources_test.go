@@ -42,7 +42,7 @@ func TestVerifiedPods(t *testing.T) {
 	requireCluster(t)
 	const ns = "it-pods"
 	createNamespace(t, ns)
-	if err := kubectl("create", "clusterrolebinding", "kube-dns-pods", "--clusterrole=system:kube-dns:pods",
+	if err := kubectl("create", "clusterrolebinding", "kube-dns-pods", "--clusterrole=kube-dns:pods",
 		"--serviceaccount=kube-system:kube-dns"); err != nil {
 		t.Fatal(err)
 	}
