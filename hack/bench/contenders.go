@@ -281,7 +281,7 @@ func podPath(cache []string, kubednsArgs ...string) func(context.Context, *bench
 			return s, err
 		}
 		up := fmt.Sprintf("127.0.0.1#%d", kubedns)
-		args := []string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true",
+		args := []string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true", "-lameduck=0s",
 			"-clusterDomain=cluster.local", fmt.Sprintf("-kubednsServer=127.0.0.1:%d", kubedns), "--", "-k"}
 		args = append(args, cache...)
 		args = append(args, "--dns-loop-detect", "--log-facility=-",

@@ -52,6 +52,11 @@ type Options struct {
 	// LogInterval, when positive, is how often dnsmasq is sent SIGUSR1 so
 	// that it logs its statistics.
 	LogInterval time.Duration
+	// Lameduck is how long dnsmasq keeps running after Run's context ends,
+	// before it is stopped: a pod that is stopping leaves the Service's
+	// endpoints meanwhile, and the queries kube-proxy still sends it are
+	// answered.
+	Lameduck time.Duration
 	// GracePeriod is how long dnsmasq gets between SIGTERM and SIGKILL
 	// (default DefaultGracePeriod).
 	GracePeriod time.Duration
@@ -158,6 +163,22 @@ type run struct {
 	srcDone <-chan error // nil once the source has returned
 }
 
+// lameduck lets a running dnsmasq answer for Options.Lameduck more, or
+// until it exits (exited), before Run stops it.
+func (r *run) lameduck(exited <-chan struct{}) {
+	d := r.n.opts.Lameduck
+	if d <= 0 || r.cur == nil {
+		return
+	}
+	r.logger.Info("Lameduck: dnsmasq keeps answering before it is stopped", "pid", r.cur.pid, "duration", d.String())
+	t := r.n.opts.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-exited:
+	}
+}
+
 func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 	r.srcDone = srcDone
 	defer r.stop()
@@ -197,6 +218,7 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 		}
 		select {
 		case <-r.ctx.Done():
+			r.lameduck(exited)
 			return nil
 		case err := <-r.srcDone:
 			r.srcDone = nil

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +88,38 @@ func TestKillAfterGracePeriod(t *testing.T) {
 		t.Errorf("dnsmasq %d survived", pid)
 	}
 	checkGoroutines(t, before)
+}
+
+// After the context ends dnsmasq answers for Lameduck more, then stops;
+// one that exits meanwhile ends the wait.
+func TestLameduck(t *testing.T) {
+	exe, events := stub(t, stubSleep)
+	running := func(r *running, starts int) int {
+		waitFor(t, 5*time.Second, "dnsmasq to start", func() bool { return count(readEvents(t, events), "start") == starts && r.PID() != 0 })
+		return r.PID()
+	}
+	const lameduck = 400 * time.Millisecond
+	r := start(t, Options{Exec: exe, Lameduck: lameduck}, config.Default())
+	pid := running(r, 1)
+	began := time.Now()
+	r.cancel()
+	waitFor(t, 5*time.Second, "dnsmasq to stop", func() bool { return !alive(pid) })
+	if took := time.Since(began); took < lameduck {
+		t.Errorf("dnsmasq stopped %v after the cancel, before the %v lameduck", took, lameduck)
+	}
+	if err := r.result(t, 5*time.Second); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+
+	r = start(t, Options{Exec: exe, Lameduck: time.Hour}, config.Default())
+	pid = running(r, 2)
+	r.cancel()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.result(t, 5*time.Second); err != nil {
+		t.Fatalf("Run = %v after dnsmasq died in the lameduck, want nil", err)
+	}
 }
 
 func TestRestartWithBackoff(t *testing.T) {

@@ -37,5 +37,6 @@ func NannyOptions(o *options.NannyOptions) dnsmasq.Options {
 		ServersDir:      o.ServersFileDir,
 		SyncInterval:    o.SyncInterval,
 		LogInterval:     o.LogInterval,
+		Lameduck:        o.Lameduck,
 	}
 }

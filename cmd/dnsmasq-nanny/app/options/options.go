@@ -42,6 +42,11 @@ type NannyOptions struct {
 	// ServersFileDir (-serversFileDir, new) is where the nanny writes the
 	// servers file dnsmasq reloads on SIGHUP, in a directory of its own.
 	ServersFileDir string
+	// Lameduck (-lameduck, new) is how long dnsmasq keeps answering after
+	// the nanny is told to stop, while the pod leaves the Service's
+	// endpoints (kubedns's readiness fails from SIGTERM on), before it is
+	// stopped.
+	Lameduck time.Duration
 	// ClusterDomain (-clusterDomain, new) is the domain whose names are
 	// resolved through kubedns; stored lower-case without a trailing dot.
 	ClusterDomain string
@@ -61,6 +66,7 @@ func NewNannyOptions() *NannyOptions {
 		SyncInterval:   10 * time.Second,
 		KubednsServer:  "127.0.0.1:10053",
 		ServersFileDir: os.TempDir(),
+		Lameduck:       5 * time.Second,
 		ClusterDomain:  "cluster.local",
 	}
 }
@@ -82,6 +88,8 @@ func (o *NannyOptions) AddFlags(fs *flag.FlagSet) {
 		"if positive, how often dnsmasq is sent SIGUSR1 to log its statistics; 0 disables it")
 	fs.StringVar(&o.ServersFileDir, "serversFileDir", o.ServersFileDir,
 		"writable directory for the file dnsmasq reads its servers from (--servers-file), reloaded on SIGHUP; if it cannot be written, every change restarts dnsmasq")
+	fs.DurationVar(&o.Lameduck, "lameduck", o.Lameduck,
+		"after SIGTERM, how long dnsmasq keeps answering (as the pod leaves the Service's endpoints) before it is stopped")
 	fs.StringVar(&o.ClusterDomain, "clusterDomain", o.ClusterDomain,
 		"cluster domain: stub server names inside it are resolved through -kubednsServer, others through the system resolver")
 	fs.BoolVar(&o.PrintVersion, "version", o.PrintVersion, "print the version and exit")

@@ -32,6 +32,7 @@ func TestDefaults(t *testing.T) {
 		SyncInterval:   10 * time.Second,
 		KubednsServer:  "127.0.0.1:10053",
 		ServersFileDir: os.TempDir(),
+		Lameduck:       5 * time.Second,
 		ClusterDomain:  "cluster.local",
 	}
 	o, err := parse(t)
