@@ -9,7 +9,7 @@ OUT := _output/bin
 # fresh clone (CI) reuses what another checkout on the machine compiled.
 TESTFLAGS := -trimpath -count=1
 
-.PHONY: e2e manifests images all build test unit race verify fuzz bench bench-go coredns vendor clean control-plane local-up local-down
+.PHONY: e2e manifests images node-programs node-up node-down node-test all build test unit race verify fuzz bench bench-go coredns vendor clean control-plane local-up local-down
 
 all: build
 
@@ -17,7 +17,7 @@ build: ## Build every program into _output/bin.
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/ $(addprefix ./cmd/,$(BINARIES))
 
-test: verify control-plane unit race fuzz e2e ## Every check and test; what CI runs.
+test: verify control-plane unit race fuzz e2e node-test ## Every check and test; what CI runs.
 
 e2e: build control-plane manifests ## The pod in network namespaces, resolved through glibc (root).
 	hack/e2e.sh
@@ -74,12 +74,25 @@ bench: build control-plane coredns ## The benchmark harness (hack/bench): kubedn
 	$(OUT)/kubedns-bench --coredns=_output/bin/coredns-$(COREDNS_VERSION)/coredns $(BENCH_ARGS)
 
 REGISTRY ?= kubedns-go
-ENGINE ?= $(shell command -v docker || command -v podman)
-images: ## Build the three images with docker or podman (needs a running engine).
-	@[ -n "$(ENGINE)" ] && $(ENGINE) info >/dev/null 2>&1 || { echo "make images: no running container engine (docker or podman)"; exit 1; }
-	for b in $(BINARIES); do \
-	  $(ENGINE) build -f images/$$b/Dockerfile --build-arg VERSION=$(VERSION) -t $(REGISTRY)/$$b:$(VERSION) . || exit 1; \
-	done
+images: build node-programs ## The three images (and the node test's), built here with buildah on bases from mmdebstrap: _output/images/*.tar.
+	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/build-images.sh
+
+# The node test's own programs: the pod sandbox's pause, my-nginx's stand-in, a DNS load client.
+NODE_PROGRAMS := pause web dnsload
+node-programs:
+	@mkdir -p $(OUT)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUT)/ $(addprefix ./hack/node/,$(NODE_PROGRAMS))
+
+NODE_DIR ?= _output/node
+node-up: control-plane images ## A real node in a network namespace (kubelet, containerd, kube-proxy) running the add-on, my-nginx and a client pod.
+	hack/node.sh up $(NODE_DIR)
+	hack/node-apply.sh $(NODE_DIR)
+
+node-down: ## Stop what node-up started.
+	hack/node.sh down $(NODE_DIR)
+
+node-test: control-plane images manifests ## The walkthrough by kubectl on a real node (root); make test runs it.
+	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/node-e2e.sh
 
 vendor: ## Regenerate vendor/ from go.mod.
 	$(GO) mod tidy

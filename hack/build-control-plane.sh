@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl and etcd from the Go module proxy into
-# _output/bin/<k8s-version>/, reusing them when they are already there.
+# Builds kube-apiserver, kubectl, etcd and what a node runs (kubelet,
+# kube-proxy, kube-controller-manager, kube-scheduler) from the Go module
+# proxy into _output/bin/<k8s-version>/, reusing those already there.
 #
 # k8s.io/kubernetes cannot be `go install`ed (its go.mod points the staging
 # modules at ./staging), so each build happens in a throwaway module that
@@ -19,7 +20,12 @@ log="$root/_output/build/build-$K8S_VERSION.log"
 
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 
-have() { [[ -x "$bin/kube-apiserver" && -x "$bin/kubectl" && -x "$bin/etcd" ]]; }
+# The Kubernetes commands: the control plane the integration tests run, and
+# what a node needs (hack/node.sh).
+k8s_cmds=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)
+have() {
+  for c in "${k8s_cmds[@]}" etcd; do [[ -x "$bin/$c" ]] || return 1; done
+}
 if have; then
   echo "$bin"
   exit 0
@@ -47,28 +53,27 @@ etcd_version="${ETCD_VERSION:-$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2
   awk '/=> \.\/staging\/src\// {print "\t" $1 " => " $1 " '"$staging"'"}' "$upstream_mod"
   echo ")"
 } >"$work/k8s/go.mod"
-cat >"$work/k8s/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
+{
+  printf '//go:build tools\n\npackage tools\n\nimport (\n'
+  for c in "${k8s_cmds[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done
+  printf ')\n'
+} >"$work/k8s/tools.go"
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION"
 ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$K8S_VERSION")"
 ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
 (cd "$work/k8s" && go mod tidy) >>"$log" 2>&1 || fail "resolving modules for k8s.io/kubernetes"
-echo "building kube-apiserver $K8S_VERSION (about 8 minutes on 2 cores the first time)" >&2
-(cd "$work/k8s" && go build -trimpath -ldflags "$ldflags" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) >>"$log" 2>&1 ||
-  fail "building kube-apiserver"
-echo "building kubectl $K8S_VERSION" >&2
-(cd "$work/k8s" && go build -trimpath -ldflags "$ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl) >>"$log" 2>&1 ||
-  fail "building kubectl"
+for c in "${k8s_cmds[@]}"; do
+  [[ -x "$bin/$c" ]] && continue
+  case "$c" in
+  kube-apiserver) echo "building $c $K8S_VERSION (about 8 minutes on 2 cores the first time)" >&2 ;;
+  *) echo "building $c $K8S_VERSION" >&2 ;;
+  esac
+  (cd "$work/k8s" && go build -trimpath -ldflags "$ldflags" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c" && mv "$bin/$c.tmp" "$bin/$c") >>"$log" 2>&1 ||
+    fail "building $c"
+done
 
 # etcd: its server module's root package is etcd's main.
+if [[ ! -x "$bin/etcd" ]]; then
 cat >"$work/etcd/go.mod" <<MOD
 module localcluster/etcd
 
@@ -87,4 +92,5 @@ GO
 echo "building etcd $etcd_version" >&2
 (cd "$work/etcd" && go build -trimpath -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3) >>"$log" 2>&1 ||
   fail "building etcd"
+fi
 echo "$bin"

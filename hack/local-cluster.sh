@@ -12,6 +12,13 @@
 # it selects to DIR/audit.log (the benchmark harness counts the lists of a
 # relist that way).
 #
+# With NODE_IP set (hack/node.sh runs it so, inside the node's network
+# namespace) the control plane is a node's: kube-apiserver listens on every
+# address at port 6443, advertises NODE_IP (default/kubernetes gets it as
+# its endpoint), runs the ServiceAccount admission and the Node authorizer,
+# and its certificate names NODE_IP and the kubernetes Service; the tokens
+# file also holds the kubelet's and kube-proxy's.
+#
 # Ports are free loopback ports picked at start. The service range is
 # 10.254.0.0/16 (so default/kubernetes is 10.254.0.1, as in the walkthrough)
 # plus fd00:10:254::/108 for dual-stack Services. Tokens in DIR/tokens.csv:
@@ -64,15 +71,23 @@ up() {
   bin="$("$root/hack/build-control-plane.sh")"
 
   # Credentials, made once per directory.
+  local san="IP:127.0.0.1,DNS:localhost"
+  if [[ -n "${NODE_IP:-}" ]]; then
+    san+=",IP:$NODE_IP,IP:10.254.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  fi
   if [[ ! -f "$dir/serving.crt" ]]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
-      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+      -addext "subjectAltName=$san" \
       -keyout "$dir/serving.key" -out "$dir/serving.crt" 2>"$dir/openssl.log" || fail "making the serving certificate" "$dir/openssl.log"
     openssl genrsa -out "$dir/sa.key" 2048 2>>"$dir/openssl.log" || fail "making the service-account key" "$dir/openssl.log"
     openssl rsa -in "$dir/sa.key" -pubout -out "$dir/sa.pub" 2>>"$dir/openssl.log" || fail "making the service-account key" "$dir/openssl.log"
     {
       echo "admin-$(od -An -N8 -tx8 /dev/urandom | tr -d ' '),admin,admin,\"system:masters\""
       echo "kube-dns-$(od -An -N8 -tx8 /dev/urandom | tr -d ' '),system:serviceaccount:kube-system:kube-dns,kube-dns,\"system:serviceaccounts,system:serviceaccounts:kube-system\""
+      if [[ -n "${NODE_IP:-}" ]]; then
+        echo "kubelet-$(od -An -N8 -tx8 /dev/urandom | tr -d ' '),system:node:${NODE_NAME:-kdns-node},kubelet,\"system:nodes\""
+        echo "kube-proxy-$(od -An -N8 -tx8 /dev/urandom | tr -d ' '),system:kube-proxy,kube-proxy"
+      fi
     } >"$dir/tokens.csv"
   fi
   local admin_token kubedns_token
@@ -81,6 +96,7 @@ up() {
 
   local etcd_port peer_port api_port
   etcd_port="$(free_port)"; peer_port="$(free_port)"; api_port="$(free_port)"
+  [[ -z "${NODE_IP:-}" ]] || api_port=6443
 
   "$bin/etcd" --name default --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -95,10 +111,14 @@ up() {
   done
   curl -fsS "http://127.0.0.1:$etcd_port/health" >/dev/null 2>&1 || fail "etcd did not become healthy" "$dir/etcd.log"
 
-  echo "api_port=$api_port etcd_port=$etcd_port" >"$dir/ports"
+  echo "api_port=$api_port etcd_port=$etcd_port node_ip=${NODE_IP:-}" >"$dir/ports"
   start_apiserver
   write_kubeconfig "$dir/kubeconfig" "$api_port" "$admin_token" admin
   write_kubeconfig "$dir/kube-dns.kubeconfig" "$api_port" "$kubedns_token" kube-dns
+  if [[ -n "${NODE_IP:-}" ]]; then
+    write_kubeconfig "$dir/kubelet.kubeconfig" "$api_port" "$(grep ',kubelet,' "$dir/tokens.csv" | cut -d, -f1)" kubelet
+    write_kubeconfig "$dir/kube-proxy.kubeconfig" "$api_port" "$(grep ',kube-proxy$' "$dir/tokens.csv" | cut -d, -f1)" kube-proxy
+  fi
   cat >"$dir/env" <<ENV
 KUBECONFIG=$dir/kubeconfig
 KUBEDNS_KUBECONFIG=$dir/kube-dns.kubeconfig
@@ -120,14 +140,22 @@ start_apiserver() {
   if [[ -f "$dir/audit-policy.yaml" ]]; then
     audit=(--audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/audit.log" --audit-log-maxsize=100)
   fi
-  "$bin/kube-apiserver" "${audit[@]}" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+  # Without a node: loopback only, no endpoints for default/kubernetes, no
+  # service-account tokens mounted. With one (NODE_IP): what a kubelet's
+  # pods need.
+  local mode=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --authorization-mode=RBAC
+    --disable-admission-plugins=ServiceAccount --endpoint-reconciler-type=none)
+  if [[ -n "${node_ip:-}" ]]; then
+    mode=(--bind-address=0.0.0.0 --advertise-address="$node_ip" --authorization-mode=Node,RBAC
+      --kubelet-preferred-address-types=InternalIP)
+  fi
+  "$bin/kube-apiserver" "${audit[@]}" "${mode[@]}" --secure-port="$api_port" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
     --tls-cert-file="$dir/serving.crt" --tls-private-key-file="$dir/serving.key" \
-    --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
+    --token-auth-file="$dir/tokens.csv" \
     --service-cluster-ip-range=10.254.0.0/16,fd00:10:254::/108 \
     --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$dir/sa.pub" \
     --service-account-signing-key-file="$dir/sa.key" \
-    --disable-admission-plugins=ServiceAccount --endpoint-reconciler-type=none \
     --enable-priority-and-fairness=false --max-requests-inflight=2000 --max-mutating-requests-inflight=1000 \
     >>"$dir/kube-apiserver.log" 2>&1 &
   echo $! >"$dir/kube-apiserver.pid"
