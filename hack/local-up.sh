@@ -106,6 +106,8 @@ Try:
   curl http://127.0.0.1:$SIDECAR_PORT/metrics
   $KUBECTL --kubeconfig $KUBECONFIG get services -A
 Logs: $dir/kube-dns.log, $dir/dnsmasq-nanny.log, $dir/sidecar.log, $dir/kube-apiserver.log, $dir/etcd.log
+These are the programs started by hand. For the product as users run it, our
+images under a real kubelet with kube-proxy's Service VIPs: make node-up.
 ConfigMap files (stubDomains, upstreamNameservers): $dir/config
 Stop: make local-down
 MSG
