@@ -34,8 +34,13 @@ type podConfig struct {
 // dnsmasq forgets the forwards in flight to a server that a reload removes
 // (its server_gone), so a query forwarded to the old server a moment before
 // the switch gets no answer and is answered on the client's second try; the
-// test counts those, and allows a timeout only for such a query.
+// test counts those, and allows a timeout only for such a query. The second
+// try follows attemptTimeout later, so the changes are spaced by
+// changeSpacing: a retry then reaches the server now in force, never one
+// the next change of the same kind takes away. (Real resolvers wait longer
+// before a retry: glibc 5 s by default, the pod's options timeout.)
 func TestPodReloadUnderLoad(t *testing.T) {
+	const changeSpacing = attemptTimeout + 500*time.Millisecond
 	requireCluster(t)
 	if _, err := os.Stat(dnsmasqPath); err != nil {
 		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
@@ -101,6 +106,9 @@ func TestPodReloadUnderLoad(t *testing.T) {
 			c.up = 1 - c.up
 		} else {
 			c.stub = 1 - c.stub
+		}
+		if j > 1 {
+			<-time.After(time.Until(configs[j-1].write.Add(changeSpacing)))
 		}
 		c.write = time.Now()
 		writeConfigDir(t, configDir, data(c))
