@@ -22,8 +22,8 @@ type query struct {
 }
 
 // load sends queries through a DNS server at a steady rate, each on its own
-// socket, as many stub resolvers would: a query is given a second try when
-// the first brings no answer within attemptTimeout.
+// socket, as many stub resolvers would: a query is given a second try on
+// the same socket when the first brings no answer within attemptTimeout.
 type load struct {
 	server string
 	names  func(i int) (kind, name string)
@@ -75,12 +75,34 @@ func startLoad(server string, perSecond int, names func(i int) (kind, name strin
 
 func (l *load) ask(q *query) {
 	q.sent = time.Now()
-	q.answer, q.err = exchangeA(l.server, q.name, attemptTimeout)
+	defer func() { q.done = time.Now() }()
+	conn, err := net.Dial("udp", l.server)
+	if err != nil {
+		q.err = err
+		return
+	}
+	defer conn.Close()
+	co := &dns.Conn{Conn: conn}
+	m := new(dns.Msg)
+	m.SetQuestion(q.name, dns.TypeA)
+	// The retry is the same message (same ID) from the same socket, as
+	// glibc's stub resolver sends it: dnsmasq takes that for a retry and
+	// forwards it again, where an identical question from another port
+	// within 2 s of the first is only queued behind the first's forward.
+	q.answer, q.err = askOn(co, m, attemptTimeout)
 	if q.err != nil {
 		q.first = q.err
-		q.answer, q.err = exchangeA(l.server, q.name, 2*attemptTimeout)
+		q.answer, q.err = askOn(co, m, 2*attemptTimeout)
 	}
-	q.done = time.Now()
+}
+
+// askOn sends m on co and returns its answer as exchangeA does.
+func askOn(co *dns.Conn, m *dns.Msg, timeout time.Duration) (string, error) {
+	resp, _, err := (&dns.Client{Timeout: timeout}).ExchangeWithConn(m, co)
+	if err != nil {
+		return "", err
+	}
+	return firstA(resp), nil
 }
 
 // waitSent polls until n more queries than now have been sent.
@@ -114,15 +136,20 @@ func exchangeA(server, name string, timeout time.Duration) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return firstA(resp), nil
+}
+
+// firstA is resp's first address, or its rcode when it is not NOERROR.
+func firstA(resp *dns.Msg) string {
 	if resp.Rcode != dns.RcodeSuccess {
-		return dns.RcodeToString[resp.Rcode], nil
+		return dns.RcodeToString[resp.Rcode]
 	}
 	for _, rr := range resp.Answer {
 		if a, ok := rr.(*dns.A); ok {
-			return a.A.String(), nil
+			return a.A.String()
 		}
 	}
-	return "NODATA", nil
+	return "NODATA"
 }
 
 // isTimeout reports whether err is a read that timed out (the server
