@@ -44,17 +44,6 @@ func freePort(t *testing.T, ip string) int {
 	return p
 }
 
-// loopback returns 127.0.0.<n> when it can be bound, else 127.0.0.1.
-func loopback(n int) string {
-	ip := fmt.Sprintf("127.0.0.%d", n)
-	pc, err := net.ListenPacket("udp", ip+":0")
-	if err != nil {
-		return "127.0.0.1"
-	}
-	pc.Close()
-	return ip
-}
-
 // listenArgs are dnsmasq arguments for a test instance on ip:port.
 func listenArgs(ip string, port int) []string {
 	return []string{
@@ -165,8 +154,8 @@ func stubDomains(domain, server string) map[string]string {
 func TestRealDnsmasq(t *testing.T) {
 	requireDnsmasq(t)
 
-	first := serveAddress(t, loopback(2), "acme.local", "10.9.9.9")
-	second := serveAddress(t, loopback(3), "acme.local", "10.8.8.8")
+	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
+	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
 
 	// A fake kubedns knows the first server by name.
 	firstHost, firstPort, _ := net.SplitHostPort(first)

@@ -40,3 +40,16 @@ func On(ip string) (int, error) {
 
 // Loopback returns a port free for both UDP and TCP on 127.0.0.1.
 func Loopback() (int, error) { return On("127.0.0.1") }
+
+// LoopbackIP returns 127.0.0.<n> when a socket can be bound to it (Linux
+// routes all of 127/8 to lo), else 127.0.0.1: tests that need servers on
+// distinct addresses fall back to distinct ports on one.
+func LoopbackIP(n byte) string {
+	ip := net.IPv4(127, 0, 0, n).String()
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return "127.0.0.1"
+	}
+	pc.Close()
+	return ip
+}

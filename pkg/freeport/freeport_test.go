@@ -22,3 +22,17 @@ func TestLoopback(t *testing.T) {
 		l.Close()
 	}
 }
+
+func TestLoopbackIP(t *testing.T) {
+	for _, n := range []byte{1, 2, 7} {
+		ip := LoopbackIP(n)
+		if ip != "127.0.0.1" && ip != net.IPv4(127, 0, 0, n).String() {
+			t.Errorf("LoopbackIP(%d) = %s", n, ip)
+		}
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatalf("LoopbackIP(%d) = %s, which cannot be bound: %v", n, ip, err)
+		}
+		pc.Close()
+	}
+}

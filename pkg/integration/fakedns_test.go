@@ -86,17 +86,6 @@ func (f *fakeDNS) seenAt(name string) (time.Time, bool) {
 // hostPort is the server's address in the ConfigMap's "ip:port" form.
 func (f *fakeDNS) hostPort() string { return f.addr }
 
-// loopbackIP returns 127.0.0.<n> when it can be bound, else 127.0.0.1.
-func loopbackIP(n int) string {
-	ip := fmt.Sprintf("127.0.0.%d", n)
-	pc, err := net.ListenPacket("udp", ip+":0")
-	if err != nil {
-		return "127.0.0.1"
-	}
-	pc.Close()
-	return ip
-}
-
 // children returns the PIDs of the processes whose parent is ppid and whose
 // command name is comm, read from /proc.
 func children(t *testing.T, ppid int, comm string) []int {

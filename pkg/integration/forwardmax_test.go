@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -56,7 +58,7 @@ func TestForwardMaxBurst(t *testing.T) {
 		t.Fatalf("the manifest's dnsmasq arguments %v set no --dns-forward-max above %d", no.DnsmasqArgs, burstSize)
 	}
 
-	upstream := startFakeDNS(t, loopbackIP(6), "198.51.100.20", time.Second)
+	upstream := startFakeDNS(t, freeport.LoopbackIP(6), "198.51.100.20", time.Second)
 	const ns = "it-forward-max"
 	createNamespace(t, ns)
 	createExternalNames(t, ns, burstSize)

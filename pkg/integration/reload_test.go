@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 // podConfig is one state of the ConfigMap in TestPodReloadUnderLoad: which
@@ -52,12 +54,12 @@ func TestPodReloadUnderLoad(t *testing.T) {
 	k := startKubeDNS(t)
 	k.waitReady(t)
 	stubs := [2]*fakeDNS{
-		startFakeDNS(t, loopbackIP(2), "192.0.2.10", 0),
-		startFakeDNS(t, loopbackIP(3), "192.0.2.11", 0),
+		startFakeDNS(t, freeport.LoopbackIP(2), "192.0.2.10", 0),
+		startFakeDNS(t, freeport.LoopbackIP(3), "192.0.2.11", 0),
 	}
 	ups := [2]*fakeDNS{
-		startFakeDNS(t, loopbackIP(4), "198.51.100.10", 0),
-		startFakeDNS(t, loopbackIP(5), "198.51.100.11", 0),
+		startFakeDNS(t, freeport.LoopbackIP(4), "198.51.100.10", 0),
+		startFakeDNS(t, freeport.LoopbackIP(5), "198.51.100.11", 0),
 	}
 	data := func(c podConfig) map[string]string {
 		return map[string]string{
