@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // Fragment is every record one Service contributes: its forward names, the
@@ -379,7 +381,7 @@ func (b *fragmentBuilder) appendExtra(w []byte, c *compressor, q []byte, rs []re
 
 // portName returns _<port>._<proto>.<name>.
 func portName(p Port, name string) string {
-	return "_" + lower(p.Name) + "._" + lower(p.Protocol) + "." + name
+	return "_" + dnsname.Lower(p.Name) + "._" + dnsname.Lower(p.Protocol) + "." + name
 }
 
 func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet) {
@@ -389,7 +391,7 @@ func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet
 				continue
 			}
 			for _, ip := range ep.Addresses {
-				label := lower(ep.Hostname)
+				label := dnsname.Lower(ep.Hostname)
 				if label == "" {
 					label = DashedIP(ip)
 				}
@@ -406,23 +408,4 @@ func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet
 			}
 		}
 	}
-}
-
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			return toLowerASCII(s)
-		}
-	}
-	return s
-}
-
-func toLowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

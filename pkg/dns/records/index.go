@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // The names are split by hash into nShards maps, reached through a two-level
@@ -134,7 +136,7 @@ func (x *Index) Len() int { return len(x.frags) }
 func (x *Index) SetNamespaces(names []string) bool {
 	want := make(map[string]struct{}, len(names))
 	for _, n := range names {
-		want[lower(n)] = struct{}{}
+		want[dnsname.Lower(n)] = struct{}{}
 	}
 	changed := false
 	for ns := range x.spaces {
@@ -167,7 +169,7 @@ func (x *Index) SetPods(pods []Pod) bool {
 	if x.cfg.Pods == PodsVerified && len(pods) > 0 {
 		fb := fragmentBuilder{c: &x.cfg, key: podsKey}
 		for _, p := range pods {
-			fb.addr(DashedIP(p.IP)+"."+lower(p.Namespace)+".pod."+x.cfg.Domain, p.IP)
+			fb.addr(DashedIP(p.IP)+"."+dnsname.Lower(p.Namespace)+".pod."+x.cfg.Domain, p.IP)
 		}
 		f = fb.seal()
 	}
@@ -371,7 +373,7 @@ func (x *Index) child(name string, d int32) {
 	if zone == "" || name == zone {
 		return
 	}
-	p := parent(name)
+	p := dnsname.Parent(name)
 	if count(x.below, p, d) {
 		x.settle(p)
 	}

@@ -49,15 +49,6 @@ func ReverseName(a netip.Addr) string {
 	return name
 }
 
-// parent returns name without its first label ("a.b." -> "b."), or "" at the root.
-func parent(name string) string {
-	i := strings.IndexByte(name, '.')
-	if i < 0 || i == len(name)-1 {
-		return ""
-	}
-	return name[i+1:]
-}
-
 func fqdn(name string) string {
 	return dns.Fqdn(strings.ToLower(name))
 }

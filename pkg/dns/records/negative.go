@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // A negative is a zone's SOA record as the authority section of a negative
@@ -37,7 +39,7 @@ func newNegative(zone string, soa *dns.SOA) *negative {
 	n := &negative{wire: c.appendSOA(nil, []byte(zone), soa, false)}
 	for _, name := range []string{soa.Ns, soa.Mbox} {
 		for s := name; len(s) > len(zone); s = s[strings.IndexByte(s, '.')+1:] {
-			if InZone(s, zone) {
+			if dnsname.InZone(s, zone) {
 				n.avoid = append(n.avoid, s)
 			}
 		}
@@ -77,7 +79,7 @@ func (n *negative) append(reply, name []byte, apex, qFrom int) ([]byte, bool) {
 		return reply, false
 	}
 	for _, s := range n.avoid {
-		if InZone(name, s) {
+		if dnsname.InZone(name, s) {
 			return reply, false
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // Reverse zones served besides the cluster domain.
@@ -137,20 +139,11 @@ func (s *Snapshot) Zone(name string) string { return s.cfg.Zone(name) }
 // kubedns is not authoritative for it.
 func (c *Config) Zone(name string) string {
 	for _, z := range [...]string{c.Domain, ReverseV4, ReverseV6} {
-		if InZone(name, z) {
+		if dnsname.InZone(name, z) {
 			return z
 		}
 	}
 	return ""
-}
-
-// InZone reports whether the lower-case FQDN name (a string, or the bytes
-// of one) is zone or below it.
-func InZone[T string | []byte](name T, zone string) bool {
-	if len(name) < len(zone) || string(name[len(name)-len(zone):]) != zone {
-		return false
-	}
-	return len(name) == len(zone) || name[len(name)-len(zone)-1] == '.'
 }
 
 // Range calls fn for every name in lexical order; the /cache handler uses it.

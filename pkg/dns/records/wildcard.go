@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // Wildcards is what wildcard queries read ("*" for a label below
@@ -115,7 +117,7 @@ func wildBit(t uint16) uint32 {
 // depthBelow returns how many labels name has before svc (a suffix of it
 // at a label boundary), capped at 3, or -1 when name is not svc or below it.
 func depthBelow(name, svc string) int {
-	if !InZone(name, svc) {
+	if !dnsname.InZone(name, svc) {
 		return -1
 	}
 	return min(strings.Count(name[:len(name)-len(svc)], "."), 3)
@@ -152,7 +154,7 @@ func (f *Fragment) summarize(svc string) {
 // childOf returns the name directly below n that name is or is below, as a
 // slice of name, when its first label does not start with "_".
 func childOf(name, n string) (string, bool) {
-	if len(name) <= len(n) || !InZone(name, n) {
+	if len(name) <= len(n) || !dnsname.InZone(name, n) {
 		return "", false
 	}
 	rel := name[:len(name)-len(n)-1] // the labels before n, without the dot
@@ -343,7 +345,7 @@ func (f *Fragment) has(name string, budget *int) bool {
 	}
 	for _, g := range f.groups {
 		*budget--
-		if InZone(g.name, name) {
+		if dnsname.InZone(g.name, name) {
 			return true
 		}
 	}
@@ -368,7 +370,7 @@ func (f *Fragment) child(label, n string, budget *int) (string, bool) {
 	size := len(label) + 1 + len(n)
 	for _, g := range f.groups {
 		*budget--
-		if len(g.name) < size || !InZone(g.name, n) {
+		if len(g.name) < size || !dnsname.InZone(g.name, n) {
 			continue
 		}
 		c := g.name[len(g.name)-size:]

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // referenceWildcard is the wildcard walk as the original (and this project
@@ -72,7 +74,7 @@ func TestWildcardsMatchReference(t *testing.T) {
 		s, w := x.Publish(uint32(round+1)), x.Wildcards()
 		children := map[string][]string{} // the first labels of the names below each name
 		s.Range(func(n *Node) {
-			if p := parent(n.Name()); p != "" {
+			if p := dnsname.Parent(n.Name()); p != "" {
 				children[p] = append(children[p], n.Name()[:len(n.Name())-len(p)-1])
 			}
 		})

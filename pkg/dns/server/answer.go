@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 )
 
@@ -103,11 +104,11 @@ func (h *Handler) podRecord(s *records.Snapshot, qname, lname string) dns.RR {
 	if c.Pods != records.PodsInsecure {
 		return nil
 	}
-	nsName := parent(lname)
-	if parent(nsName) != "pod."+c.Domain || s.Lookup(nsName) == nil {
+	nsName := dnsname.Parent(lname)
+	if dnsname.Parent(nsName) != "pod."+c.Domain || s.Lookup(nsName) == nil {
 		return nil
 	}
-	ip, ok := records.ParseDashedIP(firstLabel(lname))
+	ip, ok := records.ParseDashedIP(dnsname.FirstLabel(lname))
 	if !ok {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 )
 
@@ -253,11 +254,11 @@ func optionsDecode(b []byte) bool {
 // zoneOf returns the zone of a lower-case name and its metrics label, or "".
 func (h *Handler) zoneOf(name []byte) (string, system) {
 	switch {
-	case records.InZone(name, h.zones.Domain):
+	case dnsname.InZone(name, h.zones.Domain):
 		return h.zones.Domain, systemAuth
-	case records.InZone(name, records.ReverseV4):
+	case dnsname.InZone(name, records.ReverseV4):
 		return records.ReverseV4, systemReverse
-	case records.InZone(name, records.ReverseV6):
+	case dnsname.InZone(name, records.ReverseV6):
 		return records.ReverseV6, systemReverse
 	}
 	return "", systemAuth

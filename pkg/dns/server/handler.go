@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 	"k8s.io/klog/v2"
 
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 )
 
@@ -169,7 +170,7 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 		m.Rcode = dns.RcodeRefused
 		return systemAuth
 	}
-	lname := lowerName(q.Name)
+	lname := dnsname.Lower(q.Name)
 	zone := h.zones.Zone(lname)
 	if zone == "" {
 		return h.forward(w, req, m)
