@@ -30,11 +30,10 @@ const (
 	causeServfail
 	causeRefused
 	causeTruncated
-	causeOverflow
 	numCauses
 )
 
-var causeNames = [numCauses]string{"nxdomain", "servfail", "refused", "truncated", "overflow"}
+var causeNames = [numCauses]string{"nxdomain", "servfail", "refused", "truncated"}
 
 var (
 	// metricTypes bounds the "type" label; everything else is "other".
