@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"syscall"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 )
 
 // resolvMode says who reads the resolv file (/etc/resolv.conf, or those of
@@ -79,7 +81,7 @@ func (r *run) setUp() {
 // configuration, resolving stub server names and reading the resolv file
 // as needed.
 func (r *run) render() rendered {
-	s := ResolveServers(r.ctx, r.cfg, r.n.opts.Resolver)
+	s := nameservers.Resolve(r.ctx, r.cfg, r.n.opts.Resolver)
 	if r.servers == nil {
 		return rendered{args: Render(r.n.base, s)}
 	}

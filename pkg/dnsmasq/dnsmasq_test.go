@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
@@ -159,7 +161,7 @@ func TestRealDnsmasq(t *testing.T) {
 
 	// A fake kubedns knows the first server by name.
 	firstHost, firstPort, _ := net.SplitHostPort(first)
-	kubedns := startDNS(t, map[string][]string{
+	kubedns := dnstest.ServeZone(t, map[string][]string{
 		"acme-dns.kube-system.svc.cluster.local.": {"acme-dns.kube-system.svc.cluster.local. 30 IN A " + firstHost},
 	})
 
@@ -177,7 +179,7 @@ func TestRealDnsmasq(t *testing.T) {
 		Exec:            dnsmasqPath,
 		Args:            listenArgs("127.0.0.1", port),
 		Source:          config.NewDirSource(dir, interval, metrics),
-		Resolver:        NewResolver(kubedns, "cluster.local"),
+		Resolver:        nameservers.NewResolver(kubedns, "cluster.local"),
 		RestartOnChange: true,
 		SyncInterval:    interval,
 		GracePeriod:     2 * time.Second,

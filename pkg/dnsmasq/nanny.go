@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 )
 
 // DefaultGracePeriod is how long dnsmasq gets to exit after SIGTERM before
@@ -30,7 +31,7 @@ type Options struct {
 	// Source delivers the kube-dns configuration.
 	Source config.Source
 	// Resolver looks up stub domain servers given by name.
-	Resolver Resolver
+	Resolver nameservers.Resolver
 	// RestartOnChange applies configuration changes to the running
 	// dnsmasq: through its servers file and SIGHUP, or by restarting it
 	// when its arguments change. Without it a change applies at dnsmasq's

@@ -4,17 +4,9 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-)
 
-// Servers are dnsmasq's forwarding targets, every name already resolved.
-type Servers struct {
-	// Stubs maps a stub domain (lower case, no trailing dot) to its servers,
-	// in the order they are to be written.
-	Stubs map[string][]netip.AddrPort
-	// Upstreams answer every name outside the stub domains. When set, they
-	// replace the servers of /etc/resolv.conf.
-	Upstreams []netip.AddrPort
-}
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
+)
 
 // Render returns dnsmasq's command line for a configuration given in
 // arguments only: base unchanged, then --server=/<domain>/<ip>#<port> for
@@ -22,7 +14,7 @@ type Servers struct {
 // --server=<ip>#<port> for each upstream, then --no-resolv if there is any
 // upstream. IPv6 addresses are written bare (no brackets), as dnsmasq
 // expects. The result depends only on its inputs.
-func Render(base []string, s Servers) []string {
+func Render(base []string, s nameservers.Servers) []string {
 	out := slices.Clone(base)
 	for _, l := range ServerLines(s) {
 		out = append(out, "--"+l)
@@ -35,7 +27,7 @@ func Render(base []string, s Servers) []string {
 
 // ServerLines returns the servers as lines of a dnsmasq --servers-file, in
 // Render's order: server=/<domain>/<ip>#<port>, then server=<ip>#<port>.
-func ServerLines(s Servers) []string {
+func ServerLines(s nameservers.Servers) []string {
 	var out []string
 	domains := make([]string, 0, len(s.Stubs))
 	for d := range s.Stubs {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 )
 
 // fakeResolver answers from a map; a missing name fails.
@@ -118,7 +119,7 @@ func TestRenderConfig(t *testing.T) {
 			}
 			want := append(slices.Clone(base), tt.want...)
 			for range 3 { // the same input gives the same output
-				got := Render(base, ResolveServers(context.Background(), cfg, resolver))
+				got := Render(base, nameservers.Resolve(context.Background(), cfg, resolver))
 				if !slices.Equal(got, want) {
 					t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 				}
@@ -130,8 +131,8 @@ func TestRenderConfig(t *testing.T) {
 func TestRenderDoesNotAlias(t *testing.T) {
 	base := make([]string, 1, 10)
 	base[0] = "-k"
-	a := Render(base, Servers{Upstreams: []netip.AddrPort{netip.MustParseAddrPort("1.1.1.1:53")}})
-	b := Render(base, Servers{Upstreams: []netip.AddrPort{netip.MustParseAddrPort("2.2.2.2:53")}})
+	a := Render(base, nameservers.Servers{Upstreams: []netip.AddrPort{netip.MustParseAddrPort("1.1.1.1:53")}})
+	b := Render(base, nameservers.Servers{Upstreams: []netip.AddrPort{netip.MustParseAddrPort("2.2.2.2:53")}})
 	if a[1] != "--server=1.1.1.1#53" || b[1] != "--server=2.2.2.2#53" || len(base) != 1 {
 		t.Errorf("renders share memory: %q %q", a, b)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 	"github.com/kubedns-go/kube-dns/pkg/dnsmasq"
 )
 
@@ -32,7 +33,7 @@ func NannyOptions(o *options.NannyOptions) dnsmasq.Options {
 		Exec:            o.DnsmasqExec,
 		Args:            o.DnsmasqArgs,
 		Source:          src,
-		Resolver:        dnsmasq.NewResolver(o.KubednsServer, o.ClusterDomain),
+		Resolver:        nameservers.NewResolver(o.KubednsServer, o.ClusterDomain),
 		RestartOnChange: o.RestartDnsmasq,
 		ServersDir:      o.ServersFileDir,
 		SyncInterval:    o.SyncInterval,

@@ -2,10 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
+	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/dns/upstream"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
@@ -57,7 +58,7 @@ func followConfig(ctx context.Context, src config.Source, r *upstream.Resolver, 
 			klog.InfoS("Applying kube-dns configuration", "upstreams", servers.Upstreams, "stubDomains", servers.Stubs)
 			r.Set(servers)
 		case <-tick.C:
-			if current != nil && hasNamedStub(current) {
+			if current != nil && nameservers.HasNames(current) {
 				r.Set(upstreamServers(ctx, current, cfg, snapshot))
 			}
 		}
@@ -66,9 +67,24 @@ func followConfig(ctx context.Context, src config.Source, r *upstream.Resolver, 
 
 // upstreamServers turns a configuration into forwarding targets:
 // upstreamNameservers, else --nameservers, else /etc/resolv.conf; stub
-// servers given as names are resolved now.
+// servers given as names are resolved now, those in the cluster domain from
+// kubedns's own records.
 func upstreamServers(ctx context.Context, c *config.Config, cfg *options.KubeDNSConfig, snapshot func() *records.Snapshot) upstream.Servers {
-	s := upstream.Servers{Upstreams: c.UpstreamNameservers, Stubs: map[string][]string{}}
+	r := &nameservers.SplitResolver{
+		ClusterDomain: cfg.ClusterDomain,
+		Cluster:       snapshotResolver(snapshot),
+		Other:         nameservers.SystemResolver{},
+	}
+	resolved := nameservers.Resolve(ctx, c, r)
+	s := upstream.Servers{Stubs: map[string][]string{}}
+	for _, ap := range resolved.Upstreams {
+		s.Upstreams = append(s.Upstreams, ap.String())
+	}
+	for domain, servers := range resolved.Stubs {
+		for _, ap := range servers {
+			s.Stubs[domain] = append(s.Stubs[domain], ap.String())
+		}
+	}
 	if len(s.Upstreams) == 0 {
 		s.Upstreams = cfg.Nameservers
 	}
@@ -81,65 +97,29 @@ func upstreamServers(ctx context.Context, c *config.Config, cfg *options.KubeDNS
 			klog.ErrorS(err, "No upstream nameservers: names outside the cluster domain will get SERVFAIL", "resolvConf", resolvConf)
 		}
 	}
-	for domain, servers := range c.StubDomains {
-		for _, srv := range servers {
-			host, port, err := config.StubServer(srv)
-			if err != nil {
-				continue // validated when parsed
-			}
-			for _, ip := range resolveHost(ctx, host, cfg.ClusterDomain, snapshot) {
-				s.Stubs[domain] = append(s.Stubs[domain], net.JoinHostPort(ip.String(), strconv.Itoa(port)))
-			}
-		}
-	}
 	return s
 }
 
-// resolveHost returns the addresses of a stub server: an IP as it is; a name
-// in the cluster domain from kubedns's own records; any other name through
-// the system resolver. A name that does not resolve is logged and left out.
-func resolveHost(ctx context.Context, host, domain string, snapshot func() *records.Snapshot) []netip.Addr {
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return []netip.Addr{ip}
-	}
-	name := dns.Fqdn(strings.ToLower(host))
-	var out []netip.Addr
-	if dns.IsSubDomain(domain, name) {
-		if s := snapshot(); s != nil {
-			if n := s.Lookup(name); n != nil {
-				for _, rr := range append(n.RRs(dns.TypeA), n.RRs(dns.TypeAAAA)...) {
-					switch rr := rr.(type) {
-					case *dns.A:
-						out = append(out, netip.AddrFrom4([4]byte(rr.A.To4())))
-					case *dns.AAAA:
-						out = append(out, netip.AddrFrom16([16]byte(rr.AAAA.To16())))
-					}
-				}
+// snapshotResolver looks names up in the snapshot of the moment.
+func snapshotResolver(snapshot func() *records.Snapshot) nameservers.Resolver {
+	return nameservers.ResolverFunc(func(_ context.Context, host string) ([]netip.Addr, error) {
+		s := snapshot()
+		if s == nil {
+			return nil, errors.New("no records yet")
+		}
+		n := s.Lookup(dnsname.Fqdn(host))
+		if n == nil {
+			return nil, errors.New("no such name in the cluster domain")
+		}
+		var out []netip.Addr
+		for _, rr := range append(n.RRs(dns.TypeA), n.RRs(dns.TypeAAAA)...) {
+			switch rr := rr.(type) {
+			case *dns.A:
+				out = append(out, netip.AddrFrom4([4]byte(rr.A.To4())))
+			case *dns.AAAA:
+				out = append(out, netip.AddrFrom16([16]byte(rr.AAAA.To16())))
 			}
 		}
-	} else {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		if err == nil {
-			out = ips
-		}
-	}
-	if len(out) == 0 {
-		klog.InfoS("Stub domain server does not resolve; leaving it out until it does", "server", host)
-	}
-	return out
-}
-
-func hasNamedStub(c *config.Config) bool {
-	for _, servers := range c.StubDomains {
-		for _, s := range servers {
-			if host, _, err := config.StubServer(s); err == nil {
-				if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil {
-					return true
-				}
-			}
-		}
-	}
-	return false
+		return out, nil
+	})
 }

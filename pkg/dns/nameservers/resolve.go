@@ -1,4 +1,9 @@
-package dnsmasq
+// Package nameservers turns the kube-dns ConfigMap's stubDomains and
+// upstreamNameservers into server addresses, resolving stub servers given
+// by name: names in the cluster domain from kubedns's records, others
+// through the system resolver. kubedns and the dnsmasq nanny both use it,
+// so that a name resolves the same way in both.
+package nameservers
 
 import (
 	"context"
@@ -14,6 +19,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
 // Resolver looks up the addresses of a stub domain server given by name.
@@ -21,8 +27,12 @@ type Resolver interface {
 	LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
-// lookupTimeout bounds the resolution of one server name.
-const lookupTimeout = 5 * time.Second
+// lookupTimeout bounds the resolution of one server name; exchangeTimeout
+// one query of a DNSResolver.
+const (
+	lookupTimeout   = 5 * time.Second
+	exchangeTimeout = 2 * time.Second
+)
 
 // NewResolver returns the resolver the nanny uses: names inside
 // clusterDomain go to kubedns at kubednsServer ("host:port"), every other
@@ -54,14 +64,12 @@ func (r *SplitResolver) LookupAddrs(ctx context.Context, host string) ([]netip.A
 }
 
 // InDomain reports whether name is domain or a name below it, ignoring
-// case and trailing dots.
+// case and trailing dots. No name is in the empty domain.
 func InDomain(name, domain string) bool {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
-	if domain == "" {
+	if strings.Trim(domain, ".") == "" {
 		return false
 	}
-	return name == domain || strings.HasSuffix(name, "."+domain)
+	return dnsname.InZone(dnsname.Fqdn(name), dnsname.Fqdn(domain))
 }
 
 // KubeDNSResolver asks one DNS server (kubedns) for a name's A and then
@@ -69,7 +77,7 @@ func InDomain(name, domain string) bool {
 type KubeDNSResolver struct {
 	// Server is "host:port".
 	Server string
-	// Timeout bounds each exchange; 0 means 2s.
+	// Timeout bounds each exchange; 0 means exchangeTimeout.
 	Timeout time.Duration
 }
 
@@ -100,7 +108,7 @@ func (r *KubeDNSResolver) LookupAddrs(ctx context.Context, host string) ([]netip
 func (r *KubeDNSResolver) query(ctx context.Context, name string, qtype uint16) ([]netip.Addr, error) {
 	timeout := r.Timeout
 	if timeout <= 0 {
-		timeout = 2 * time.Second
+		timeout = exchangeTimeout
 	}
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
@@ -156,7 +164,17 @@ func (r SystemResolver) LookupAddrs(ctx context.Context, host string) ([]netip.A
 	return addrs, nil
 }
 
-// ResolveServers turns cfg into Servers. Stub servers given by name are
+// Servers are forwarding targets, every name already resolved.
+type Servers struct {
+	// Stubs maps a stub domain (lower case, no trailing dot) to its servers,
+	// in the order they are to be used.
+	Stubs map[string][]netip.AddrPort
+	// Upstreams answer every name outside the stub domains and the cluster
+	// domain. Empty when the ConfigMap names none.
+	Upstreams []netip.AddrPort
+}
+
+// Resolve turns cfg into Servers. Stub servers given by name are
 // looked up through r every time, and all their addresses are used, sorted
 // (IPv4 first) so that a DNS server rotating its answers does not change the
 // rendered arguments. A nil cfg means no stubs and no upstreams.
@@ -166,7 +184,7 @@ func (r SystemResolver) LookupAddrs(ctx context.Context, host string) ([]netip.A
 // so writing the name would take every domain down, not just this one. A
 // domain whose servers all fail is left out and its names go upstream until
 // a later sync resolves them.
-func ResolveServers(ctx context.Context, cfg *config.Config, r Resolver) Servers {
+func Resolve(ctx context.Context, cfg *config.Config, r Resolver) Servers {
 	logger := klog.FromContext(ctx)
 	var s Servers
 	if cfg == nil {
@@ -230,4 +248,30 @@ func appendNew(s []netip.AddrPort, ap netip.AddrPort) []netip.AddrPort {
 		return s
 	}
 	return append(s, ap)
+}
+
+// ResolverFunc is a function that serves as a Resolver.
+type ResolverFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+
+// LookupAddrs implements Resolver.
+func (f ResolverFunc) LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error) {
+	return f(ctx, host)
+}
+
+// HasNames reports whether some stub server of cfg is given by name, so
+// that its addresses may change without the ConfigMap changing.
+func HasNames(cfg *config.Config) bool {
+	if cfg == nil {
+		return false
+	}
+	for _, servers := range cfg.StubDomains {
+		for _, s := range servers {
+			if host, _, err := config.StubServer(s); err == nil {
+				if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

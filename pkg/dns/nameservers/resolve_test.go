@@ -1,7 +1,8 @@
-package dnsmasq
+package nameservers
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -9,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 )
 
 func TestInDomain(t *testing.T) {
@@ -32,11 +33,26 @@ func TestInDomain(t *testing.T) {
 	}
 }
 
+// mapResolver answers from a map; a missing name fails.
+func mapResolver(m map[string][]string) Resolver {
+	return ResolverFunc(func(_ context.Context, host string) ([]netip.Addr, error) {
+		ips, ok := m[host]
+		if !ok {
+			return nil, errors.New("no such host")
+		}
+		var out []netip.Addr
+		for _, ip := range ips {
+			out = append(out, netip.MustParseAddr(ip))
+		}
+		return out, nil
+	})
+}
+
 func TestSplitResolver(t *testing.T) {
 	r := &SplitResolver{
 		ClusterDomain: "cluster.local",
-		Cluster:       fakeResolver{"ns.default.svc.cluster.local": {"10.0.0.1"}},
-		Other:         fakeResolver{"dns.my.corp": {"192.0.2.1"}, "ns.default.svc.cluster.local": {"192.0.2.99"}},
+		Cluster:       mapResolver(map[string][]string{"ns.default.svc.cluster.local": {"10.0.0.1"}}),
+		Other:         mapResolver(map[string][]string{"dns.my.corp": {"192.0.2.1"}, "ns.default.svc.cluster.local": {"192.0.2.99"}}),
 	}
 	for host, want := range map[string]string{
 		"ns.default.svc.cluster.local": "10.0.0.1",
@@ -47,45 +63,6 @@ func TestSplitResolver(t *testing.T) {
 			t.Errorf("LookupAddrs(%q) = %v, %v; want %s", host, got, err, want)
 		}
 	}
-}
-
-// startDNS serves zone (owner name -> RRs in zone-file syntax) on a loopback
-// UDP port; names not in it are NXDOMAIN. It returns the address.
-func startDNS(t *testing.T, zone map[string][]string) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(req)
-		q := req.Question[0]
-		rrs, ok := zone[strings.ToLower(q.Name)]
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-		}
-		for _, s := range rrs {
-			rr, err := dns.NewRR(s)
-			if err != nil {
-				panic(err)
-			}
-			if rr.Header().Rrtype == q.Qtype {
-				m.Answer = append(m.Answer, rr)
-			}
-		}
-		_ = w.WriteMsg(m)
-	})
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: handler, NotifyStartedFunc: func() { close(started) }}
-	done := make(chan error, 1)
-	go func() { done <- srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() {
-		_ = srv.Shutdown()
-		<-done
-	})
-	return pc.LocalAddr().String()
 }
 
 var testZone = map[string][]string{
@@ -100,7 +77,7 @@ var testZone = map[string][]string{
 }
 
 func TestKubeDNSResolver(t *testing.T) {
-	addr := startDNS(t, testZone)
+	addr := dnstest.ServeZone(t, testZone)
 	r := &KubeDNSResolver{Server: addr, Timeout: time.Second}
 	for _, tt := range []struct {
 		host    string
@@ -144,7 +121,7 @@ func TestKubeDNSResolverUnreachable(t *testing.T) {
 }
 
 func TestSystemResolver(t *testing.T) {
-	addr := startDNS(t, testZone)
+	addr := dnstest.ServeZone(t, testZone)
 	r := SystemResolver{Resolver: &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
