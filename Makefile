@@ -57,7 +57,7 @@ FUZZTIME ?= 20s
 fuzz: ## Every fuzzer for FUZZTIME (20s) each; make test runs it.
 	@for f in $(FUZZERS); do \
 	  echo "fuzz $${f#*:} ($(FUZZTIME))"; \
-	  $(GO) test ./$${f%%:*} -run '^$$' -fuzz "^$${f#*:}\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  GO=$(GO) hack/fuzz.sh $${f%%:*} $${f#*:} $(FUZZTIME) || exit 1; \
 	done
 
 bench-go: ## Go benchmarks with allocations.
