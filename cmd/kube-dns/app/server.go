@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -37,7 +38,6 @@ var httpHost = ""
 // Run serves DNS until ctx is cancelled, then shuts down gracefully: readiness
 // turns 503, the lameduck period passes, and the listeners drain.
 func Run(ctx context.Context, cfg *options.KubeDNSConfig) error {
-	preferList()
 	restCfg, err := restConfig(cfg)
 	if err != nil {
 		return err
@@ -98,6 +98,9 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 		Registerer:         reg,
 		Notify:             func() { go settleMemory() },
 		Wildcards:          cfg.Wildcards,
+		// Setting client-go's KUBE_FEATURE_WatchListClient (either way)
+		// leaves the choice to client-go; unset, the reflectors list.
+		StreamInitialList: watchListChosen(),
 	})
 	if err != nil {
 		return err
@@ -204,4 +207,11 @@ func shutdownAll(l *server.Listeners, servers []*http.Server, timeout time.Durat
 	for _, s := range servers {
 		_ = s.Shutdown(ctx)
 	}
+}
+
+// watchListChosen reports whether the environment sets client-go's
+// WatchListClient feature, which client-go then reads itself.
+func watchListChosen() bool {
+	_, set := os.LookupEnv("KUBE_FEATURE_WatchListClient")
+	return set
 }

@@ -2,22 +2,18 @@ package watch
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
-// store is the cache of one watched resource, fed by a client-go reflector.
-// It applies each change the moment the reflector delivers it and tells the
-// Controller what work the change causes; there is no queue and no event
-// fan-out in between. A relist (Replace) is compared with what the store
-// held, so only what differs is marked.
-//
-// It sits where cache.New expects a Queue, which is what lets it have the
-// reflector's watch-error handler; having applied everything already, it has
-// nothing to pop: Pop waits until the controller closes it.
+// store is the cache of one watched resource: the cache.ReflectorStore a
+// client-go reflector writes into. It applies each change the moment the
+// reflector delivers it and tells the Controller what work the change
+// causes; there is no queue and no event fan-out in between. A relist
+// (Replace) is compared with what the store held, so only what differs is
+// marked.
 type store struct {
 	// notify is told the objects an event concerns (for an update, both
 	// versions); changed filters updates.
@@ -31,14 +27,13 @@ type store struct {
 	items     map[string]any
 	byService map[string]map[string]any // only with serviceOf
 
-	synced    atomic.Bool // the first list is in
-	closeOnce sync.Once
-	closed    chan struct{}
+	syncOnce sync.Once
+	synced   chan struct{} // closed when the first list is in
 }
 
 func newStore(notify func(string, ...any), changed func(old, cur any) bool, serviceOf func(any) string) *store {
 	s := &store{notify: notify, changed: changed, serviceOf: serviceOf,
-		items: map[string]any{}, closed: make(chan struct{})}
+		items: map[string]any{}, synced: make(chan struct{})}
 	if serviceOf != nil {
 		s.byService = map[string]map[string]any{}
 	}
@@ -160,24 +155,25 @@ func (s *store) Replace(list []any, _ string) error {
 	if len(touched) > 0 {
 		s.notify("list", touched...)
 	}
-	s.synced.Store(true)
+	s.syncOnce.Do(func() { close(s.synced) })
 	return nil
 }
 
 // Resync does nothing: the Controller resyncs itself (Options.Resync).
 func (s *store) Resync() error { return nil }
 
-// Pop waits until the store is closed; see store.
-func (s *store) Pop(cache.PopProcessFunc) (any, error) {
-	<-s.closed
-	return nil, cache.ErrFIFOClosed
-}
+// Synced is closed once the first list has been stored.
+func (s *store) Synced() <-chan struct{} { return s.synced }
 
 // HasSynced reports whether the first list has been stored.
-func (s *store) HasSynced() bool { return s.synced.Load() }
-
-// Close ends Pop; the controller calls it when its context is done.
-func (s *store) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+func (s *store) HasSynced() bool {
+	select {
+	case <-s.synced:
+		return true
+	default:
+		return false
+	}
+}
 
 // get returns the object stored under key, or nil.
 func (s *store) get(key string) any {
@@ -217,4 +213,4 @@ func sliceService(obj any) string {
 	return ""
 }
 
-var _ cache.Queue = (*store)(nil)
+var _ cache.ReflectorStore = (*store)(nil)

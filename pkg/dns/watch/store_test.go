@@ -5,6 +5,9 @@ import (
 	"sort"
 	"testing"
 
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/watchlist"
+
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
@@ -86,5 +89,35 @@ func TestStoreReplaceMarksTheDifference(t *testing.T) {
 	}
 	if got := names("ns/web"); len(got) != 0 {
 		t.Errorf("web's slices = %v after a's label went", got)
+	}
+}
+
+// The first list closes Synced; nothing before it does.
+func TestStoreSyncedOnFirstList(t *testing.T) {
+	s := newStore((&recorder{}).notify, versionChanged, sliceService)
+	_ = s.Add(slice("a", "svc", "1"))
+	select {
+	case <-s.Synced():
+		t.Fatal("synced by a watch event")
+	default:
+	}
+	_ = s.Replace(nil, "2")
+	_ = s.Replace(nil, "3") // a relist closes nothing twice
+	select {
+	case <-s.Synced():
+	default:
+		t.Fatal("not synced after the first list")
+	}
+}
+
+// Unless told to stream, the reflectors are given ListerWatchers that say
+// they cannot stream the initial list, so client-go lists.
+func TestListInitialObjects(t *testing.T) {
+	lw := &cache.ListWatch{}
+	if watchlist.DoesClientNotSupportWatchListSemantics(lw) {
+		t.Fatal("a plain ListWatch already refuses to stream")
+	}
+	if !watchlist.DoesClientNotSupportWatchListSemantics(listInitialObjects(lw)) {
+		t.Error("listInitialObjects: the reflector would stream")
 	}
 }
