@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strconv"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -68,36 +69,7 @@ func (l *udpLoop) serve(stopping func() bool) error {
 	}
 	b := newBatch()
 	for {
-		for i := range b.in {
-			h := &b.in[i].hdr
-			h.Namelen = unix.SizeofSockaddrInet6
-			h.SetControllen(oobSize)
-			h.Flags = 0
-		}
-		var (
-			n    int
-			rerr error
-		)
-		err := rc.Read(func(fd uintptr) bool {
-			for {
-				r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
-				switch e {
-				case 0:
-					n = int(r)
-					return true
-				case unix.EINTR:
-					continue
-				case unix.EAGAIN:
-					return false // wait until the socket is readable
-				default:
-					rerr = e
-					return true
-				}
-			}
-		})
-		if err == nil {
-			err = rerr
-		}
+		n, err := b.read(rc)
 		if err != nil {
 			if again, err := readFailed(err, stopping); !again {
 				return err
@@ -127,6 +99,42 @@ func (l *udpLoop) serve(stopping func() bool) error {
 			b.send(rc, replies, l.writeFailed)
 		}
 	}
+}
+
+// read waits for datagrams and reads up to batchSize of them into in, with
+// one recvmmsg.
+func (b *batch) read(rc syscall.RawConn) (int, error) {
+	for i := range b.in {
+		h := &b.in[i].hdr
+		h.Namelen = unix.SizeofSockaddrInet6
+		h.SetControllen(oobSize)
+		h.Flags = 0
+	}
+	var (
+		n    int
+		rerr error
+	)
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
+			switch e {
+			case 0:
+				n = int(r)
+				return true
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // wait until the socket is readable
+			default:
+				rerr = e
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	return n, err
 }
 
 // setReply makes out[k] the reply to in[i]: to its sender, from the address
