@@ -3,6 +3,7 @@ package kubeclient
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -186,9 +187,11 @@ func listMeta(b []byte, lm *metav1.ListMeta) error {
 	return p.err
 }
 
-// objectMeta decodes an ObjectMeta into m. When serviceName is not nil it
-// receives the discoveryv1.LabelServiceName label.
-func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string) error {
+// objectMeta decodes an ObjectMeta into m. Each of the others, when not
+// nil, receives: serviceName the discoveryv1.LabelServiceName label,
+// trigger the last-change-trigger-time annotation (see
+// EndpointSlice.ChangeTrigger).
+func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string, trigger *int64) error {
 	p := fields{buf: buf{b: b}}
 	for p.next() {
 		switch p.num {
@@ -204,6 +207,12 @@ func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string) error {
 			if s, ok := p.bytesField(); ok {
 				m.ResourceVersion = string(s)
 			}
+		case 8: // creationTimestamp, a Time: seconds (1), nanos (2)
+			if t, ok := p.bytesField(); ok {
+				var sec int64
+				p.err = timeSeconds(t, &sec)
+				m.Created = created(metav1.Unix(sec, 0))
+			}
 		case 11: // labels, skipped unless serviceName is wanted
 			if serviceName == nil {
 				break
@@ -212,8 +221,28 @@ func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string) error {
 				*serviceName = d.serviceLabel(v, m.Name)
 			}
 		case 12: // annotations
-			if k, v, ok := p.entryField(); ok && string(k) == metav1.InitialEventsAnnotationKey {
+			k, v, ok := p.entryField()
+			switch {
+			case !ok:
+			case string(k) == metav1.InitialEventsAnnotationKey:
 				m.initialEventsEnd = string(v) == "true"
+			case trigger != nil && string(k) == corev1.EndpointsLastChangeTriggerTime:
+				*trigger = changeTrigger(v)
+			}
+		}
+	}
+	return p.err
+}
+
+// timeSeconds reads the seconds of a metav1.Time message; a repeated
+// field overwrites, as in the generated decoders.
+func timeSeconds(b []byte, sec *int64) error {
+	*sec = 0
+	p := fields{buf: buf{b: b}}
+	for p.next() {
+		if p.num == 1 {
+			if v, ok := p.varintField(); ok {
+				*sec = int64(v)
 			}
 		}
 	}
@@ -239,7 +268,7 @@ func (d *decoder) service(b []byte, s *Service) error {
 		switch p.num {
 		case 1:
 			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &s.Meta, nil)
+				p.err = d.objectMeta(m, &s.Meta, nil, nil)
 			}
 		case 2:
 			if m, ok := p.bytesField(); ok {
@@ -317,7 +346,7 @@ func (d *decoder) namespace(b []byte, n *Namespace) error {
 	for p.next() {
 		if p.num == 1 {
 			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &n.Meta, nil)
+				p.err = d.objectMeta(m, &n.Meta, nil, nil)
 			}
 		}
 	}
@@ -331,7 +360,7 @@ func (d *decoder) pod(b []byte, pod *Pod) error {
 		switch p.num {
 		case 1:
 			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &pod.Meta, nil)
+				p.err = d.objectMeta(m, &pod.Meta, nil, nil)
 			}
 		case 3:
 			if m, ok := p.bytesField(); ok {

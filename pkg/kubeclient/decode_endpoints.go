@@ -8,7 +8,7 @@ func (d *decoder) endpointSlice(b []byte, e *EndpointSlice) error {
 		switch p.num {
 		case 1:
 			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &e.Meta, &e.ServiceName)
+				p.err = d.objectMeta(m, &e.Meta, &e.ServiceName, &e.ChangeTrigger)
 			}
 		case 2:
 			if m, ok := p.bytesField(); ok {
@@ -100,7 +100,7 @@ func (d *decoder) endpoints(b []byte, e *Endpoints) error {
 		switch p.num {
 		case 1:
 			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &e.Meta, nil)
+				p.err = d.objectMeta(m, &e.Meta, nil, &e.ChangeTrigger)
 			}
 		case 2:
 			if m, ok := p.bytesField(); ok {

@@ -152,6 +152,15 @@ func (g *gen) objectMeta(labels map[string]string) metav1.ObjectMeta {
 		}
 		m.Annotations[metav1.InitialEventsAnnotationKey] = g.pick("false", "", "True")
 	}
+	if g.chance(0.5) {
+		if m.Annotations == nil {
+			m.Annotations = map[string]string{}
+		}
+		m.Annotations[corev1.EndpointsLastChangeTriggerTime] = ts.Add(time.Duration(g.n(1e9))).UTC().Format(time.RFC3339Nano)
+	}
+	if g.chance(0.1) {
+		m.CreationTimestamp = metav1.Time{}
+	}
 	if g.chance(0.7) {
 		m.ManagedFields = []metav1.ManagedFieldsEntry{{
 			Manager:    "kube-controller-manager",

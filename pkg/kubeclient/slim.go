@@ -1,6 +1,9 @@
 package kubeclient
 
 import (
+	"math"
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,7 +45,30 @@ func slimMeta(m *metav1.ObjectMeta) Meta {
 		Namespace:        m.Namespace,
 		ResourceVersion:  m.ResourceVersion,
 		initialEventsEnd: m.Annotations[metav1.InitialEventsAnnotationKey] == "true",
+		Created:          created(m.CreationTimestamp),
 	}
+}
+
+// created is a creation timestamp in Unix seconds, 0 when unset or outside
+// 1970-2106.
+func created(t metav1.Time) uint32 {
+	if u := t.Unix(); !t.IsZero() && u > 0 && u <= math.MaxUint32 {
+		return uint32(u)
+	}
+	return 0
+}
+
+// changeTrigger is the last-change-trigger-time annotation of m in Unix
+// nanoseconds, 0 when absent or not an RFC 3339 time.
+func changeTrigger[T string | []byte](v T) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 func slimListMeta(m metav1.ListMeta) metav1.ListMeta {
@@ -89,9 +115,10 @@ func slimService(s *corev1.Service) *Service {
 
 func slimEndpointSlice(e *discoveryv1.EndpointSlice) *EndpointSlice {
 	out := &EndpointSlice{
-		Meta:        slimMeta(&e.ObjectMeta),
-		ServiceName: e.Labels[discoveryv1.LabelServiceName],
-		AddressType: string(e.AddressType),
+		Meta:          slimMeta(&e.ObjectMeta),
+		ChangeTrigger: changeTrigger(e.Annotations[corev1.EndpointsLastChangeTriggerTime]),
+		ServiceName:   e.Labels[discoveryv1.LabelServiceName],
+		AddressType:   string(e.AddressType),
 	}
 	if len(e.Endpoints) > 0 {
 		out.Endpoints = make([]Endpoint, len(e.Endpoints))
@@ -117,7 +144,7 @@ func slimEndpointSlice(e *discoveryv1.EndpointSlice) *EndpointSlice {
 }
 
 func slimEndpoints(e *corev1.Endpoints) *Endpoints {
-	out := &Endpoints{Meta: slimMeta(&e.ObjectMeta)}
+	out := &Endpoints{Meta: slimMeta(&e.ObjectMeta), ChangeTrigger: changeTrigger(e.Annotations[corev1.EndpointsLastChangeTriggerTime])}
 	if len(e.Subsets) > 0 {
 		out.Subsets = make([]EndpointSubset, len(e.Subsets))
 		for i, s := range e.Subsets {

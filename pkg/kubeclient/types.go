@@ -17,6 +17,9 @@ type Meta struct {
 	Name, Namespace, ResourceVersion string
 
 	initialEventsEnd bool
+	// Created is metadata.creationTimestamp in Unix seconds, 0 when unset
+	// (it fits in the padding after the bool: objects stay the same size).
+	Created uint32
 }
 
 // Service is a core/v1 Service cut down to what DNS answers from.
@@ -46,6 +49,11 @@ type ServicePort struct {
 // EndpointSlice is a discovery/v1 EndpointSlice cut down to what DNS answers from.
 type EndpointSlice struct {
 	Meta
+	// ChangeTrigger is the endpoints controller's annotation
+	// endpoints.kubernetes.io/last-change-trigger-time in Unix nanoseconds:
+	// when the change this version carries began. 0 when absent or not a
+	// time.
+	ChangeTrigger int64
 	// ServiceName is the label discoveryv1.LabelServiceName, "" when absent.
 	ServiceName string
 	// AddressType is "IPv4", "IPv6" or "FQDN".
@@ -72,7 +80,9 @@ type EndpointPort struct {
 // Endpoints is a core/v1 Endpoints cut down to what DNS answers from.
 type Endpoints struct {
 	Meta
-	Subsets []EndpointSubset
+	// ChangeTrigger is as EndpointSlice's.
+	ChangeTrigger int64
+	Subsets       []EndpointSubset
 }
 
 // EndpointSubset is a group of addresses sharing ports.

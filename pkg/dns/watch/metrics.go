@@ -6,10 +6,11 @@ import (
 
 // metrics are created per Controller so that tests can use fresh registries.
 type metrics struct {
-	buildDuration       prometheus.Histogram
-	publishes           prometheus.Counter
-	names               prometheus.Gauge
-	programmingDuration prometheus.Histogram
+	buildDuration  prometheus.Histogram
+	publishes      prometheus.Counter
+	names          prometheus.Gauge
+	watchToPublish prometheus.Histogram
+	programming    *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -27,16 +28,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "kubedns_snapshot_names",
 			Help: "Number of names in the current DNS record snapshot.",
 		}),
-		programmingDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "kubedns_dns_programming_duration_seconds",
+		watchToPublish: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kubedns_watch_event_to_publish_duration_seconds",
 			Help:    "Time from the first watch event of a change to the publication of the snapshot serving it.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 20),
 		}),
+		programming: newProgrammingLatency(),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.buildDuration, m.publishes, m.names, m.programmingDuration} {
+	for _, c := range []prometheus.Collector{m.buildDuration, m.publishes, m.names, m.watchToPublish, m.programming} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

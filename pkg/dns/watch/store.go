@@ -22,6 +22,10 @@ type store struct {
 	// serviceOf, when set, indexes objects by the "namespace/name" of their
 	// Service ("" for none): EndpointSlices.
 	serviceOf func(obj any) string
+	// fresh, when set, is told every object that is new (created true) or
+	// changed, not the versions they replace nor deleted ones: what the
+	// DNS programming latency is measured from.
+	fresh func(obj any, created bool)
 
 	mu        sync.RWMutex
 	items     map[string]any
@@ -103,11 +107,19 @@ func (s *store) Update(obj any) error {
 	s.mu.Unlock()
 	switch {
 	case old == nil:
+		s.isFresh(obj, true) // before the mark, so that the same sync sees both
 		s.notify("add", obj)
 	case s.changed(old, obj):
+		s.isFresh(obj, false)
 		s.notify("update", old, obj)
 	}
 	return nil
+}
+
+func (s *store) isFresh(obj any, created bool) {
+	if s.fresh != nil {
+		s.fresh(obj, created)
+	}
 }
 
 // Delete removes an object deleted in the API.
@@ -143,8 +155,10 @@ func (s *store) Replace(list []any, _ string) error {
 		switch prev, ok := old[key]; {
 		case !ok:
 			touched = append(touched, obj)
+			s.isFresh(obj, true)
 		case s.changed(prev, obj):
 			touched = append(touched, prev, obj)
+			s.isFresh(obj, false)
 		}
 	}
 	for key, prev := range old {

@@ -21,9 +21,20 @@ type dirtySet struct {
 	services   map[string]time.Time // Service "namespace/name"
 	namespaces time.Time
 	pods       time.Time
+	// triggers holds, by Service, the earliest time in the API of the
+	// changes marked: what DNS programming latency is measured from.
+	triggers map[string]time.Time
 }
 
-func newDirtySet() dirtySet { return dirtySet{services: map[string]time.Time{}} }
+func newDirtySet() dirtySet {
+	return dirtySet{services: map[string]time.Time{}, triggers: map[string]time.Time{}}
+}
+
+func (d *dirtySet) trigger(key string, at time.Time) {
+	if t, ok := d.triggers[key]; !ok || at.Before(t) {
+		d.triggers[key] = at
+	}
+}
 
 func (d *dirtySet) service(key string, at time.Time) {
 	if _, ok := d.services[key]; !ok {
@@ -221,6 +232,7 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 		}
 	}
 	var pending []time.Time // first-event times of what changed
+	var measured []programmed
 	changed := 0
 	c.fragments(d.services, func(key string, f *records.Fragment) {
 		if !c.index.SetService(key, f) {
@@ -229,6 +241,9 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 		changed++
 		if at := d.services[key]; !at.IsZero() {
 			pending = append(pending, at)
+		}
+		if p, ok := c.programmedOf(&d, key); ok {
+			measured = append(measured, p)
 		}
 	})
 	if (full || !d.namespaces.IsZero()) && c.index.SetNamespaces(c.listNamespaces()) {
@@ -252,9 +267,9 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 		return
 	}
 	if first {
-		pending = nil // initial list events measure sync time, not programming
+		pending, measured = nil, nil // initial list events measure sync time, not programming
 	}
-	c.publish(ctx, start, changed, pending)
+	c.publish(ctx, start, changed, pending, measured)
 }
 
 // parallelAbove is the number of dirty Services (the first sync, resyncs,
@@ -358,7 +373,7 @@ func (c *Controller) listNamespaces() []string {
 
 // publish stores a snapshot of the index; start is when the changes it
 // carries began to be applied.
-func (c *Controller) publish(ctx context.Context, start time.Time, changed int, pending []time.Time) {
+func (c *Controller) publish(ctx context.Context, start time.Time, changed int, pending []time.Time, measured []programmed) {
 	serial := nextSerial(c.serial, start)
 	snap := c.index.Publish(serial)
 	c.serial = serial
@@ -369,8 +384,9 @@ func (c *Controller) publish(ctx context.Context, start time.Time, changed int, 
 	c.metrics.publishes.Inc()
 	c.metrics.names.Set(float64(snap.Len()))
 	for _, at := range pending {
-		c.metrics.programmingDuration.Observe(done.Sub(at).Seconds())
+		c.metrics.watchToPublish.Observe(done.Sub(at).Seconds())
 	}
+	c.observeProgrammed(done, measured)
 	klog.FromContext(ctx).V(2).Info("Published DNS snapshot", "serial", serial, "names", snap.Len(),
 		"services", c.index.Len(), "changes", changed, "duration", done.Sub(start))
 	c.refreshWildcards(ctx)

@@ -141,11 +141,14 @@ func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 		index:   records.NewIndex(opts.Records),
 	}
 	c.services = c.watch("services", &kubeclient.Service{}, markService, versionChanged, nil)
+	c.services.fresh = c.serviceCreated
 	c.namespaces = c.watch("namespaces", &kubeclient.Namespace{}, markNamespaces, never, nil)
 	if opts.EndpointsSource == SourceEndpointSlices {
 		c.slices = c.watch("endpointslices", &kubeclient.EndpointSlice{}, markSliceService, versionChanged, sliceService)
+		c.slices.fresh = c.endpointsChanged(sliceService)
 	} else {
 		c.endpoints = c.watch("endpoints", &kubeclient.Endpoints{}, markService, versionChanged, nil)
+		c.endpoints.fresh = c.endpointsChanged(keyOf)
 	}
 	if cfg.Pods == records.PodsVerified {
 		c.pods = c.watch("pods", &kubeclient.Pod{}, markPods, podIPsChanged, nil)

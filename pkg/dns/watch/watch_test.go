@@ -348,8 +348,8 @@ func TestMetrics(t *testing.T) {
 	if counts["kubedns_snapshot_build_duration_seconds"] < 2 {
 		t.Errorf("build duration observed %d times, want >= 2", counts["kubedns_snapshot_build_duration_seconds"])
 	}
-	if counts["kubedns_dns_programming_duration_seconds"] < 1 {
-		t.Error("programming duration not observed")
+	if counts["kubedns_watch_event_to_publish_duration_seconds"] < 1 {
+		t.Error("watch event to publish duration not observed")
 	}
 }
 
