@@ -36,21 +36,30 @@ func protocol(p string) string {
 }
 
 // convertService returns what DNS needs of a Service.
+// serviceKind is how a Service is published: ExternalName by its type,
+// Headless when its cluster IP is None, else ClusterIP.
+func serviceKind(s *kubeclient.Service) records.Kind {
+	switch {
+	case s.Type == string(corev1.ServiceTypeExternalName):
+		return records.ExternalName
+	case s.ClusterIP == corev1.ClusterIPNone ||
+		(s.ClusterIP == "" && len(s.ClusterIPs) > 0 && s.ClusterIPs[0] == corev1.ClusterIPNone):
+		return records.Headless
+	}
+	return records.ClusterIP
+}
+
 func convertService(s *kubeclient.Service) *records.Service {
 	out := &records.Service{
 		Namespace:       s.Namespace,
 		Name:            s.Name,
 		PublishNotReady: s.PublishNotReadyAddresses,
+		Kind:            serviceKind(s),
 	}
-	switch {
-	case s.Type == string(corev1.ServiceTypeExternalName):
-		out.Kind = records.ExternalName
+	switch out.Kind {
+	case records.ExternalName:
 		out.ExternalName = s.ExternalName
-	case s.ClusterIP == corev1.ClusterIPNone ||
-		(s.ClusterIP == "" && len(s.ClusterIPs) > 0 && s.ClusterIPs[0] == corev1.ClusterIPNone):
-		out.Kind = records.Headless
-	default:
-		out.Kind = records.ClusterIP
+	case records.ClusterIP:
 		ips := s.ClusterIPs
 		if len(ips) == 0 && s.ClusterIP != "" {
 			ips = []string{s.ClusterIP}

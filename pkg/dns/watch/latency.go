@@ -95,7 +95,7 @@ func (c *Controller) programmedOf(d *dirtySet, key string) (programmed, bool) {
 	if !ok {
 		return programmed{}, false
 	}
-	return programmed{kind: convertService(svc).Kind, at: at}, true
+	return programmed{kind: serviceKind(svc), at: at}, true
 }
 
 func (c *Controller) observeProgrammed(done time.Time, list []programmed) {
