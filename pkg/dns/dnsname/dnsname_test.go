@@ -18,6 +18,9 @@ func TestLower(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { Lower("already.lower.") }); n != 0 {
 		t.Errorf("Lower of a lower-case name allocates %v times", n)
 	}
+	if n := testing.AllocsPerRun(100, func() { Lower("Mixed.Case.") }); n != 1 {
+		t.Errorf("Lower of a mixed-case name allocates %v times, want 1 (the result)", n)
+	}
 }
 
 func TestFqdn(t *testing.T) {
