@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -111,15 +112,7 @@ func snapshotResolver(snapshot func() *records.Snapshot) nameservers.Resolver {
 		if n == nil {
 			return nil, errors.New("no such name in the cluster domain")
 		}
-		var out []netip.Addr
-		for _, rr := range append(n.RRs(dns.TypeA), n.RRs(dns.TypeAAAA)...) {
-			switch rr := rr.(type) {
-			case *dns.A:
-				out = append(out, netip.AddrFrom4([4]byte(rr.A.To4())))
-			case *dns.AAAA:
-				out = append(out, netip.AddrFrom16([16]byte(rr.AAAA.To16())))
-			}
-		}
-		return out, nil
+		// Concat copies: the snapshot's slices are shared.
+		return nameservers.Addrs(slices.Concat(n.RRs(dns.TypeA), n.RRs(dns.TypeAAAA))), nil
 	})
 }

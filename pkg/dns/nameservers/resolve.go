@@ -124,8 +124,13 @@ func (r *KubeDNSResolver) query(ctx context.Context, name string, qtype uint16) 
 	if resp.Rcode != dns.RcodeSuccess {
 		return nil, errors.New(dns.RcodeToString[resp.Rcode])
 	}
+	return Addrs(resp.Answer), nil
+}
+
+// Addrs returns the addresses of the A and AAAA records among rrs, in order.
+func Addrs(rrs []dns.RR) []netip.Addr {
 	var out []netip.Addr
-	for _, rr := range resp.Answer {
+	for _, rr := range rrs {
 		var ip net.IP
 		switch rr := rr.(type) {
 		case *dns.A:
@@ -139,7 +144,7 @@ func (r *KubeDNSResolver) query(ctx context.Context, name string, qtype uint16) 
 			out = append(out, a.Unmap())
 		}
 	}
-	return out, nil
+	return out
 }
 
 // SystemResolver resolves names with Go's resolver (net.DefaultResolver
