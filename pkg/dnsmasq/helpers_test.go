@@ -18,6 +18,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 )
 
 // chanSource delivers the configurations sent on it.
@@ -245,7 +246,7 @@ func startLogged(t *testing.T, opts Options, cfg *config.Config, logs *logBuffer
 		opts.Source = src
 	}
 	if opts.Resolver == nil {
-		opts.Resolver = fakeResolver{}
+		opts.Resolver = dnstest.Hosts{}
 	}
 	if opts.SyncInterval == 0 {
 		opts.SyncInterval = time.Hour

@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 )
 
 func TestNew(t *testing.T) {
-	ok := Options{Exec: "/bin/true", Source: make(chanSource), Resolver: fakeResolver{}}
+	ok := Options{Exec: "/bin/true", Source: make(chanSource), Resolver: dnstest.Hosts{}}
 	for _, tt := range []struct {
 		name   string
 		modify func(*Options)

@@ -2,30 +2,15 @@ package dnsmasq
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 )
-
-// fakeResolver answers from a map; a missing name fails.
-type fakeResolver map[string][]string
-
-func (f fakeResolver) LookupAddrs(_ context.Context, host string) ([]netip.Addr, error) {
-	ips, ok := f[host]
-	if !ok {
-		return nil, errors.New("no such host")
-	}
-	var out []netip.Addr
-	for _, ip := range ips {
-		out = append(out, netip.MustParseAddr(ip))
-	}
-	return out, nil
-}
 
 func mustParse(t *testing.T, data map[string]string) *config.Config {
 	t.Helper()
@@ -38,7 +23,7 @@ func mustParse(t *testing.T, data map[string]string) *config.Config {
 
 func TestRenderConfig(t *testing.T) {
 	base := []string{"-k", "--cache-size=1000"}
-	resolver := fakeResolver{
+	resolver := dnstest.Hosts{
 		"dns.my.corp":                      {"192.0.2.7"},
 		"multi.my.corp":                    {"fd00::2", "192.0.2.9", "192.0.2.8", "::ffff:192.0.2.10"},
 		"ns.kube-system.svc.cluster.local": {"10.0.0.53"},

@@ -1,6 +1,6 @@
-// Package dnstest holds helpers for table-driven DNS answer tests: a
-// ResponseWriter that records the reply, and cases whose expected records are
-// written as zone-file lines.
+// Package dnstest holds helpers for DNS tests: a ResponseWriter that records
+// the reply, cases whose expected records are written as zone-file lines, a
+// zone served on loopback (ServeZone) and names resolved from a map (Hosts).
 package dnstest
 
 import (

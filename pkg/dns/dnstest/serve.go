@@ -1,7 +1,10 @@
 package dnstest
 
 import (
+	"context"
+	"errors"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -45,4 +48,21 @@ func ServeZone(t *testing.T, zone map[string][]string) string {
 		<-done
 	})
 	return pc.LocalAddr().String()
+}
+
+// Hosts resolves names from a map, as /etc/hosts would: a name not in it
+// fails. It is a nameservers.Resolver.
+type Hosts map[string][]string
+
+// LookupAddrs returns the addresses of host.
+func (h Hosts) LookupAddrs(_ context.Context, host string) ([]netip.Addr, error) {
+	ips, ok := h[host]
+	if !ok {
+		return nil, errors.New("no such host")
+	}
+	out := make([]netip.Addr, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, netip.MustParseAddr(ip))
+	}
+	return out, nil
 }

@@ -2,7 +2,6 @@ package nameservers
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -33,26 +32,11 @@ func TestInDomain(t *testing.T) {
 	}
 }
 
-// mapResolver answers from a map; a missing name fails.
-func mapResolver(m map[string][]string) Resolver {
-	return ResolverFunc(func(_ context.Context, host string) ([]netip.Addr, error) {
-		ips, ok := m[host]
-		if !ok {
-			return nil, errors.New("no such host")
-		}
-		var out []netip.Addr
-		for _, ip := range ips {
-			out = append(out, netip.MustParseAddr(ip))
-		}
-		return out, nil
-	})
-}
-
 func TestSplitResolver(t *testing.T) {
 	r := &SplitResolver{
 		ClusterDomain: "cluster.local",
-		Cluster:       mapResolver(map[string][]string{"ns.default.svc.cluster.local": {"10.0.0.1"}}),
-		Other:         mapResolver(map[string][]string{"dns.my.corp": {"192.0.2.1"}, "ns.default.svc.cluster.local": {"192.0.2.99"}}),
+		Cluster:       dnstest.Hosts(map[string][]string{"ns.default.svc.cluster.local": {"10.0.0.1"}}),
+		Other:         dnstest.Hosts(map[string][]string{"dns.my.corp": {"192.0.2.1"}, "ns.default.svc.cluster.local": {"192.0.2.99"}}),
 	}
 	for host, want := range map[string]string{
 		"ns.default.svc.cluster.local": "10.0.0.1",
