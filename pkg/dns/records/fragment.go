@@ -161,7 +161,7 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 			b.addr(name, ip)
 			break
 		}
-		b.add(rec{name: name, typ: dns.TypeCNAME, target: fqdn(svc.ExternalName)})
+		b.add(rec{name: name, typ: dns.TypeCNAME, target: dnsname.Fqdn(svc.ExternalName)})
 	}
 	f := b.seal()
 	f.clusterIPs = clusterIPs

@@ -48,7 +48,3 @@ func ReverseName(a netip.Addr) string {
 	name, _ := dns.ReverseAddr(a.Unmap().String())
 	return name
 }
-
-func fqdn(name string) string {
-	return dns.Fqdn(strings.ToLower(name))
-}
