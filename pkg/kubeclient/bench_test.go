@@ -95,11 +95,18 @@ func realisticServices(n int) *corev1.ServiceList {
 
 func ptr[T any](v T) *T { return &v }
 
-// BenchmarkListServices decodes a list response of 10,000 Services from a
-// reader, as list does: streamed item by item, and (the way list worked
-// before) read whole with readAll and decoded with decodeBody.
+// BenchmarkListServices is the decoding part of the initial sync: a list
+// response of 10,000 and 50,000 Services read from a reader as list does,
+// streamed item by item, and (the way list worked before) read whole with
+// readAll and decoded with decodeBody.
 func BenchmarkListServices(b *testing.B) {
-	data := encode(b, runtime.ContentTypeProtobuf, realisticServices(10000))
+	for _, n := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("%d", n), func(b *testing.B) { benchmarkList(b, n) })
+	}
+}
+
+func benchmarkList(b *testing.B, n int) {
+	data := encode(b, runtime.ContentTypeProtobuf, realisticServices(n))
 	paths := []struct {
 		name   string
 		decode func(io.Reader) (runtime.Object, error)
@@ -122,8 +129,8 @@ func BenchmarkListServices(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if n := len(obj.(*ServiceList).Items); n != 10000 {
-					b.Fatalf("%d items", n)
+				if got := len(obj.(*ServiceList).Items); got != n {
+					b.Fatalf("%d items", got)
 				}
 			}
 		})

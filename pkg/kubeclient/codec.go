@@ -17,7 +17,7 @@ import (
 
 // NegotiatedSerializer returns the serializers of a rest.RESTClient that
 // reads slim objects. For protobuf, the kinds with a slim type are decoded
-// straight from the wire; for JSON they are decoded in full and passed
+// object by object and slimmed as they are read; for JSON they are decoded in full and passed
 // through Slim. Everything else (metav1.Status, metav1.WatchEvent,
 // corev1.ConfigMap, ...) and all encoding goes to the standard serializers
 // over a scheme holding only meta/v1, core/v1 and discovery/v1.

@@ -9,11 +9,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// The decoders read the messages of k8s.io/api's core/v1 and discovery/v1
-// generated.proto (and ObjectMeta and ListMeta from apimachinery's meta/v1)
-// by field number, keeping the fields the slim types hold and skipping the
-// rest. A repeated occurrence of a singular message merges into the first, a
-// repeated scalar overwrites it, as in the generated decoders.
+// Decoding a slim object: the runtime.Unknown envelope and a list's fields
+// are read here (envelope.go, wire.go, stream.go), each object is
+// unmarshalled by k8s.io/api's generated code and slimmed (slim.go). So a
+// list costs one full object at a time, never the whole full list.
 
 // decodeSlim decodes the message of kind k into into when into is of that
 // kind, else into a new object.
@@ -72,18 +71,92 @@ func reset[T any, P interface {
 	return o
 }
 
-// decoder holds what one decode call shares between objects: consecutive
-// list items usually share their namespace (lists come sorted by it), and
-// the strings are reused rather than allocated again.
+// decoder holds what one decode call shares between objects: the slimmer,
+// whose namespace and service name strings consecutive list items share
+// (lists come sorted by namespace).
 type decoder struct {
-	lastNamespace, lastService string
+	s slimmer
+	// The full objects items are unmarshalled into, reused (see reuse).
+	svc   corev1.Service
+	slice discoveryv1.EndpointSlice
 }
 
-func (d *decoder) ns(b []byte) string {
-	if string(b) != d.lastNamespace {
-		d.lastNamespace = intern(b)
+// metadata is the metadata field of an object, unmarshalled through keep.
+func metadata(m *metav1.ObjectMeta, keep selection) subMessage {
+	return subMessage{num: metadataField, m: m, keep: keep}
+}
+
+// addEndpoint appends an endpoint to the EndpointSlice being unmarshalled.
+func (d *decoder) addEndpoint() unmarshaler {
+	d.slice.Endpoints = append(d.slice.Endpoints, discoveryv1.Endpoint{})
+	return &d.slice.Endpoints[len(d.slice.Endpoints)-1]
+}
+
+// reuse empties a full object's metadata for the next item but keeps its
+// maps, so that the generated Unmarshal fills them again rather than
+// allocating new ones.
+func reuse(m *metav1.ObjectMeta) {
+	labels, annotations := m.Labels, m.Annotations
+	clear(labels)
+	clear(annotations)
+	*m = metav1.ObjectMeta{Labels: labels, Annotations: annotations}
+}
+
+// The item decoders unmarshal one object with k8s.io/api's generated code
+// and slim it; only one full object is alive at a time. They unmarshal only
+// the fields the slim types are made from (the selections in fields.go):
+// the rest, managedFields and status above all, are skipped unread.
+
+func (d *decoder) service(b []byte, out *Service) error {
+	full := &d.svc
+	reuse(&full.ObjectMeta)
+	ports := full.Spec.Ports[:0]
+	full.Spec = corev1.ServiceSpec{Ports: ports}
+	if err := serviceFields.unmarshal(b, full, metadata(&full.ObjectMeta, metaFields), subMessage{num: specField, m: &full.Spec, keep: specFields}); err != nil {
+		return err
 	}
-	return d.lastNamespace
+	d.s.service(full, out)
+	return nil
+}
+
+func (d *decoder) endpointSlice(b []byte, out *EndpointSlice) error {
+	full := &d.slice
+	reuse(&full.ObjectMeta)
+	endpoints, ports := full.Endpoints[:0], full.Ports[:0]
+	*full = discoveryv1.EndpointSlice{ObjectMeta: full.ObjectMeta, Endpoints: endpoints, Ports: ports}
+	if err := sliceFields.unmarshal(b, full, metadata(&full.ObjectMeta, sliceMetaFields),
+		subMessage{num: endpointField, add: d.addEndpoint, keep: endpointFields}); err != nil {
+		return err
+	}
+	d.s.endpointSlice(full, out)
+	return nil
+}
+
+func (d *decoder) endpoints(b []byte, out *Endpoints) error {
+	var full corev1.Endpoints //nolint:staticcheck // a decoded kind
+	if err := endpointsFields.unmarshal(b, &full, metadata(&full.ObjectMeta, metaFields)); err != nil {
+		return err
+	}
+	d.s.endpoints(&full, out)
+	return nil
+}
+
+func (d *decoder) namespace(b []byte, out *Namespace) error {
+	var full corev1.Namespace
+	if err := namespaceFields.unmarshal(b, &full, metadata(&full.ObjectMeta, metaFields)); err != nil {
+		return err
+	}
+	d.s.namespace(&full, out)
+	return nil
+}
+
+func (d *decoder) pod(b []byte, out *Pod) error {
+	var full corev1.Pod
+	if err := podFields.unmarshal(b, &full, metadata(&full.ObjectMeta, metaFields), subMessage{num: podStatusField, m: &full.Status, keep: podStatusFields}); err != nil {
+		return err
+	}
+	d.s.pod(&full, out)
+	return nil
 }
 
 // decodeList decodes a list message: its ListMeta (field 1) and its items
@@ -161,254 +234,6 @@ func decodeList(d *decoder, b []byte, l listDec) error {
 	return p.err
 }
 
-func listMeta(b []byte, lm *metav1.ListMeta) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1:
-			if m, ok := p.bytesField(); ok {
-				lm.SelfLink = string(m)
-			}
-		case 2:
-			if m, ok := p.bytesField(); ok {
-				lm.ResourceVersion = string(m)
-			}
-		case 3:
-			if m, ok := p.bytesField(); ok {
-				lm.Continue = string(m)
-			}
-		case 4:
-			if v, ok := p.varintField(); ok {
-				n := int64(v)
-				lm.RemainingItemCount = &n
-			}
-		}
-	}
-	return p.err
-}
-
-// objectMeta decodes an ObjectMeta into m. Each of the others, when not
-// nil, receives: serviceName the discoveryv1.LabelServiceName label,
-// trigger the last-change-trigger-time annotation (see
-// EndpointSlice.ChangeTrigger).
-func (d *decoder) objectMeta(b []byte, m *Meta, serviceName *string, trigger *int64) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1:
-			if s, ok := p.bytesField(); ok {
-				m.Name = string(s)
-			}
-		case 3:
-			if s, ok := p.bytesField(); ok {
-				m.Namespace = d.ns(s)
-			}
-		case 6:
-			if s, ok := p.bytesField(); ok {
-				m.ResourceVersion = string(s)
-			}
-		case 8: // creationTimestamp, a Time: seconds (1), nanos (2)
-			if t, ok := p.bytesField(); ok {
-				var sec int64
-				p.err = timeSeconds(t, &sec)
-				m.Created = created(metav1.Unix(sec, 0))
-			}
-		case 11: // labels, skipped unless serviceName is wanted
-			if serviceName == nil {
-				break
-			}
-			if k, v, ok := p.entryField(); ok && string(k) == discoveryv1.LabelServiceName {
-				*serviceName = d.serviceLabel(v, m.Name)
-			}
-		case 12: // annotations
-			k, v, ok := p.entryField()
-			switch {
-			case !ok:
-			case string(k) == metav1.InitialEventsAnnotationKey:
-				m.initialEventsEnd = string(v) == "true"
-			case trigger != nil && string(k) == corev1.EndpointsLastChangeTriggerTime:
-				*trigger = changeTrigger(v)
-			}
-		}
-	}
-	return p.err
-}
-
-// timeSeconds reads the seconds of a metav1.Time message; a repeated
-// field overwrites, as in the generated decoders.
-func timeSeconds(b []byte, sec *int64) error {
-	*sec = 0
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		if p.num == 1 {
-			if v, ok := p.varintField(); ok {
-				*sec = int64(v)
-			}
-		}
-	}
-	return p.err
-}
-
-// serviceLabel returns the service name label value, sharing memory with the
-// previous one or with the slice's own name ("<service>-<suffix>") if it can.
-func (d *decoder) serviceLabel(v []byte, name string) string {
-	switch {
-	case string(v) == d.lastService:
-	case len(name) >= len(v) && name[:len(v)] == string(v):
-		d.lastService = name[:len(v)]
-	default:
-		d.lastService = string(v)
-	}
-	return d.lastService
-}
-
-func (d *decoder) service(b []byte, s *Service) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1:
-			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &s.Meta, nil, nil)
-			}
-		case 2:
-			if m, ok := p.bytesField(); ok {
-				p.err = serviceSpec(m, s)
-			}
-		}
-	}
-	return p.err
-}
-
-func serviceSpec(b []byte, s *Service) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1: // ports
-			if m, ok := p.bytesField(); ok {
-				if s.Ports == nil {
-					s.Ports = make([]ServicePort, 0, count(b, 1))
-				}
-				s.Ports = append(s.Ports, ServicePort{})
-				p.err = servicePort(m, &s.Ports[len(s.Ports)-1])
-			}
-		case 3:
-			if m, ok := p.bytesField(); ok {
-				s.ClusterIP = intern(m)
-			}
-		case 4:
-			if m, ok := p.bytesField(); ok {
-				s.Type = intern(m)
-			}
-		case 10:
-			if m, ok := p.bytesField(); ok {
-				s.ExternalName = string(m)
-			}
-		case 13:
-			if v, ok := p.varintField(); ok {
-				s.PublishNotReadyAddresses = v != 0
-			}
-		case 18: // clusterIPs
-			if m, ok := p.bytesField(); ok {
-				ip := s.ClusterIP
-				if string(m) != ip {
-					ip = intern(m)
-				}
-				s.ClusterIPs = append(s.ClusterIPs, ip)
-			}
-		}
-	}
-	return p.err
-}
-
-func servicePort(b []byte, sp *ServicePort) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1:
-			if m, ok := p.bytesField(); ok {
-				sp.Name = intern(m)
-			}
-		case 2:
-			if m, ok := p.bytesField(); ok {
-				sp.Protocol = intern(m)
-			}
-		case 3:
-			if v, ok := p.varintField(); ok {
-				sp.Port = int32(v)
-			}
-		}
-	}
-	return p.err
-}
-
-func (d *decoder) namespace(b []byte, n *Namespace) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		if p.num == 1 {
-			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &n.Meta, nil, nil)
-			}
-		}
-	}
-	return p.err
-}
-
-func (d *decoder) pod(b []byte, pod *Pod) error {
-	var podIP []byte
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1:
-			if m, ok := p.bytesField(); ok {
-				p.err = d.objectMeta(m, &pod.Meta, nil, nil)
-			}
-		case 3:
-			if m, ok := p.bytesField(); ok {
-				p.err = podStatus(m, pod, &podIP)
-			}
-		}
-	}
-	if p.err != nil {
-		return p.err
-	}
-	if len(pod.PodIPs) == 0 && len(podIP) > 0 {
-		pod.PodIPs = []string{string(podIP)}
-	}
-	return nil
-}
-
-func podStatus(b []byte, pod *Pod, podIP *[]byte) error {
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		switch p.num {
-		case 1:
-			if m, ok := p.bytesField(); ok {
-				pod.Phase = intern(m)
-			}
-		case 6:
-			*podIP, _ = p.bytesField()
-		case 12: // podIPs
-			if m, ok := p.bytesField(); ok {
-				var ip []byte
-				if ip, p.err = podIPField(m); p.err == nil {
-					pod.PodIPs = append(pod.PodIPs, string(ip))
-				}
-			}
-		}
-	}
-	return p.err
-}
-
-func podIPField(b []byte) ([]byte, error) {
-	var ip []byte
-	p := fields{buf: buf{b: b}}
-	for p.next() {
-		if p.num == 1 {
-			ip, _ = p.bytesField()
-		}
-	}
-	if p.err != nil {
-		return nil, p.err
-	}
-	return ip, nil
-}
+// listMeta decodes a list's ListMeta; a repeated one merges, as in the
+// generated decoders.
+func listMeta(b []byte, lm *metav1.ListMeta) error { return lm.Unmarshal(b) }

@@ -2,6 +2,7 @@
 // kube-dns reads.
 //
 // It links only core/v1 and discovery/v1 and decodes the API server's
-// protobuf straight into slim objects that keep just the fields DNS needs,
-// instead of building full API objects and throwing most of them away.
+// protobuf into slim objects that keep just the fields DNS needs: a list is
+// read item by item, each item unmarshalled by k8s.io/api's generated code
+// and slimmed at once, so the full objects of a list are never all alive.
 package kubeclient

@@ -2,6 +2,7 @@ package kubeclient
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,42 +12,117 @@ import (
 )
 
 // Slim converts a full core/v1 or discovery/v1 object, or a list of them, to
-// its slim type. It reports false for any other object. Slim defines what the
-// protobuf decoder must produce: empty slices become nil, pointers are copied.
+// its slim type. It reports false for any other object. The protobuf
+// decoder unmarshals each object with k8s.io/api's generated code and
+// slims it here, so Slim is the one definition of the slim types' content:
+// empty slices become nil, pointers are copied, the full object is not
+// referenced.
 func Slim(obj runtime.Object) (runtime.Object, bool) {
+	var s slimmer
 	switch o := obj.(type) {
 	case *corev1.Service:
-		return slimService(o), true
+		return s.service(o, new(Service)), true
 	case *corev1.ServiceList:
-		return &ServiceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(o.Items, slimService)}, true
+		return &ServiceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).service)}, true
 	case *discoveryv1.EndpointSlice:
-		return slimEndpointSlice(o), true
+		return s.endpointSlice(o, new(EndpointSlice)), true
 	case *discoveryv1.EndpointSliceList:
-		return &EndpointSliceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(o.Items, slimEndpointSlice)}, true
+		return &EndpointSliceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).endpointSlice)}, true
 	case *corev1.Endpoints:
-		return slimEndpoints(o), true
+		return s.endpoints(o, new(Endpoints)), true
 	case *corev1.EndpointsList:
-		return &EndpointsList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(o.Items, slimEndpoints)}, true
+		return &EndpointsList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).endpoints)}, true
 	case *corev1.Namespace:
-		return slimNamespace(o), true
+		return s.namespace(o, new(Namespace)), true
 	case *corev1.NamespaceList:
-		return &NamespaceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(o.Items, slimNamespace)}, true
+		return &NamespaceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).namespace)}, true
 	case *corev1.Pod:
-		return slimPod(o), true
+		return s.pod(o, new(Pod)), true
 	case *corev1.PodList:
-		return &PodList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(o.Items, slimPod)}, true
+		return &PodList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).pod)}, true
 	}
 	return nil, false
 }
 
-func slimMeta(m *metav1.ObjectMeta) Meta {
-	return Meta{
-		Name:             m.Name,
-		Namespace:        m.Namespace,
-		ResourceVersion:  m.ResourceVersion,
-		initialEventsEnd: m.Annotations[metav1.InitialEventsAnnotationKey] == "true",
-		Created:          created(m.CreationTimestamp),
+// slimmer fills slim objects from full ones. The strings an object keeps
+// are copied into one allocation per object (done), so that a slim object
+// holds no memory of the full one, even where the allocator packed the full
+// object's short strings together; values that repeat across objects
+// (types, protocols, common port names) are constants, and consecutive
+// objects share their namespace and service name strings.
+type slimmer struct {
+	pending                    []*string
+	lastNamespace, lastService string
+}
+
+// keep marks *p to be copied into the object's string block.
+func (s *slimmer) keep(p *string) {
+	if *p != "" {
+		s.pending = append(s.pending, p)
 	}
+}
+
+// value sets *p to v as a constant when v is a common value, else marks it.
+func (s *slimmer) value(p *string, v string) {
+	*p = v
+	if c, ok := constant(v); ok {
+		*p = c
+		return
+	}
+	s.keep(p)
+}
+
+// done copies the marked strings of the object whose meta is m into one
+// allocation.
+func (s *slimmer) done(m *Meta) {
+	n := 0
+	for _, p := range s.pending {
+		n += len(*p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range s.pending {
+		b.WriteString(*p)
+	}
+	block := b.String()
+	for i, p := range s.pending {
+		*p, block = block[:len(*p)], block[len(*p):]
+		s.pending[i] = nil
+	}
+	s.pending = s.pending[:0]
+	s.lastNamespace = m.Namespace
+}
+
+func (s *slimmer) meta(m *metav1.ObjectMeta, out *Meta) {
+	out.Name = m.Name
+	s.keep(&out.Name)
+	if m.Namespace == s.lastNamespace {
+		out.Namespace = s.lastNamespace
+	} else {
+		s.value(&out.Namespace, m.Namespace)
+	}
+	out.ResourceVersion = m.ResourceVersion
+	s.keep(&out.ResourceVersion)
+	out.initialEventsEnd = m.Annotations[metav1.InitialEventsAnnotationKey] == "true"
+	out.Created = created(m.CreationTimestamp)
+}
+
+// serviceName sets out.ServiceName to the service name label, sharing memory
+// with the previous slice's or marked to be kept, and reports whether it is
+// rather to be cut from the slice's own name ("<service>-<suffix>") once
+// done.
+func (s *slimmer) serviceName(m *metav1.ObjectMeta, out *EndpointSlice) (fromName bool) {
+	v := m.Labels[discoveryv1.LabelServiceName]
+	out.ServiceName = v
+	switch {
+	case v == s.lastService:
+		out.ServiceName = s.lastService
+	case strings.HasPrefix(m.Name, v):
+		return true
+	default:
+		s.keep(&out.ServiceName)
+	}
+	return false
 }
 
 // created is a creation timestamp in Unix seconds, 0 when unset or outside
@@ -60,11 +136,12 @@ func created(t metav1.Time) uint32 {
 
 // changeTrigger is the last-change-trigger-time annotation of m in Unix
 // nanoseconds, 0 when absent or not an RFC 3339 time.
-func changeTrigger[T string | []byte](v T) int64 {
-	if len(v) == 0 {
+func changeTrigger(m *metav1.ObjectMeta) int64 {
+	v := m.Annotations[corev1.EndpointsLastChangeTriggerTime]
+	if v == "" {
 		return 0
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(v))
+	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return 0
 	}
@@ -76,119 +153,160 @@ func slimListMeta(m metav1.ListMeta) metav1.ListMeta {
 	return m
 }
 
-func slimItems[F, S any](items []F, slim func(*F) *S) []*S {
+func slimItems[F, S any](s *slimmer, items []F, slim func(*slimmer, *F, *S) *S) []*S {
 	if len(items) == 0 {
 		return nil
 	}
 	out := make([]*S, len(items))
 	for i := range items {
-		out[i] = slim(&items[i])
+		out[i] = slim(s, &items[i], new(S))
 	}
 	return out
 }
 
-// nonEmpty returns a copy of s, or nil when s is empty.
-func nonEmpty[T any](s []T) []T {
-	if len(s) == 0 {
+// strs returns a copy of ss marked to be kept, or nil when ss is empty.
+func (s *slimmer) strs(ss []string) []string {
+	if len(ss) == 0 {
 		return nil
 	}
-	return append(make([]T, 0, len(s)), s...)
-}
-
-func slimService(s *corev1.Service) *Service {
-	out := &Service{
-		Meta:                     slimMeta(&s.ObjectMeta),
-		Type:                     string(s.Spec.Type),
-		ClusterIP:                s.Spec.ClusterIP,
-		ClusterIPs:               nonEmpty(s.Spec.ClusterIPs),
-		ExternalName:             s.Spec.ExternalName,
-		PublishNotReadyAddresses: s.Spec.PublishNotReadyAddresses,
-	}
-	if len(s.Spec.Ports) > 0 {
-		out.Ports = make([]ServicePort, len(s.Spec.Ports))
-		for i, p := range s.Spec.Ports {
-			out.Ports[i] = ServicePort{Name: p.Name, Protocol: string(p.Protocol), Port: p.Port}
-		}
+	out := append(make([]string, 0, len(ss)), ss...)
+	for i := range out {
+		s.keep(&out[i])
 	}
 	return out
 }
 
-func slimEndpointSlice(e *discoveryv1.EndpointSlice) *EndpointSlice {
-	out := &EndpointSlice{
-		Meta:          slimMeta(&e.ObjectMeta),
-		ChangeTrigger: changeTrigger(e.Annotations[corev1.EndpointsLastChangeTriggerTime]),
-		ServiceName:   e.Labels[discoveryv1.LabelServiceName],
-		AddressType:   string(e.AddressType),
-	}
-	if len(e.Endpoints) > 0 {
-		out.Endpoints = make([]Endpoint, len(e.Endpoints))
-		for i, ep := range e.Endpoints {
-			out.Endpoints[i] = Endpoint{
-				Addresses: nonEmpty(ep.Addresses),
-				Hostname:  clonePtr(ep.Hostname),
-				Ready:     clonePtr(ep.Conditions.Ready),
+func (s *slimmer) service(in *corev1.Service, out *Service) *Service {
+	s.meta(&in.ObjectMeta, &out.Meta)
+	spec := &in.Spec
+	s.value(&out.Type, string(spec.Type))
+	s.value(&out.ClusterIP, spec.ClusterIP)
+	if len(spec.ClusterIPs) > 0 {
+		out.ClusterIPs = make([]string, len(spec.ClusterIPs))
+		for i, ip := range spec.ClusterIPs {
+			if i == 0 && ip == spec.ClusterIP {
+				continue // shares ClusterIP's memory once done
 			}
+			s.value(&out.ClusterIPs[i], ip)
 		}
 	}
-	if len(e.Ports) > 0 {
-		out.Ports = make([]EndpointPort, len(e.Ports))
-		for i, p := range e.Ports {
-			out.Ports[i] = EndpointPort{
-				Name:     clonePtr(p.Name),
-				Protocol: clonePtr((*string)(p.Protocol)),
-				Port:     clonePtr(p.Port),
-			}
+	out.ExternalName = spec.ExternalName
+	s.keep(&out.ExternalName)
+	out.PublishNotReadyAddresses = spec.PublishNotReadyAddresses
+	if len(spec.Ports) > 0 {
+		out.Ports = make([]ServicePort, len(spec.Ports))
+		for i := range spec.Ports {
+			p, sp := &spec.Ports[i], &out.Ports[i]
+			s.value(&sp.Name, p.Name)
+			s.value(&sp.Protocol, string(p.Protocol))
+			sp.Port = p.Port
 		}
+	}
+	s.done(&out.Meta)
+	if len(out.ClusterIPs) > 0 && spec.ClusterIPs[0] == spec.ClusterIP {
+		out.ClusterIPs[0] = out.ClusterIP
 	}
 	return out
 }
 
-func slimEndpoints(e *corev1.Endpoints) *Endpoints {
-	out := &Endpoints{Meta: slimMeta(&e.ObjectMeta), ChangeTrigger: changeTrigger(e.Annotations[corev1.EndpointsLastChangeTriggerTime])}
-	if len(e.Subsets) > 0 {
-		out.Subsets = make([]EndpointSubset, len(e.Subsets))
-		for i, s := range e.Subsets {
-			sub := EndpointSubset{
-				Addresses:         slimAddresses(s.Addresses),
-				NotReadyAddresses: slimAddresses(s.NotReadyAddresses),
+func (s *slimmer) endpointSlice(in *discoveryv1.EndpointSlice, out *EndpointSlice) *EndpointSlice {
+	s.meta(&in.ObjectMeta, &out.Meta)
+	out.ChangeTrigger = changeTrigger(&in.ObjectMeta)
+	fromName := s.serviceName(&in.ObjectMeta, out)
+	s.value(&out.AddressType, string(in.AddressType))
+	if len(in.Endpoints) > 0 {
+		out.Endpoints = make([]Endpoint, len(in.Endpoints))
+		for i := range in.Endpoints {
+			ep, e := &in.Endpoints[i], &out.Endpoints[i]
+			e.Addresses = s.strs(ep.Addresses)
+			if ep.Hostname != nil {
+				e.Hostname = new(string)
+				*e.Hostname = *ep.Hostname
+				s.keep(e.Hostname)
 			}
-			if len(s.Ports) > 0 {
-				sub.Ports = make([]ServicePort, len(s.Ports))
-				for j, p := range s.Ports {
-					sub.Ports[j] = ServicePort{Name: p.Name, Protocol: string(p.Protocol), Port: p.Port}
+			e.Ready = clonePtr(ep.Conditions.Ready)
+		}
+	}
+	if len(in.Ports) > 0 {
+		out.Ports = make([]EndpointPort, len(in.Ports))
+		for i := range in.Ports {
+			p, ep := &in.Ports[i], &out.Ports[i]
+			if p.Name != nil {
+				ep.Name = new(string)
+				s.value(ep.Name, *p.Name)
+			}
+			if p.Protocol != nil {
+				ep.Protocol = new(string)
+				s.value(ep.Protocol, string(*p.Protocol))
+			}
+			ep.Port = clonePtr(p.Port)
+		}
+	}
+	s.done(&out.Meta)
+	if fromName {
+		out.ServiceName = out.Name[:len(out.ServiceName)]
+	}
+	s.lastService = out.ServiceName
+	return out
+}
+
+func (s *slimmer) endpoints(in *corev1.Endpoints, out *Endpoints) *Endpoints {
+	s.meta(&in.ObjectMeta, &out.Meta)
+	out.ChangeTrigger = changeTrigger(&in.ObjectMeta)
+	if len(in.Subsets) > 0 {
+		out.Subsets = make([]EndpointSubset, len(in.Subsets))
+		for i := range in.Subsets {
+			ss, sub := &in.Subsets[i], &out.Subsets[i]
+			sub.Addresses = s.addresses(ss.Addresses)
+			sub.NotReadyAddresses = s.addresses(ss.NotReadyAddresses)
+			if len(ss.Ports) > 0 {
+				sub.Ports = make([]ServicePort, len(ss.Ports))
+				for j := range ss.Ports {
+					p, sp := &ss.Ports[j], &sub.Ports[j]
+					s.value(&sp.Name, p.Name)
+					s.value(&sp.Protocol, string(p.Protocol))
+					sp.Port = p.Port
 				}
 			}
-			out.Subsets[i] = sub
 		}
 	}
+	s.done(&out.Meta)
 	return out
 }
 
-func slimAddresses(as []corev1.EndpointAddress) []EndpointAddress {
+func (s *slimmer) addresses(as []corev1.EndpointAddress) []EndpointAddress {
 	if len(as) == 0 {
 		return nil
 	}
 	out := make([]EndpointAddress, len(as))
-	for i, a := range as {
-		out[i] = EndpointAddress{IP: a.IP, Hostname: a.Hostname}
+	for i := range as {
+		out[i] = EndpointAddress{IP: as[i].IP, Hostname: as[i].Hostname}
+		s.keep(&out[i].IP)
+		s.keep(&out[i].Hostname)
 	}
 	return out
 }
 
-func slimNamespace(n *corev1.Namespace) *Namespace {
-	return &Namespace{Meta: slimMeta(&n.ObjectMeta)}
+func (s *slimmer) namespace(in *corev1.Namespace, out *Namespace) *Namespace {
+	s.meta(&in.ObjectMeta, &out.Meta)
+	s.done(&out.Meta)
+	return out
 }
 
-func slimPod(p *corev1.Pod) *Pod {
-	out := &Pod{Meta: slimMeta(&p.ObjectMeta), Phase: string(p.Status.Phase)}
+func (s *slimmer) pod(in *corev1.Pod, out *Pod) *Pod {
+	s.meta(&in.ObjectMeta, &out.Meta)
+	s.value(&out.Phase, string(in.Status.Phase))
 	switch {
-	case len(p.Status.PodIPs) > 0:
-		out.PodIPs = make([]string, len(p.Status.PodIPs))
-		for i, ip := range p.Status.PodIPs {
-			out.PodIPs[i] = ip.IP
+	case len(in.Status.PodIPs) > 0:
+		out.PodIPs = make([]string, len(in.Status.PodIPs))
+		for i := range in.Status.PodIPs {
+			out.PodIPs[i] = in.Status.PodIPs[i].IP
+			s.keep(&out.PodIPs[i])
 		}
-	case p.Status.PodIP != "":
-		out.PodIPs = []string{p.Status.PodIP}
+	case in.Status.PodIP != "":
+		out.PodIPs = []string{in.Status.PodIP}
+		s.keep(&out.PodIPs[0])
 	}
+	s.done(&out.Meta)
 	return out
 }

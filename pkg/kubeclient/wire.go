@@ -8,13 +8,13 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// The readers below follow the rules of the gogo-generated Unmarshal methods
-// in k8s.io/api rather than protowire's stricter Consume functions: a varint
-// may run to ten bytes with the excess bits of the last one dropped, a field
-// number is the low 32 bits of the key, groups skip without matching their end
-// number, and map entries read keys and values whatever their wire type. So
-// every message the API machinery accepts is accepted here, with the same
-// meaning.
+// The readers below take apart the envelope and the lists around the objects
+// (which k8s.io/api's generated code decodes). They follow the rules of
+// those gogo-generated Unmarshal methods rather than protowire's stricter
+// Consume functions: a varint may run to ten bytes with the excess bits of
+// the last one dropped, a field number is the low 32 bits of the key, and
+// groups skip without matching their end number. So every message the API
+// machinery accepts is accepted here, with the same meaning.
 
 var (
 	errOverflow  = errors.New("kubeclient: protobuf varint overflows 64 bits")
@@ -179,29 +179,6 @@ func (p *fields) bytesField() ([]byte, bool) {
 	return m, true
 }
 
-// varintField reads the current field, which must be a varint.
-func (p *fields) varintField() (uint64, bool) {
-	if p.typ != protowire.VarintType {
-		p.err = wireTypeError(p.num, p.typ)
-		return 0, false
-	}
-	v, err := p.varint()
-	if err != nil {
-		p.err = err
-		return 0, false
-	}
-	return v, true
-}
-
-// entryField reads the current field as a map<string,string> entry.
-func (p *fields) entryField() (key, value []byte, ok bool) {
-	key, value, err := p.mapEntry(p.num, p.typ)
-	if err != nil {
-		p.err = err // key and value are nil
-	}
-	return key, value, err == nil
-}
-
 // skip moves past the field whose key starts at start.
 func (p *buf) skip(start int) error {
 	n, err := skipField(p.b[start:])
@@ -264,59 +241,6 @@ func skipField(b []byte) (int, error) {
 		}
 	}
 	return 0, io.ErrUnexpectedEOF
-}
-
-// mapEntry reads one map<string,string> entry the way the generated decoders
-// do: the key and value are bounded by the enclosing message, not the entry.
-func (p *buf) mapEntry(num protowire.Number, typ protowire.Type) (key, value []byte, err error) {
-	if typ != protowire.BytesType {
-		return nil, nil, wireTypeError(num, typ)
-	}
-	v, err := p.varint()
-	if err != nil {
-		return nil, nil, err
-	}
-	n := int(v)
-	if n < 0 {
-		return nil, nil, errLength
-	}
-	end := p.i + n
-	if end < 0 {
-		return nil, nil, errLength
-	}
-	if end > len(p.b) {
-		return nil, nil, io.ErrUnexpectedEOF
-	}
-	for p.i < end {
-		start := p.i
-		k, err := p.varint()
-		if err != nil {
-			return nil, nil, err
-		}
-		switch int32(k >> 3) {
-		case 1:
-			key, err = p.bytes()
-		case 2:
-			value, err = p.bytes()
-		default:
-			var n int
-			n, err = skipField(p.b[start:])
-			if err == nil {
-				switch {
-				case n < 0 || start+n < 0:
-					err = errLength
-				case start+n > end:
-					err = io.ErrUnexpectedEOF
-				}
-				p.i = start + n
-			}
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	p.i = end
-	return key, value, nil
 }
 
 // count returns how many times field num occurs in message b, stopping
