@@ -57,9 +57,13 @@ type Options struct {
 	Meanwhile string
 	// Role is the kind of RBAC object that grants the calls, named when
 	// they are forbidden: "ClusterRole" when empty.
-	Role    string
-	Backoff Backoff
-	Metrics *Metrics
+	Role string
+	// NotFound, when set, is what a 404 means for this resource, logged in
+	// place of the generic explanation (a custom resource whose CRD is not
+	// installed).
+	NotFound string
+	Backoff  Backoff
+	Metrics  *Metrics
 	// Clock times the retries: the real clock when nil.
 	Clock clock.Clock
 	// Rand draws the jitter: a randomly seeded source when nil.
@@ -216,8 +220,11 @@ func (r *Retrier) answered(ctx context.Context, verb string, err error, cause Ca
 		return handled{err}
 	}
 	r.reported[cause] = verb
-	if cause == Forbidden {
+	switch {
+	case cause == Forbidden:
 		why = "check the " + r.opts.Role
+	case cause == NotFound && r.opts.NotFound != "":
+		why = r.opts.NotFound
 	}
 	klog.FromContext(ctx).Error(err, "kubedns cannot watch; "+why, r.keys("cause", cause)...)
 	return handled{err}

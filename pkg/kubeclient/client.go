@@ -15,22 +15,27 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/flowcontrol"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 )
 
 // Interface is what kube-dns reads from the API server.
 type Interface interface {
 	// ListWatch lists and watches resource ("services", "endpointslices",
-	// "endpoints", "namespaces", "pods", "configmaps") in namespace ("" = all),
-	// optionally narrowed by a field selector ("" = none). Objects are the
-	// slim types, except configmaps which are *corev1.ConfigMap.
+	// "endpoints", "namespaces", "pods", "configmaps", "serviceimports") in
+	// namespace ("" = all), optionally narrowed by a field selector ("" =
+	// none). Objects are the slim types, except configmaps which are
+	// *corev1.ConfigMap.
 	ListWatch(resource, namespace, fieldSelector string) cache.ListerWatcher
 }
 
 // Client reads from the API server with one REST client for the core group
-// (/api/v1) and one for discovery.k8s.io/v1.
+// (/api/v1), one for discovery.k8s.io/v1 and one for the Multi-Cluster
+// Services API's multicluster.x-k8s.io/v1alpha1, whose custom resources
+// the API server serves as JSON only.
 type Client struct {
-	core      *rest.RESTClient
-	discovery *rest.RESTClient
+	core         *rest.RESTClient
+	discovery    *rest.RESTClient
+	multicluster *rest.RESTClient
 }
 
 var _ Interface = (*Client)(nil)
@@ -67,7 +72,14 @@ func New(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{core: core, discovery: discovery}, nil
+	mc := rest.CopyConfig(c)
+	mc.ContentType = runtime.ContentTypeJSON
+	mc.AcceptContentTypes = runtime.ContentTypeJSON
+	multicluster, err := restClient(mc, "/apis", mcsv1alpha1.SchemeGroupVersion, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{core: core, discovery: discovery, multicluster: multicluster}, nil
 }
 
 func restClient(base *rest.Config, apiPath string, gv schema.GroupVersion, hc *http.Client) (*rest.RESTClient, error) {
@@ -93,6 +105,8 @@ func (c *Client) ListWatch(resource, namespace, fieldSelector string) cache.List
 			rc, namespaced = c.core, false
 		case "endpointslices":
 			rc = c.discovery
+		case "serviceimports":
+			rc = c.multicluster
 		default:
 			return nil, fmt.Errorf("kubeclient: unknown resource %q", resource)
 		}

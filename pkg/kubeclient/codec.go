@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 )
 
 // NegotiatedSerializer returns the serializers of a rest.RESTClient that
@@ -20,7 +21,8 @@ import (
 // object by object and slimmed as they are read; for JSON they are decoded in full and passed
 // through Slim. Everything else (metav1.Status, metav1.WatchEvent,
 // corev1.ConfigMap, ...) and all encoding goes to the standard serializers
-// over a scheme holding only meta/v1, core/v1 and discovery/v1.
+// over a scheme holding only meta/v1, core/v1, discovery/v1 and the
+// Multi-Cluster Services API's multicluster.x-k8s.io/v1alpha1 (JSON only).
 func NegotiatedSerializer() runtime.NegotiatedSerializer { return negotiated() }
 
 var negotiated = sync.OnceValue(func() runtime.NegotiatedSerializer {
@@ -28,6 +30,7 @@ var negotiated = sync.OnceValue(func() runtime.NegotiatedSerializer {
 	metav1.AddToGroupVersion(scheme, schema.GroupVersion{Version: "v1"})
 	utilruntime.Must(corev1.AddToScheme(scheme))
 	utilruntime.Must(discoveryv1.AddToScheme(scheme))
+	utilruntime.Must(mcsv1alpha1.AddToScheme(scheme))
 	codecs := serializer.NewCodecFactory(scheme)
 
 	var infos []runtime.SerializerInfo

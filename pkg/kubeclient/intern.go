@@ -97,6 +97,10 @@ func constant[T string | []byte](v T) (string, bool) {
 		return "udp", true
 	case "web":
 		return "web", true
+	case "ClusterSetIP":
+		return "ClusterSetIP", true
+	case "Headless":
+		return "Headless", true
 	}
 	return "", false
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +42,10 @@ func Slim(obj runtime.Object) (runtime.Object, bool) {
 		return s.pod(o, new(Pod)), true
 	case *corev1.PodList:
 		return &PodList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).pod)}, true
+	case *mcsv1alpha1.ServiceImport:
+		return s.serviceImport(o, new(ServiceImport)), true
+	case *mcsv1alpha1.ServiceImportList:
+		return &ServiceImportList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).serviceImport)}, true
 	}
 	return nil, false
 }
@@ -242,6 +248,11 @@ func (s *slimmer) endpointSlice(in *discoveryv1.EndpointSlice, out *EndpointSlic
 			ep.Port = clonePtr(p.Port)
 		}
 	}
+	if v, ok := in.Labels[mcsv1alpha1.LabelServiceName]; ok {
+		out.Import = &ImportSource{ServiceName: v, Cluster: in.Labels[mcsv1alpha1.LabelSourceCluster]}
+		s.keep(&out.Import.ServiceName)
+		s.keep(&out.Import.Cluster)
+	}
 	s.done(&out.Meta)
 	if fromName {
 		out.ServiceName = out.Name[:len(out.ServiceName)]
@@ -306,6 +317,23 @@ func (s *slimmer) pod(in *corev1.Pod, out *Pod) *Pod {
 	case in.Status.PodIP != "":
 		out.PodIPs = []string{in.Status.PodIP}
 		s.keep(&out.PodIPs[0])
+	}
+	s.done(&out.Meta)
+	return out
+}
+
+func (s *slimmer) serviceImport(in *mcsv1alpha1.ServiceImport, out *ServiceImport) *ServiceImport {
+	s.meta(&in.ObjectMeta, &out.Meta)
+	s.value(&out.Type, string(in.Spec.Type))
+	out.IPs = s.strs(in.Spec.IPs)
+	if len(in.Spec.Ports) > 0 {
+		out.Ports = make([]ServicePort, len(in.Spec.Ports))
+		for i := range in.Spec.Ports {
+			p, sp := &in.Spec.Ports[i], &out.Ports[i]
+			s.value(&sp.Name, p.Name)
+			s.value(&sp.Protocol, string(p.Protocol))
+			sp.Port = p.Port
+		}
 	}
 	s.done(&out.Meta)
 	return out

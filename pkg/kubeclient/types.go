@@ -60,6 +60,17 @@ type EndpointSlice struct {
 	AddressType string
 	Endpoints   []Endpoint
 	Ports       []EndpointPort
+	// Import is set on the slices an MCS controller writes for a
+	// ServiceImport (labelled multicluster.kubernetes.io/service-name), nil
+	// on all others.
+	Import *ImportSource
+}
+
+// ImportSource is what ties an EndpointSlice to a ServiceImport: its
+// labels multicluster.kubernetes.io/service-name and
+// multicluster.kubernetes.io/source-cluster ("" when absent).
+type ImportSource struct {
+	ServiceName, Cluster string
 }
 
 // Endpoint is one endpoint of an EndpointSlice.
@@ -250,6 +261,7 @@ func (e *EndpointSlice) DeepCopy() *EndpointSlice {
 		return nil
 	}
 	out := *e
+	out.Import = clonePtr(e.Import)
 	if e.Endpoints != nil {
 		out.Endpoints = make([]Endpoint, len(e.Endpoints))
 		for i, ep := range e.Endpoints {

@@ -77,7 +77,8 @@ func RecordsConfig(cfg *options.KubeDNSConfig) *records.Config {
 	case "disabled":
 		mode = records.PodsDisabled
 	}
-	rc := &records.Config{Domain: cfg.ClusterDomain, TTL: cfg.TTL, Pods: mode, DNSService: cfg.DNSService}
+	rc := &records.Config{Domain: cfg.ClusterDomain, TTL: cfg.TTL, Pods: mode, DNSService: cfg.DNSService,
+		Multicluster: cfg.MulticlusterDomain}
 	if cfg.NegativeTTL >= 0 {
 		neg := uint32(cfg.NegativeTTL)
 		rc.NegativeTTL = &neg
@@ -116,10 +117,11 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	go followConfig(bg, configSource(cfg, client, config.NewMetrics(reg, "kubedns")), resolver, cfg, ctrl.Snapshot)
 
 	opts := server.Options{
-		Domain:   rc.Domain,
-		Snapshot: ctrl.Snapshot,
-		Upstream: resolver,
-		Metrics:  server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
+		Domain:       rc.Domain,
+		Multicluster: rc.Multicluster,
+		Snapshot:     ctrl.Snapshot,
+		Upstream:     resolver,
+		Metrics:      server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
 	}
 	if cfg.Wildcards {
 		opts.Wildcards = ctrl.Wildcards
@@ -133,7 +135,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	if err != nil {
 		return fmt.Errorf("kubedns: %w", err)
 	}
-	klog.InfoS("Serving DNS", "address", listeners.Addr(), "domain", rc.Domain)
+	klog.InfoS("Serving DNS", "address", listeners.Addr(), "domain", rc.Domain, "multiclusterDomain", rc.Multicluster)
 
 	var stopping atomic.Bool
 	ready := func() bool { return ctrl.Ready() && !stopping.Load() }

@@ -42,3 +42,10 @@ func (b *Builder) Finish(serial uint32) *Snapshot {
 	b.x.SetPods(b.pods)
 	return b.x.Publish(serial)
 }
+
+// AddImport adds the records of one ServiceImport (ImportRecords).
+func (b *Builder) AddImport(f *Fragment) {
+	if f != nil {
+		b.x.SetImport(f.key, f)
+	}
+}

@@ -21,10 +21,19 @@ type Config struct {
 	// DNSService is "namespace/name" of the Service whose cluster IPs answer
 	// ns.dns.<domain> (the apex NS target).
 	DNSService string
+	// Multicluster, when set, is the multicluster zone of the Multi-Cluster
+	// Services API (KEP-1645) as a lower-case FQDN, "clusterset.local.":
+	// ServiceImports are served there. Empty serves no such zone.
+	Multicluster string
 }
 
 // SchemaVersion is the Kubernetes DNS schema version served at dns-version.<domain>.
 const SchemaVersion = "1.1.0"
+
+// MulticlusterSchemaVersion is the version of KEP-1645's DNS-Based
+// Multicluster Service Discovery specification served at
+// dns-version.<multicluster zone>.
+const MulticlusterSchemaVersion = "1.0.0"
 
 func (c *Config) hdr(name string, t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: c.TTL}

@@ -152,7 +152,7 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 			}
 		}
 	case Headless:
-		b.headless(svc, name, sets)
+		b.headless(name, sets, svc.PublishNotReady, false)
 	case ExternalName:
 		if svc.ExternalName == "" {
 			break
@@ -384,10 +384,23 @@ func portName(p Port, name string) string {
 	return "_" + dnsname.Lower(p.Name) + "._" + dnsname.Lower(p.Protocol) + "." + name
 }
 
-func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet) {
+// headless adds the records of a headless Service or ServiceImport at name:
+// the ready endpoints' addresses, each endpoint's own name and PTR, and SRV
+// records per endpoint and port. An endpoint is named <hostname>.<name>, or
+// for an import <hostname>.<cluster>.<name> (a set without a cluster is
+// left out: it cannot be named).
+func (b *fragmentBuilder) headless(name string, sets []EndpointSet, publishNotReady, imported bool) {
 	for _, set := range sets {
+		base := name
+		if imported {
+			cluster := dnsname.Lower(set.Cluster)
+			if cluster == "" || strings.Contains(cluster, ".") {
+				continue
+			}
+			base = cluster + "." + name
+		}
 		for _, ep := range set.Endpoints {
-			if !ep.Ready && !svc.PublishNotReady {
+			if !ep.Ready && !publishNotReady {
 				continue
 			}
 			for _, ip := range ep.Addresses {
@@ -395,7 +408,7 @@ func (b *fragmentBuilder) headless(svc *Service, name string, sets []EndpointSet
 				if label == "" {
 					label = DashedIP(ip)
 				}
-				target := label + "." + name
+				target := label + "." + base
 				b.addr(name, ip)
 				b.addr(target, ip)
 				b.ptr(ip, target)

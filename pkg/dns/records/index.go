@@ -60,6 +60,7 @@ const (
 type Index struct {
 	cfg    Config
 	frags  map[string]*Fragment // Services by "namespace/name"
+	imps   map[string]*Fragment // ServiceImports by "namespace/name"
 	system *Fragment            // apex NS, ns.dns addresses, dns-version
 	pods   *Fragment            // verified pod names
 	spaces map[string]struct{}
@@ -74,10 +75,10 @@ type Index struct {
 	shared   map[string][]*Fragment // the fragments of names several make, by key
 
 	serial    uint32
-	soa       [3]*dns.SOA // by zoneIndex
-	negatives [3]*negative
-	soaAnswer [3][]byte // the same in answer form, for the apex nodes
-	soaCase   [3]uint8  // and its CaseSafe
+	soa       [nZones]*dns.SOA // by zoneIndex
+	negatives [nZones]*negative
+	soaAnswer [nZones][]byte // the same in answer form, for the apex nodes
+	soaCase   [nZones]uint8  // and its CaseSafe
 }
 
 // NewIndex returns an Index holding only the zones' own records.
@@ -85,6 +86,7 @@ func NewIndex(c *Config) *Index {
 	x := &Index{
 		cfg:    *c,
 		frags:  map[string]*Fragment{},
+		imps:   map[string]*Fragment{},
 		spaces: map[string]struct{}{},
 		marks:  map[string]int32{},
 		below:  map[string]int32{},
@@ -97,11 +99,16 @@ func NewIndex(c *Config) *Index {
 	if x.cfg.Pods != PodsDisabled {
 		x.mark("pod."+d, 1)
 	}
+	if mc := x.cfg.Multicluster; mc != "" {
+		x.mark(mc, 1)
+		x.mark("svc."+mc, 1)
+	}
 	x.setSystem(nil)
 	return x
 }
 
-func (x *Index) zones() [3]string { return [3]string{x.cfg.Domain, ReverseV4, ReverseV6} }
+// zones returns the apexes of the zones served, "" for one that is off.
+func (x *Index) zones() [nZones]string { return x.cfg.Zones() }
 
 // SetService stores the records of the Service key; a nil fragment deletes
 // them. It reports whether anything changed.
@@ -124,6 +131,24 @@ func (x *Index) SetService(key string, f *Fragment) bool {
 	}
 	return true
 }
+
+// SetImport stores the records of the ServiceImport key (ImportRecords);
+// a nil fragment deletes them. It reports whether anything changed.
+func (x *Index) SetImport(key string, f *Fragment) bool {
+	slot := x.imps[key]
+	if !x.swap(&slot, f) {
+		return false
+	}
+	if f == nil {
+		delete(x.imps, key)
+	} else {
+		x.imps[key] = f
+	}
+	return true
+}
+
+// Imports returns the keys of the ServiceImports held.
+func (x *Index) Imports() iter.Seq[string] { return maps.Keys(x.imps) }
 
 // Services returns the keys of the Services held.
 func (x *Index) Services() iter.Seq[string] { return maps.Keys(x.frags) }
@@ -181,13 +206,18 @@ func (x *Index) setSystem(nsIPs []netip.Addr) {
 	c := &x.cfg
 	b := fragmentBuilder{c: c, key: systemKey}
 	for _, zone := range x.zones() {
-		b.add(rec{name: zone, typ: dns.TypeNS, target: c.NSName()})
+		if zone != "" {
+			b.add(rec{name: zone, typ: dns.TypeNS, target: c.NSName()})
+		}
 	}
 	for _, ip := range nsIPs {
 		b.addr(c.NSName(), ip)
 	}
 	version := "dns-version." + c.Domain
 	b.add(rec{name: version, typ: dns.TypeTXT, target: SchemaVersion})
+	if mc := c.Multicluster; mc != "" {
+		b.add(rec{name: "dns-version." + mc, typ: dns.TypeTXT, target: MulticlusterSchemaVersion})
+	}
 	x.swap(&x.system, b.seal())
 }
 
@@ -208,6 +238,9 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 	c := &x.cfg
 	x.serial = serial
 	for i, zone := range x.zones() {
+		if zone == "" {
+			continue
+		}
 		neg := c.negativeTTL()
 		hdr := c.hdr(zone, dns.TypeSOA)
 		hdr.Ttl = neg
@@ -294,7 +327,10 @@ func (x *Index) node(name string, frags []*Fragment) *Node {
 		n.frag = frags[0]
 	}
 	zones := x.zones()
-	apex := slices.Index(zones[:], name)
+	apex := -1
+	if name != "" {
+		apex = slices.Index(zones[:], name)
+	}
 	if apex < 0 && len(frags) == 1 {
 		n.sets = frags[0].at(name)
 		return n

@@ -69,8 +69,8 @@ type Snapshot struct {
 	cfg       Config
 	names     shards
 	count     int
-	soa       [3]*dns.SOA
-	negatives [3]*negative // the same, encoded for negative answers
+	soa       [nZones]*dns.SOA
+	negatives [nZones]*negative // the same, encoded for negative answers
 	serial    uint32
 }
 
@@ -120,13 +120,13 @@ func (s *Snapshot) SOA(zone string) *dns.SOA {
 
 // zoneIndex returns the position of a zone apex in the SOA arrays, or -1.
 func (s *Snapshot) zoneIndex(zone string) int {
-	switch zone {
-	case s.cfg.Domain:
-		return 0
-	case ReverseV4:
-		return 1
-	case ReverseV6:
-		return 2
+	if zone == "" {
+		return -1
+	}
+	for i, z := range s.cfg.Zones() {
+		if z == zone {
+			return i
+		}
 	}
 	return -1
 }
@@ -138,13 +138,27 @@ func (s *Snapshot) Zone(name string) string { return s.cfg.Zone(name) }
 // Zone returns the apex of the zone a lower-case FQDN belongs to, or "" when
 // kubedns is not authoritative for it.
 func (c *Config) Zone(name string) string {
-	for _, z := range [...]string{c.Domain, ReverseV4, ReverseV6} {
-		if dnsname.InZone(name, z) {
+	for _, z := range c.Zones() {
+		if z != "" && dnsname.InZone(name, z) {
 			return z
 		}
 	}
 	return ""
 }
+
+// nZones is how many zones kubedns can serve: the cluster domain, the two
+// reverse zones and the multicluster zone.
+const nZones = 4
+
+// Zones returns the apexes of the zones served, in a fixed order: the
+// cluster domain, the reverse zones, then the multicluster zone ("" when
+// off).
+func (c *Config) Zones() [nZones]string {
+	return [nZones]string{c.Domain, ReverseV4, ReverseV6, c.Multicluster}
+}
+
+// IsReverse reports whether zone is one of the reverse zones.
+func IsReverse(zone string) bool { return zone == ReverseV4 || zone == ReverseV6 }
 
 // Range calls fn for every name in lexical order; the /cache handler uses it.
 func (s *Snapshot) Range(fn func(*Node)) {

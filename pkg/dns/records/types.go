@@ -59,6 +59,10 @@ type Endpoint struct {
 type EndpointSet struct {
 	Ports     []Port
 	Endpoints []Endpoint
+	// Cluster is the source cluster of a ServiceImport's set (the slice's
+	// label multicluster.kubernetes.io/source-cluster); "" for the
+	// cluster's own.
+	Cluster string
 }
 
 // Pod is a pod address, used only in verified pod-record mode.
@@ -89,4 +93,16 @@ func (m PodMode) String() string {
 		return "disabled"
 	}
 	return "unknown"
+}
+
+// ServiceImport holds the fields of a multicluster.x-k8s.io ServiceImport
+// (KEP-1645) that DNS needs.
+type ServiceImport struct {
+	Namespace string
+	Name      string
+	// Headless is spec.type Headless; otherwise it is a ClusterSetIP import.
+	Headless bool
+	// IPs are the ClusterSetIPs (spec.ips) of a ClusterSetIP import.
+	IPs   []netip.Addr
+	Ports []Port
 }

@@ -260,6 +260,8 @@ func (h *Handler) zoneOf(name []byte) (string, system) {
 		return records.ReverseV4, systemReverse
 	case dnsname.InZone(name, records.ReverseV6):
 		return records.ReverseV6, systemReverse
+	case h.zones.Multicluster != "" && dnsname.InZone(name, h.zones.Multicluster):
+		return h.zones.Multicluster, systemAuth
 	}
 	return "", systemAuth
 }

@@ -8,8 +8,9 @@ import (
 )
 
 const (
-	testDomain = "cluster.local."
-	testSerial = 1000
+	testDomain       = "cluster.local."
+	testMulticluster = "clusterset.local."
+	testSerial       = 1000
 )
 
 func ips(s ...string) []netip.Addr {
@@ -60,14 +61,43 @@ func fixture() []fixtureService {
 
 var fixtureNamespaces = []string{"default", "kube-system", "ns1", "empty-ns"}
 
+type fixtureImport struct {
+	imp  records.ServiceImport
+	sets []records.EndpointSet
+}
+
+// fixtureImports are the ServiceImports of the multicluster zone: one of
+// each type, headless with endpoints from two source clusters.
+func fixtureImports() []fixtureImport {
+	https := []records.Port{tcp("https", 443)}
+	return []fixtureImport{
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "db", IPs: ips("10.9.0.1", "fd00::9:1"),
+			Ports: []records.Port{tcp("mysql", 3306), tcp("", 8080)}}},
+		{imp: records.ServiceImport{Namespace: "remote", Name: "api", IPs: ips("10.9.0.2"), Ports: https}},
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "noips", Ports: https}},
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "hlx", Headless: true}, sets: []records.EndpointSet{
+			{Cluster: "cluster-a", Ports: https, Endpoints: []records.Endpoint{
+				ep("pet-1", true, "10.8.0.1"), ep("", true, "10.8.0.2"), ep("pet-3", false, "10.8.0.3")}},
+			{Cluster: "Cluster-B", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.1.1", "fd00::8:1")}},
+			{Cluster: "", Ports: https, Endpoints: []records.Endpoint{ep("nocluster", true, "10.8.2.1")}},
+		}},
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "hlx-empty", Headless: true}, sets: []records.EndpointSet{
+			{Cluster: "cluster-a", Ports: https, Endpoints: []records.Endpoint{ep("", false, "10.8.3.1")}}}},
+	}
+}
+
 func testConfig() *records.Config {
-	return &records.Config{Domain: testDomain, TTL: 30, Pods: records.PodsInsecure, DNSService: "kube-system/kube-dns"}
+	return &records.Config{Domain: testDomain, TTL: 30, Pods: records.PodsInsecure, DNSService: "kube-system/kube-dns",
+		Multicluster: testMulticluster}
 }
 
 func buildSnapshot(c *records.Config, svcs []fixtureService, pods ...records.Pod) *records.Snapshot {
 	b := records.NewBuilder(c)
 	for _, f := range svcs {
 		b.AddService(c.ServiceRecords(&f.svc, f.sets))
+	}
+	for _, f := range fixtureImports() {
+		b.AddImport(c.ImportRecords(&f.imp, f.sets))
 	}
 	for _, ns := range fixtureNamespaces {
 		b.AddNamespace(ns)
@@ -84,7 +114,7 @@ func buildSnapshot(c *records.Config, svcs []fixtureService, pods ...records.Pod
 var testWildcards sync.Map // *records.Snapshot → *records.Wildcards
 
 func newTestHandler(s *records.Snapshot) *Handler {
-	return NewHandler(Options{Domain: testDomain, Snapshot: func() *records.Snapshot { return s },
+	return NewHandler(Options{Domain: testDomain, Multicluster: testMulticluster, Snapshot: func() *records.Snapshot { return s },
 		Wildcards: func() *records.Wildcards {
 			w, _ := testWildcards.Load(s)
 			v, _ := w.(*records.Wildcards)

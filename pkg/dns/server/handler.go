@@ -25,6 +25,9 @@ type Upstream interface {
 type Options struct {
 	// Domain is the cluster domain, a lower-case FQDN.
 	Domain string
+	// Multicluster is the multicluster zone (records.Config.Multicluster),
+	// a lower-case FQDN, or "" when it is not served.
+	Multicluster string
 	// Snapshot returns the records to serve, or nil before the first full sync.
 	Snapshot func() *records.Snapshot
 	// Upstream, when set, answers names outside the cluster domain and PTR
@@ -44,7 +47,7 @@ type Handler struct {
 	wildcards func() *records.Wildcards
 	upstream  Upstream
 	metrics   *Metrics
-	zones     records.Config // only Domain and Zone are used: which zone a name is in
+	zones     records.Config // only the zones are used: which zone a name is in
 }
 
 // NewHandler returns a Handler serving the snapshots opts.Snapshot returns.
@@ -54,7 +57,7 @@ func NewHandler(opts Options) *Handler {
 		wildcards: opts.Wildcards,
 		upstream:  opts.Upstream,
 		metrics:   opts.Metrics,
-		zones:     records.Config{Domain: opts.Domain},
+		zones:     records.Config{Domain: opts.Domain, Multicluster: opts.Multicluster},
 	}
 }
 
@@ -176,7 +179,7 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 		return h.forward(w, req, m)
 	}
 	sys := systemAuth
-	if zone != h.zones.Domain {
+	if records.IsReverse(zone) {
 		sys = systemReverse
 	}
 	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
@@ -191,7 +194,7 @@ func (h *Handler) answer(w dns.ResponseWriter, req, m *dns.Msg, q dns.Question) 
 	}
 	ctx := context.Background()
 	r := h.resolve(ctx, s, zone, q.Name, lname, q.Qtype, room(req, isUDP(w)))
-	if r.rcode == dns.RcodeNameError && zone != h.zones.Domain && h.upstream != nil {
+	if r.rcode == dns.RcodeNameError && records.IsReverse(zone) && h.upstream != nil {
 		// An address kubedns does not know: ask upstream, as the original did.
 		return h.forward(w, req, m)
 	}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
@@ -79,8 +80,24 @@ func convertService(s *kubeclient.Service) *records.Service {
 	return out
 }
 
+// convertImport converts a ServiceImport; addresses that do not parse are
+// dropped.
+func convertImport(s *kubeclient.ServiceImport) *records.ServiceImport {
+	out := &records.ServiceImport{Namespace: s.Namespace, Name: s.Name, Headless: s.Type == string(mcsv1alpha1.Headless)}
+	for _, v := range s.IPs {
+		if a, ok := parseAddr(v); ok {
+			out.IPs = append(out.IPs, a)
+		}
+	}
+	for _, p := range s.Ports {
+		out.Ports = append(out.Ports, records.Port{Name: p.Name, Protocol: protocol(p.Protocol), Port: p.Port})
+	}
+	return out
+}
+
 // convertSlices returns one endpoint set per EndpointSlice, in the given order.
-// FQDN slices are skipped.
+// FQDN slices are skipped. A ServiceImport's slice carries its source
+// cluster.
 func convertSlices(in []*kubeclient.EndpointSlice) []records.EndpointSet {
 	var out []records.EndpointSet
 	for _, s := range in {
@@ -88,6 +105,9 @@ func convertSlices(in []*kubeclient.EndpointSlice) []records.EndpointSet {
 			continue
 		}
 		set := records.EndpointSet{}
+		if s.Import != nil {
+			set.Cluster = s.Import.Cluster
+		}
 		for _, p := range s.Ports {
 			if p.Port == nil {
 				continue // a port without a number has no SRV record

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
@@ -189,6 +190,8 @@ func gvrOf(t testing.TB, obj runtime.Object) schema.GroupVersionResource {
 		return v1.WithResource("pods")
 	case *discoveryv1.EndpointSlice:
 		return discoveryv1.SchemeGroupVersion.WithResource("endpointslices")
+	case *mcsv1alpha1.ServiceImport:
+		return mcsv1alpha1.SchemeGroupVersion.WithResource("serviceimports")
 	}
 	t.Fatalf("no resource for %T", obj)
 	return schema.GroupVersionResource{}

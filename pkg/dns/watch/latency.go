@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,12 +19,18 @@ import (
 // programming. The API server's clock and this node's are compared, so
 // skew between them shows; a negative latency is counted as 0.
 
-// Values of the service_kind label.
+// Values of the service_kind label: the Service kinds, and the two types of
+// ServiceImport.
 var serviceKinds = [...]string{
 	records.ClusterIP:    "cluster_ip",
 	records.Headless:     "headless",
 	records.ExternalName: "external_name",
 }
+
+const (
+	kindClusterSetIP       = "clusterset_ip"
+	kindClustersetHeadless = "clusterset_headless"
+)
 
 func newProgrammingLatency() *prometheus.HistogramVec {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -35,7 +42,21 @@ func newProgrammingLatency() *prometheus.HistogramVec {
 	for _, k := range serviceKinds {
 		h.WithLabelValues(k)
 	}
+	h.WithLabelValues(kindClusterSetIP)
+	h.WithLabelValues(kindClustersetHeadless)
 	return h
+}
+
+// importCreated is the ServiceImports store's fresh: an import created after
+// the first sync is measured from its creation.
+func (c *Controller) importCreated(obj any, created bool) {
+	imp, ok := obj.(*kubeclient.ServiceImport)
+	if !created || !ok || imp.Created == 0 || c.snap.Load() == nil {
+		return
+	}
+	c.mu.Lock()
+	c.dirty.trigger(importKey(imp.Namespace, imp.Name), time.Unix(int64(imp.Created), 0))
+	c.mu.Unlock()
 }
 
 // serviceCreated is the services store's fresh: a Service created after the
@@ -51,19 +72,21 @@ func (c *Controller) serviceCreated(obj any, created bool) {
 }
 
 // endpointsChanged returns the fresh of an endpoints store: a new version is
-// measured from its last-change-trigger-time. serviceOf names the Service.
-func (c *Controller) endpointsChanged(serviceOf func(any) string) func(any, bool) {
+// measured from its last-change-trigger-time. serviceOf names the Service
+// and the ServiceImport.
+func (c *Controller) endpointsChanged(serviceOf func(any) (string, string)) func(any, bool) {
 	return func(obj any, _ bool) {
 		at := changeTrigger(obj)
 		if at == 0 || c.snap.Load() == nil {
 			return
 		}
-		key := serviceOf(obj)
-		if key == "" {
-			return
-		}
+		svc, imp := serviceOf(obj)
 		c.mu.Lock()
-		c.dirty.trigger(key, time.Unix(0, at))
+		for _, key := range [...]string{svc, imp} {
+			if key != "" {
+				c.dirty.trigger(key, time.Unix(0, at))
+			}
+		}
 		c.mu.Unlock()
 	}
 }
@@ -80,26 +103,37 @@ func changeTrigger(obj any) int64 {
 
 // programmed is a change the snapshot being published serves.
 type programmed struct {
-	kind records.Kind
+	kind string // a service_kind label value
 	at   time.Time
 }
 
-// programmedOf returns the measured change of a Service whose records
-// changed, if it has one and the Service exists.
+// programmedOf returns the measured change of a Service or ServiceImport
+// (by importKey) whose records changed, if it has one and it exists.
 func (c *Controller) programmedOf(d *dirtySet, key string) (programmed, bool) {
 	at, ok := d.triggers[key]
 	if !ok {
 		return programmed{}, false
 	}
+	if name, ok := strings.CutPrefix(key, records.ImportKeyPrefix); ok {
+		imp, ok := c.imports.get(name).(*kubeclient.ServiceImport)
+		if !ok {
+			return programmed{}, false
+		}
+		kind := kindClusterSetIP
+		if convertImport(imp).Headless {
+			kind = kindClustersetHeadless
+		}
+		return programmed{kind: kind, at: at}, true
+	}
 	svc, ok := c.services.get(key).(*kubeclient.Service)
 	if !ok {
 		return programmed{}, false
 	}
-	return programmed{kind: serviceKind(svc), at: at}, true
+	return programmed{kind: serviceKinds[serviceKind(svc)], at: at}, true
 }
 
 func (c *Controller) observeProgrammed(done time.Time, list []programmed) {
 	for _, p := range list {
-		c.metrics.programming.WithLabelValues(serviceKinds[p.kind]).Observe(max(0, done.Sub(p.at).Seconds()))
+		c.metrics.programming.WithLabelValues(p.kind).Observe(max(0, done.Sub(p.at).Seconds()))
 	}
 }

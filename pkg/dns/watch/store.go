@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
@@ -20,8 +21,9 @@ type store struct {
 	notify  func(event string, objs ...any)
 	changed func(old, cur any) bool
 	// serviceOf, when set, indexes objects by the "namespace/name" of their
-	// Service ("" for none): EndpointSlices.
-	serviceOf func(obj any) string
+	// Service and the key of their ServiceImport ("" for none):
+	// EndpointSlices.
+	serviceOf func(obj any) (svc, imp string)
 	// fresh, when set, is told every object that is new (created true) or
 	// changed, not the versions they replace nor deleted ones: what the
 	// DNS programming latency is measured from.
@@ -35,7 +37,7 @@ type store struct {
 	synced   chan struct{} // closed when the first list is in
 }
 
-func newStore(notify func(string, ...any), changed func(old, cur any) bool, serviceOf func(any) string) *store {
+func newStore(notify func(string, ...any), changed func(old, cur any) bool, serviceOf func(any) (string, string)) *store {
 	s := &store{notify: notify, changed: changed, serviceOf: serviceOf,
 		items: map[string]any{}, synced: make(chan struct{})}
 	if serviceOf != nil {
@@ -77,22 +79,27 @@ func (s *store) remove(key string) (old any) {
 }
 
 func (s *store) index(key string, obj any) {
-	if svc := s.serviceOf(obj); svc != "" {
-		m := s.byService[svc]
+	svc, imp := s.serviceOf(obj)
+	for _, k := range [...]string{svc, imp} {
+		if k == "" {
+			continue
+		}
+		m := s.byService[k]
 		if m == nil {
 			m = map[string]any{}
-			s.byService[svc] = m
+			s.byService[k] = m
 		}
 		m[key] = obj
 	}
 }
 
 func (s *store) unindex(key string, obj any) {
-	if svc := s.serviceOf(obj); svc != "" {
-		if m := s.byService[svc]; m != nil {
+	svc, imp := s.serviceOf(obj)
+	for _, k := range [...]string{svc, imp} {
+		if m := s.byService[k]; k != "" && m != nil {
 			delete(m, key)
 			if len(m) == 0 {
-				delete(s.byService, svc)
+				delete(s.byService, k)
 			}
 		}
 	}
@@ -207,7 +214,8 @@ func (s *store) list() []any {
 	return out
 }
 
-// byServiceKey returns the objects indexed under a Service key.
+// byServiceKey returns the objects indexed under a Service or
+// ServiceImport key.
 func (s *store) byServiceKey(svc string) []any {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -219,12 +227,32 @@ func (s *store) byServiceKey(svc string) []any {
 	return out
 }
 
-// sliceService is the serviceOf of the EndpointSlice store.
-func sliceService(obj any) string {
-	if s, ok := obj.(*kubeclient.EndpointSlice); ok && s.ServiceName != "" {
-		return s.Namespace + "/" + s.ServiceName
+// sliceService is the serviceOf of the EndpointSlice store: the key of the
+// Service a slice belongs to, and of the ServiceImport (importKey) an MCS
+// controller wrote it for.
+func sliceService(obj any) (svc, imp string) {
+	s, ok := obj.(*kubeclient.EndpointSlice)
+	if !ok {
+		return "", ""
 	}
-	return ""
+	if s.ServiceName != "" {
+		svc = s.Namespace + "/" + s.ServiceName
+	}
+	if s.Import != nil && s.Import.ServiceName != "" {
+		imp = importKey(s.Namespace, s.Import.ServiceName)
+	}
+	return svc, imp
+}
+
+// importKey is the key of a ServiceImport in the dirty set and the slices'
+// index: its "namespace/name" with records.ImportKeyPrefix, so that it is
+// never a Service's.
+func importKey(ns, name string) string { return records.ImportKeyPrefix + ns + "/" + name }
+
+// sliceServiceKey is the Service half of sliceService.
+func sliceServiceKey(obj any) string {
+	svc, _ := sliceService(obj)
+	return svc
 }
 
 var _ cache.ReflectorStore = (*store)(nil)

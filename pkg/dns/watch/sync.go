@@ -19,6 +19,7 @@ import (
 // holds the time of its first event; a zero time means clean.
 type dirtySet struct {
 	services   map[string]time.Time // Service "namespace/name"
+	imports    map[string]time.Time // ServiceImport importKey
 	namespaces time.Time
 	pods       time.Time
 	// triggers holds, by Service, the earliest time in the API of the
@@ -27,7 +28,7 @@ type dirtySet struct {
 }
 
 func newDirtySet() dirtySet {
-	return dirtySet{services: map[string]time.Time{}, triggers: map[string]time.Time{}}
+	return dirtySet{services: map[string]time.Time{}, imports: map[string]time.Time{}, triggers: map[string]time.Time{}}
 }
 
 func (d *dirtySet) trigger(key string, at time.Time) {
@@ -39,6 +40,12 @@ func (d *dirtySet) trigger(key string, at time.Time) {
 func (d *dirtySet) service(key string, at time.Time) {
 	if _, ok := d.services[key]; !ok {
 		d.services[key] = at
+	}
+}
+
+func (d *dirtySet) serviceImport(key string, at time.Time) {
+	if _, ok := d.imports[key]; !ok {
+		d.imports[key] = at
 	}
 }
 
@@ -70,13 +77,26 @@ func markService(d *dirtySet, obj any, at time.Time) bool {
 	return true
 }
 
-// markSliceService marks the Service named by an EndpointSlice's label.
+// markSliceService marks the Service named by an EndpointSlice's label, and
+// the ServiceImport named by its multicluster label.
 func markSliceService(d *dirtySet, obj any, at time.Time) bool {
-	key := sliceService(unwrap(obj))
-	if key == "" {
+	svc, imp := sliceService(unwrap(obj))
+	if svc != "" {
+		d.service(svc, at)
+	}
+	if imp != "" {
+		d.serviceImport(imp, at)
+	}
+	return svc != "" || imp != ""
+}
+
+// markImport marks a ServiceImport.
+func markImport(d *dirtySet, obj any, at time.Time) bool {
+	o, ok := unwrap(obj).(*kubeclient.ServiceImport)
+	if !ok {
 		return false
 	}
-	d.service(key, at)
+	d.serviceImport(importKey(o.Namespace, o.Name), at)
 	return true
 }
 
@@ -246,6 +266,28 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 			measured = append(measured, p)
 		}
 	})
+	if c.imports != nil {
+		if full {
+			for _, obj := range c.imports.list() {
+				markImport(&d, obj, time.Time{})
+			}
+			for key := range c.index.Imports() {
+				d.serviceImport(key, time.Time{})
+			}
+		}
+		for key, at := range d.imports {
+			if !c.index.SetImport(key, c.importFragment(key)) {
+				continue
+			}
+			changed++
+			if !at.IsZero() {
+				pending = append(pending, at)
+			}
+			if p, ok := c.programmedOf(&d, key); ok {
+				measured = append(measured, p)
+			}
+		}
+	}
 	if (full || !d.namespaces.IsZero()) && c.index.SetNamespaces(c.listNamespaces()) {
 		changed++
 		if !d.namespaces.IsZero() {
@@ -343,11 +385,24 @@ func (c *Controller) fragment(key string) *records.Fragment {
 	return c.cfg.ServiceRecords(rs, sets)
 }
 
-func (c *Controller) endpointSets(key string) []records.EndpointSet {
-	if c.slices == nil {
-		ep, _ := c.endpoints.get(key).(*kubeclient.Endpoints)
-		return convertEndpoints(ep)
+// importFragment recomputes the records of one ServiceImport (by
+// importKey), or returns nil when it does not exist.
+func (c *Controller) importFragment(key string) *records.Fragment {
+	imp, ok := c.imports.get(strings.TrimPrefix(key, records.ImportKeyPrefix)).(*kubeclient.ServiceImport)
+	if !ok {
+		return nil
 	}
+	ri := convertImport(imp)
+	var sets []records.EndpointSet
+	if ri.Headless {
+		sets = convertSlices(c.slicesOf(key))
+	}
+	return c.cfg.ImportRecords(ri, sets)
+}
+
+// slicesOf returns the EndpointSlices indexed under a Service or
+// ServiceImport key, sorted by name.
+func (c *Controller) slicesOf(key string) []*kubeclient.EndpointSlice {
 	objs := c.slices.byServiceKey(key)
 	list := make([]*kubeclient.EndpointSlice, 0, len(objs))
 	for _, o := range objs {
@@ -356,7 +411,15 @@ func (c *Controller) endpointSets(key string) []records.EndpointSet {
 		}
 	}
 	slices.SortFunc(list, func(a, b *kubeclient.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
-	return convertSlices(list)
+	return list
+}
+
+func (c *Controller) endpointSets(key string) []records.EndpointSet {
+	if c.slices == nil {
+		ep, _ := c.endpoints.get(key).(*kubeclient.Endpoints)
+		return convertEndpoints(ep)
+	}
+	return convertSlices(c.slicesOf(key))
 }
 
 func (c *Controller) listNamespaces() []string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
@@ -76,6 +77,7 @@ type Controller struct {
 	endpoints  *store // nil with the endpointslices source
 	namespaces *store
 	pods       *store      // nil unless pod names are verified
+	imports    *store      // ServiceImports; nil unless the multicluster zone is served
 	logger     klog.Logger // set by Run before the watches start
 	started    atomic.Bool // Run was called
 	snap       atomic.Pointer[records.Snapshot]
@@ -99,7 +101,21 @@ type resource struct {
 	obj   runtime.Object
 	store *store
 	retry *apiretry.Retrier // retries outages, reports other errors
+	// optional is a custom resource whose CRD may be missing: the first
+	// snapshot waits for its first list only until the API server says it
+	// does not serve it (absent), and its lists are retried more often, so
+	// that a CRD installed later is picked up within optionalRetryCap.
+	optional   bool
+	absent     chan struct{}
+	absentOnce sync.Once
 }
+
+// optionalRetryCap caps the backoff between lists of an optional resource.
+const optionalRetryCap = 5 * time.Second
+
+// crdMissing is what a 404 for ServiceImports means.
+const crdMissing = "the ServiceImport CRD (serviceimports.multicluster.x-k8s.io, from sigs.k8s.io/mcs-api) is not installed: " +
+	"the multicluster zone serves no imports until it is, and kubedns keeps asking"
 
 // New sets up the watches (without starting them) for every namespace.
 func New(client kubeclient.Interface, opts Options) (*Controller, error) {
@@ -148,16 +164,23 @@ func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 		c.slices.fresh = c.endpointsChanged(sliceService)
 	} else {
 		c.endpoints = c.watch("endpoints", &kubeclient.Endpoints{}, markService, versionChanged, nil)
-		c.endpoints.fresh = c.endpointsChanged(keyOf)
+		c.endpoints.fresh = c.endpointsChanged(func(obj any) (string, string) { return keyOf(obj), "" })
 	}
 	if cfg.Pods == records.PodsVerified {
 		c.pods = c.watch("pods", &kubeclient.Pod{}, markPods, podIPsChanged, nil)
+	}
+	if cfg.Multicluster != "" {
+		c.imports = c.watch("serviceimports", &kubeclient.ServiceImport{}, markImport, versionChanged, nil)
+		c.imports.fresh = c.importCreated
+		r := c.watched[len(c.watched)-1]
+		r.optional, r.absent = true, make(chan struct{})
+		r.retry = apiretry.New(r.name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api, NotFound: crdMissing})
 	}
 	return c, nil
 }
 
 // watch sets up the store of one resource.
-func (c *Controller) watch(name string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) string) *store {
+func (c *Controller) watch(name string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) (string, string)) *store {
 	s := newStore(c.marker(name, mark), changed, serviceOf)
 	retry := apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api})
 	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s, retry: retry})
@@ -221,12 +244,13 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-// waitSynced reports whether every store had its first list before ctx
-// ended.
+// waitSynced reports whether every store had its first list (or, for an
+// optional resource, was found not to be served) before ctx ended.
 func (c *Controller) waitSynced(ctx context.Context) bool {
 	for _, r := range c.watched {
 		select {
 		case <-r.store.Synced():
+		case <-r.absent: // nil unless optional
 		case <-ctx.Done():
 			return false
 		}
@@ -246,10 +270,16 @@ func (r *resource) reflect(ctx context.Context, lw cache.ListerWatcher) {
 	})
 	// The reflector's own backoff: 800 ms doubling to 30 s, jittered, reset
 	// after 2 minutes without a failure.
-	delay := wait.Backoff{Duration: 800 * time.Millisecond, Cap: 30 * time.Second, Steps: 38, Factor: 2, Jitter: 1}.
-		DelayWithReset(clock.RealClock{}, 2*time.Minute)
+	backoff := wait.Backoff{Duration: 800 * time.Millisecond, Cap: 30 * time.Second, Steps: 38, Factor: 2, Jitter: 1}
+	if r.optional {
+		backoff.Cap = optionalRetryCap
+	}
+	delay := backoff.DelayWithReset(clock.RealClock{}, 2*time.Minute)
 	for {
 		if err := refl.ListAndWatchWithContext(ctx); err != nil {
+			if r.optional && apierrors.IsNotFound(err) {
+				r.absentOnce.Do(func() { close(r.absent) })
+			}
 			r.retry.HandleWatchError(ctx, refl, err)
 		}
 		select {

@@ -6,11 +6,14 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
@@ -28,6 +31,17 @@ type (
 
 func (a adapter) ListWatch(resource, namespace, fieldSelector string) cache.ListerWatcher {
 	list, watchFn, slim := a.funcs(resource, namespace)
+	if resource == "serviceimports" {
+		// A clientset has no client for custom resources: this is a
+		// cluster without the ServiceImport CRD.
+		gr := schema.GroupResource{Group: mcsv1alpha1.GroupName, Resource: resource}
+		list = func(context.Context, metav1.ListOptions) (runtime.Object, error) {
+			return nil, apierrors.NewNotFound(gr, "")
+		}
+		watchFn = func(context.Context, metav1.ListOptions) (watch.Interface, error) {
+			return nil, apierrors.NewNotFound(gr, "")
+		}
+	}
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			if list == nil {

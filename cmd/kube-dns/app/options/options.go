@@ -91,6 +91,11 @@ type KubeDNSConfig struct {
 	// Wildcards (--wildcards) answers "*" labels below svc.<domain>, as the
 	// original did.
 	Wildcards bool
+	// MulticlusterDomain (--multicluster-domain), when set, serves the
+	// ServiceImports of the Multi-Cluster Services API (KEP-1645) below it
+	// (a lower-case FQDN, "clusterset.local."); empty, the default, watches
+	// no ServiceImports.
+	MulticlusterDomain string
 	// LogFlushFrequency (--log-flush-frequency) is the maximum time between
 	// log flushes; accepted for compatibility.
 	LogFlushFrequency time.Duration
@@ -215,6 +220,9 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Wildcards, "wildcards", c.Wildcards,
 		"answer names with \"*\" labels below svc.<domain> (any namespace, Service or endpoint), "+
 			"at most 128 records each, as the original did; false makes \"*\" a label like any other.")
+	fs.Var(optionalDomainValue{&c.MulticlusterDomain}, "multicluster-domain",
+		"serve the ServiceImports of the Multi-Cluster Services API (multicluster.x-k8s.io) below this domain, "+
+			"which KEP-1645 fixes as clusterset.local; needs RBAC to list and watch serviceimports. Empty (the default) serves none.")
 
 	// klog's flags, as the original registered glog's.
 	cliflags.AddKlog(fs)
@@ -233,6 +241,18 @@ func (c *KubeDNSConfig) Validate() error {
 		bad("domain", "%v", err)
 	} else {
 		c.ClusterDomain = d
+	}
+	if c.MulticlusterDomain != "" {
+		switch d, err := normalizeDomain(c.MulticlusterDomain); {
+		case err != nil:
+			bad("multicluster-domain", "%v", err)
+		case d == c.ClusterDomain || strings.HasSuffix(d, "."+c.ClusterDomain) || strings.HasSuffix(c.ClusterDomain, "."+d):
+			bad("multicluster-domain", "%q overlaps the cluster domain %q", d, c.ClusterDomain)
+		case d == "in-addr.arpa." || d == "ip6.arpa." || strings.HasSuffix(d, ".arpa."):
+			bad("multicluster-domain", "%q is a reverse zone", d)
+		default:
+			c.MulticlusterDomain = d
+		}
 	}
 	if c.KubeMasterURL != "" {
 		if err := checkMasterURL(c.KubeMasterURL); err != nil {
@@ -485,7 +505,22 @@ func (v domainValue) Set(s string) error {
 }
 
 func (v domainValue) String() string { return *v.p }
-func (v domainValue) Type() string   { return "string" }
+
+// optionalDomainValue is --multicluster-domain: a domainValue that may be
+// set to "" (off).
+type optionalDomainValue struct{ p *string }
+
+func (v optionalDomainValue) Set(s string) error {
+	if s == "" {
+		*v.p = ""
+		return nil
+	}
+	return domainValue(v).Set(s)
+}
+
+func (v optionalDomainValue) String() string { return *v.p }
+func (v optionalDomainValue) Type() string   { return "string" }
+func (v domainValue) Type() string           { return "string" }
 
 // masterURLValue is --kube-master-url: environment variables are expanded
 // and the result must be a URL with a scheme and a host. "" unsets it.

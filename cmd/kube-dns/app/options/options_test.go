@@ -263,6 +263,24 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "multicluster domain",
+			args: []string{"--multicluster-domain=ClusterSet.local"},
+			check: func(t *testing.T, c *KubeDNSConfig, _ *pflag.FlagSet) {
+				if c.MulticlusterDomain != "clusterset.local." {
+					t.Errorf("MulticlusterDomain = %q, want clusterset.local.", c.MulticlusterDomain)
+				}
+			},
+		},
+		{
+			name: "multicluster off",
+			args: []string{"--multicluster-domain="},
+			check: func(t *testing.T, c *KubeDNSConfig, _ *pflag.FlagSet) {
+				if c.MulticlusterDomain != "" {
+					t.Errorf("MulticlusterDomain = %q, want empty", c.MulticlusterDomain)
+				}
+			},
+		},
+		{
 			name: "limits",
 			args: []string{"--ttl=3600", "--dns-port=65535", "--healthz-port=1", "--pod-records=disabled"},
 			check: func(t *testing.T, c *KubeDNSConfig, _ *pflag.FlagSet) {
@@ -295,6 +313,11 @@ func TestInvalid(t *testing.T) {
 		{"domain root", []string{"--domain=."}, "--domain"},
 		{"domain label too long", []string{"--domain=" + strings.Repeat("a", 64) + ".local"}, "--domain"},
 		{"domain too long", []string{"--domain=" + strings.Repeat(strings.Repeat("a", 60)+".", 5) + "local"}, "--domain"},
+		{"multicluster label", []string{"--multicluster-domain=bad_zone.local"}, "--multicluster-domain"},
+		{"multicluster is the cluster domain", []string{"--multicluster-domain=cluster.local"}, "--multicluster-domain"},
+		{"multicluster below the cluster domain", []string{"--multicluster-domain=set.cluster.local"}, "--multicluster-domain"},
+		{"multicluster above the cluster domain", []string{"--domain=a.clusterset.local", "--multicluster-domain=clusterset.local"}, "--multicluster-domain"},
+		{"multicluster reverse zone", []string{"--multicluster-domain=in-addr.arpa"}, "--multicluster-domain"},
 		{"dns port 0", []string{"--dns-port=0"}, "--dns-port"},
 		{"dns port 70000", []string{"--dns-port=70000"}, "--dns-port"},
 		{"dns port text", []string{"--dns-port=dns"}, "--dns-port"},
