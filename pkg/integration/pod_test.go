@@ -32,7 +32,8 @@ func startPodNanny(t *testing.T, k *kubeDNS, configDir string, extra ...string) 
 	args := append([]string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true", "-lameduck=100ms",
 		"-syncInterval=200ms", "-kubednsServer=" + k.dns, "--",
 		"-k", "--cache-size=1000", "--no-negcache", "--log-facility=-",
-		"--server=/cluster.local/" + hashPort(k.dns), "--server=/in-addr.arpa/" + hashPort(k.dns), "--server=/ip6.arpa/" + hashPort(k.dns)},
+		"--server=/cluster.local/" + hashPort(k.dns), "--server=/in-addr.arpa/" + hashPort(k.dns), "--server=/ip6.arpa/" + hashPort(k.dns),
+		"--server=/clusterset.local/" + hashPort(k.dns)},
 		loopbackDnsmasqArgs(port)...)
 	return runNanny(t, port, append(args, extra...))
 }
