@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 )
 
 // The reference side of the tests: the standard serializers over a scheme
@@ -26,6 +27,7 @@ var (
 		metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 		utilruntime.Must(corev1.AddToScheme(s))
 		utilruntime.Must(discoveryv1.AddToScheme(s))
+		utilruntime.Must(mcsv1alpha1.AddToScheme(s))
 		return s
 	}()
 	refCodecs = serializer.NewCodecFactory(refScheme)

@@ -16,13 +16,14 @@ import (
 
 // filler fills every field of the API types with random values, as
 // apimachinery's round-trip tests do, with valid values for the few types
-// whose encoding rejects arbitrary ones (times, quantities).
+// whose encoding rejects arbitrary ones (times, quantities, JSON field sets).
 func filler(seed int64) *randfill.Filler {
 	return randfill.NewWithSeed(seed).NilChance(0.2).NumElements(0, 3).Funcs(
 		func(t *metav1.Time, c randfill.Continue) { *t = metav1.Unix(c.Int63n(1<<32), 0) },
 		func(t *metav1.MicroTime, c randfill.Continue) {
 			*t = metav1.NewMicroTime(metav1.Unix(c.Int63n(1<<32), 0).Time)
 		},
+		func(f *metav1.FieldsV1, c randfill.Continue) { f.Raw = []byte(`{"f:spec":{}}`) },
 		func(q *resource.Quantity, c randfill.Continue) {
 			*q = *resource.NewQuantity(c.Int63n(1<<20), resource.DecimalSI)
 		},

@@ -199,15 +199,7 @@ func (s *slimmer) service(in *corev1.Service, out *Service) *Service {
 	out.ExternalName = spec.ExternalName
 	s.keep(&out.ExternalName)
 	out.PublishNotReadyAddresses = spec.PublishNotReadyAddresses
-	if len(spec.Ports) > 0 {
-		out.Ports = make([]ServicePort, len(spec.Ports))
-		for i := range spec.Ports {
-			p, sp := &spec.Ports[i], &out.Ports[i]
-			s.value(&sp.Name, p.Name)
-			s.value(&sp.Protocol, string(p.Protocol))
-			sp.Port = p.Port
-		}
-	}
+	out.Ports = slimPorts(s, spec.Ports, func(p *corev1.ServicePort) (string, corev1.Protocol, int32) { return p.Name, p.Protocol, p.Port })
 	s.done(&out.Meta)
 	if len(out.ClusterIPs) > 0 && spec.ClusterIPs[0] == spec.ClusterIP {
 		out.ClusterIPs[0] = out.ClusterIP
@@ -270,18 +262,26 @@ func (s *slimmer) endpoints(in *corev1.Endpoints, out *Endpoints) *Endpoints {
 			ss, sub := &in.Subsets[i], &out.Subsets[i]
 			sub.Addresses = s.addresses(ss.Addresses)
 			sub.NotReadyAddresses = s.addresses(ss.NotReadyAddresses)
-			if len(ss.Ports) > 0 {
-				sub.Ports = make([]ServicePort, len(ss.Ports))
-				for j := range ss.Ports {
-					p, sp := &ss.Ports[j], &sub.Ports[j]
-					s.value(&sp.Name, p.Name)
-					s.value(&sp.Protocol, string(p.Protocol))
-					sp.Port = p.Port
-				}
-			}
+			sub.Ports = slimPorts(s, ss.Ports, func(p *corev1.EndpointPort) (string, corev1.Protocol, int32) { return p.Name, p.Protocol, p.Port })
 		}
 	}
 	s.done(&out.Meta)
+	return out
+}
+
+// slimPorts converts the ports of a Service, an Endpoints subset or a
+// ServiceImport, which get reads; nil when there are none.
+func slimPorts[P any](s *slimmer, in []P, get func(*P) (string, corev1.Protocol, int32)) []ServicePort {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]ServicePort, len(in))
+	for i := range in {
+		name, proto, port := get(&in[i])
+		s.value(&out[i].Name, name)
+		s.value(&out[i].Protocol, string(proto))
+		out[i].Port = port
+	}
 	return out
 }
 
@@ -326,15 +326,7 @@ func (s *slimmer) serviceImport(in *mcsv1alpha1.ServiceImport, out *ServiceImpor
 	s.meta(&in.ObjectMeta, &out.Meta)
 	s.value(&out.Type, string(in.Spec.Type))
 	out.IPs = s.strs(in.Spec.IPs)
-	if len(in.Spec.Ports) > 0 {
-		out.Ports = make([]ServicePort, len(in.Spec.Ports))
-		for i := range in.Spec.Ports {
-			p, sp := &in.Spec.Ports[i], &out.Ports[i]
-			s.value(&sp.Name, p.Name)
-			s.value(&sp.Protocol, string(p.Protocol))
-			sp.Port = p.Port
-		}
-	}
+	out.Ports = slimPorts(s, in.Spec.Ports, func(p *mcsv1alpha1.ServicePort) (string, corev1.Protocol, int32) { return p.Name, p.Protocol, p.Port })
 	s.done(&out.Meta)
 	return out
 }

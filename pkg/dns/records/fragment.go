@@ -139,18 +139,7 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 	switch svc.Kind {
 	case ClusterIP:
 		clusterIPs = svc.ClusterIPs
-		for _, ip := range svc.ClusterIPs {
-			b.addr(name, ip)
-			b.ptr(ip, name)
-		}
-		if len(svc.ClusterIPs) > 0 {
-			for _, p := range svc.Ports {
-				b.srv(name, p, name)
-				if p.Name != "" {
-					b.srv(portName(p, name), p, name)
-				}
-			}
-		}
+		b.virtualIPs(name, svc.ClusterIPs, svc.Ports)
 	case Headless:
 		b.headless(name, sets, svc.PublishNotReady, false)
 	case ExternalName:
@@ -382,6 +371,25 @@ func (b *fragmentBuilder) appendExtra(w []byte, c *compressor, q []byte, rs []re
 // portName returns _<port>._<proto>.<name>.
 func portName(p Port, name string) string {
 	return "_" + dnsname.Lower(p.Name) + "._" + dnsname.Lower(p.Protocol) + "." + name
+}
+
+// virtualIPs adds the records of a Service's cluster IPs, or of a
+// ServiceImport's ClusterSetIPs, at name: A/AAAA and PTR of each, and SRV
+// for every port on the bare name and for each named one under its own.
+func (b *fragmentBuilder) virtualIPs(name string, ips []netip.Addr, ports []Port) {
+	for _, ip := range ips {
+		b.addr(name, ip)
+		b.ptr(ip, name)
+	}
+	if len(ips) == 0 {
+		return
+	}
+	for _, p := range ports {
+		b.srv(name, p, name)
+		if p.Name != "" {
+			b.srv(portName(p, name), p, name)
+		}
+	}
 }
 
 // headless adds the records of a headless Service or ServiceImport at name:

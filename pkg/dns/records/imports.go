@@ -29,18 +29,7 @@ func (c *Config) ImportRecords(imp *ServiceImport, sets []EndpointSet) *Fragment
 		b.headless(name, sets, false, true)
 		return b.seal()
 	}
-	for _, ip := range imp.IPs {
-		b.addr(name, ip)
-		b.ptr(ip, name)
-	}
-	if len(imp.IPs) > 0 {
-		for _, p := range imp.Ports {
-			b.srv(name, p, name)
-			if p.Name != "" {
-				b.srv(portName(p, name), p, name)
-			}
-		}
-	}
+	b.virtualIPs(name, imp.IPs, imp.Ports)
 	return b.seal()
 }
 

@@ -113,14 +113,8 @@ func (x *Index) zones() [nZones]string { return x.cfg.Zones() }
 // SetService stores the records of the Service key; a nil fragment deletes
 // them. It reports whether anything changed.
 func (x *Index) SetService(key string, f *Fragment) bool {
-	slot := x.frags[key]
-	if !x.swap(&slot, f) {
+	if !x.store(x.frags, key, f) {
 		return false
-	}
-	if f == nil {
-		delete(x.frags, key)
-	} else {
-		x.frags[key] = f
 	}
 	if key == x.cfg.DNSService {
 		var ips []netip.Addr
@@ -134,15 +128,19 @@ func (x *Index) SetService(key string, f *Fragment) bool {
 
 // SetImport stores the records of the ServiceImport key (ImportRecords);
 // a nil fragment deletes them. It reports whether anything changed.
-func (x *Index) SetImport(key string, f *Fragment) bool {
-	slot := x.imps[key]
+func (x *Index) SetImport(key string, f *Fragment) bool { return x.store(x.imps, key, f) }
+
+// store puts f in m[key] (nil deletes it) and rebuilds the names it and the
+// fragment it replaces make; it reports whether anything changed.
+func (x *Index) store(m map[string]*Fragment, key string, f *Fragment) bool {
+	slot := m[key]
 	if !x.swap(&slot, f) {
 		return false
 	}
 	if f == nil {
-		delete(x.imps, key)
+		delete(m, key)
 	} else {
-		x.imps[key] = f
+		m[key] = f
 	}
 	return true
 }
