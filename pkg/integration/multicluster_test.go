@@ -156,8 +156,8 @@ func checkIgnoringSerial(k *kubeDNS, network string, tc dnstest.Case) error {
 	}
 	for _, rr := range resp.Ns {
 		if s, ok := rr.(*dns.SOA); ok {
+			tc.Ns = append([]string(nil), tc.Ns...)
 			for i := range tc.Ns {
-				tc.Ns = append([]string(nil), tc.Ns...)
 				tc.Ns[i] = strings.Replace(tc.Ns[i], " 0 7200", fmt.Sprintf(" %d 7200", s.Serial), 1)
 			}
 		}

@@ -83,7 +83,7 @@ func convertService(s *kubeclient.Service) *records.Service {
 // convertImport converts a ServiceImport; addresses that do not parse are
 // dropped.
 func convertImport(s *kubeclient.ServiceImport) *records.ServiceImport {
-	out := &records.ServiceImport{Namespace: s.Namespace, Name: s.Name, Headless: s.Type == string(mcsv1alpha1.Headless)}
+	out := &records.ServiceImport{Namespace: s.Namespace, Name: s.Name, Headless: headlessImport(s)}
 	for _, v := range s.IPs {
 		if a, ok := parseAddr(v); ok {
 			out.IPs = append(out.IPs, a)
@@ -94,6 +94,9 @@ func convertImport(s *kubeclient.ServiceImport) *records.ServiceImport {
 	}
 	return out
 }
+
+// headlessImport reports whether a ServiceImport is of type Headless.
+func headlessImport(s *kubeclient.ServiceImport) bool { return s.Type == string(mcsv1alpha1.Headless) }
 
 // convertSlices returns one endpoint set per EndpointSlice, in the given order.
 // FQDN slices are skipped. A ServiceImport's slice carries its source

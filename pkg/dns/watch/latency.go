@@ -120,7 +120,7 @@ func (c *Controller) programmedOf(d *dirtySet, key string) (programmed, bool) {
 			return programmed{}, false
 		}
 		kind := kindClusterSetIP
-		if convertImport(imp).Headless {
+		if headlessImport(imp) {
 			kind = kindClustersetHeadless
 		}
 		return programmed{kind: kind, at: at}, true

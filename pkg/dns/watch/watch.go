@@ -101,11 +101,11 @@ type resource struct {
 	obj   runtime.Object
 	store *store
 	retry *apiretry.Retrier // retries outages, reports other errors
-	// optional is a custom resource whose CRD may be missing: the first
-	// snapshot waits for its first list only until the API server says it
-	// does not serve it (absent), and its lists are retried more often, so
-	// that a CRD installed later is picked up within optionalRetryCap.
-	optional   bool
+	// absent is set for an optional resource, a custom resource whose CRD
+	// may be missing, and closed once the API server says it does not serve
+	// it: the first snapshot waits for its first list only until then, and
+	// its lists are retried more often, so that a CRD installed later is
+	// picked up within optionalRetryCap.
 	absent     chan struct{}
 	absentOnce sync.Once
 }
@@ -170,11 +170,8 @@ func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 		c.pods = c.watch("pods", &kubeclient.Pod{}, markPods, podIPsChanged, nil)
 	}
 	if cfg.Multicluster != "" {
-		c.imports = c.watch("serviceimports", &kubeclient.ServiceImport{}, markImport, versionChanged, nil)
+		c.imports = c.watchOptional("serviceimports", crdMissing, &kubeclient.ServiceImport{}, markImport, versionChanged)
 		c.imports.fresh = c.importCreated
-		r := c.watched[len(c.watched)-1]
-		r.optional, r.absent = true, make(chan struct{})
-		r.retry = apiretry.New(r.name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api, NotFound: crdMissing})
 	}
 	return c, nil
 }
@@ -184,6 +181,15 @@ func (c *Controller) watch(name string, obj runtime.Object, mark markFunc, chang
 	s := newStore(c.marker(name, mark), changed, serviceOf)
 	retry := apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api})
 	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s, retry: retry})
+	return s
+}
+
+// watchOptional sets up the store of an optional resource, whose 404
+// notFound explains.
+func (c *Controller) watchOptional(name, notFound string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool) *store {
+	s := newStore(c.marker(name, mark), changed, nil)
+	retry := apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api, NotFound: notFound})
+	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s, retry: retry, absent: make(chan struct{})})
 	return s
 }
 
@@ -271,13 +277,13 @@ func (r *resource) reflect(ctx context.Context, lw cache.ListerWatcher) {
 	// The reflector's own backoff: 800 ms doubling to 30 s, jittered, reset
 	// after 2 minutes without a failure.
 	backoff := wait.Backoff{Duration: 800 * time.Millisecond, Cap: 30 * time.Second, Steps: 38, Factor: 2, Jitter: 1}
-	if r.optional {
+	if r.absent != nil {
 		backoff.Cap = optionalRetryCap
 	}
 	delay := backoff.DelayWithReset(clock.RealClock{}, 2*time.Minute)
 	for {
 		if err := refl.ListAndWatchWithContext(ctx); err != nil {
-			if r.optional && apierrors.IsNotFound(err) {
+			if r.absent != nil && apierrors.IsNotFound(err) {
 				r.absentOnce.Do(func() { close(r.absent) })
 			}
 			r.retry.HandleWatchError(ctx, refl, err)
