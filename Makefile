@@ -68,7 +68,7 @@ BENCH_ARGS ?=
 coredns: ## Build CoreDNS $(COREDNS_VERSION) for make bench (once; cached in _output/).
 	COREDNS_VERSION=$(COREDNS_VERSION) hack/build-coredns.sh >/dev/null
 
-bench: build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS and a static server under dnsperf; BENCH_QUICK=1 for a smoke run.
+bench: build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS, Knot DNS and NSD (skipped when not installed) and static servers under dnsperf; BENCH_QUICK=1 for a smoke run.
 	@command -v dnsperf >/dev/null || { echo "make bench: dnsperf is missing: apt-get install -y dnsperf"; exit 1; }
 	$(GO) build -trimpath -o $(OUT)/kubedns-bench ./hack/bench
 	$(OUT)/kubedns-bench --coredns=_output/bin/coredns-$(COREDNS_VERSION)/coredns $(BENCH_ARGS)

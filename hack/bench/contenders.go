@@ -18,6 +18,10 @@ import (
 type contender struct {
 	name, desc string
 	readsAPI   bool // serves the cluster's Services (propagation is measured)
+	zone       bool // serves the zone files written from the API (zonefile.go)
+	// bin is a program the contender needs and pkg the Debian package that
+	// has it: without it the contender is skipped, with a note.
+	bin, pkg string
 	// relist: one process whose peak RSS through a relist is measured,
 	// reading the API as user.
 	relist bool
@@ -27,9 +31,10 @@ type contender struct {
 
 // benchEnv is what a contender's start needs.
 type benchEnv struct {
-	cfg *config
-	cl  *cluster
-	dir string // this contender's logs and files
+	cfg   *config
+	cl    *cluster
+	dir   string     // this contender's logs and files
+	zones *zoneFiles // for the contenders that serve zone files
 }
 
 func contenderNames() []string {
@@ -55,7 +60,12 @@ func allContenders() []contender {
 		{name: "coredns", desc: "CoreDNS (version above), kubernetes plugin", readsAPI: true, start: coreDNS(false),
 			relist: true, user: "admin"},
 		{name: "coredns-cache", desc: "CoreDNS (version above), kubernetes plugin + cache 30", readsAPI: true, start: coreDNS(true)},
-		{name: "static", desc: "miekg/dns server answering one fixed A record (the limit)", start: startStatic},
+		{name: "knot", desc: "Knot DNS (version above) serving zone files of the records kube-dns serves, written from the API server's objects", zone: true,
+			bin: "knotd", pkg: "knot", start: startKnot},
+		{name: "nsd", desc: "NSD (version above) serving the same zone files", zone: true, bin: "nsd", pkg: "nsd", start: startNSD},
+		{name: "static", desc: "miekg/dns server answering one fixed A record (the limit)", start: startStatic("static")},
+		{name: "static-mmsg", desc: "the same answer from one SO_REUSEPORT UDP socket per CPU, read and written in batches (recvmmsg/sendmmsg), the machine's limit",
+			start: startStatic("static-mmsg")},
 	}
 }
 
@@ -335,22 +345,40 @@ func coreDNS(cache bool) func(context.Context, *benchEnv) (*server, error) {
 	}
 }
 
-// startStatic starts this program's static mode.
-func startStatic(_ context.Context, e *benchEnv) (*server, error) {
-	s := &server{}
-	self, err := os.Executable()
-	if err != nil {
-		return s, err
+// startStatic starts one of this program's static modes (static,
+// static-mmsg).
+func startStatic(mode string) func(context.Context, *benchEnv) (*server, error) {
+	return func(_ context.Context, e *benchEnv) (*server, error) {
+		s := &server{}
+		self, err := os.Executable()
+		if err != nil {
+			return s, err
+		}
+		ports, err := freePorts(1)
+		if err != nil {
+			return s, err
+		}
+		s.addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+		p, err := startProc(e.dir, mode, nil, self, mode, "-addr", s.addr)
+		if err != nil {
+			return s, err
+		}
+		s.add(p)
+		return s, nil
 	}
-	ports, err := freePorts(1)
-	if err != nil {
-		return s, err
+}
+
+// lookBin finds a program on PATH or, as a user's PATH may not hold them,
+// in the sbin directories.
+func lookBin(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
 	}
-	s.addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-	p, err := startProc(e.dir, "static", nil, self, "static", "-addr", s.addr)
-	if err != nil {
-		return s, err
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
 	}
-	s.add(p)
-	return s, nil
+	return "", fmt.Errorf("%s not found on PATH or in /usr/sbin", name)
 }

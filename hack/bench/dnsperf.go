@@ -24,6 +24,7 @@ type perfResult struct {
 	latencies             []float64 // seconds, one per query in verbose mode; +Inf for a lost one
 	file                  string    // the raw output
 	foreign               float64   // share of one CPU other processes took during the run
+	cpu                   cpuSplit  // where the machine's CPU time went during the run
 	attempts              int
 }
 
@@ -129,17 +130,25 @@ type perfRun struct {
 	rate               int // -Q; 0 saturates
 	verbose            bool
 	own                []int // the benchmark's processes besides dnsperf and this one
+	server             []int // the server's processes, among own
+	// setting is the saturating run's -c, -T and -q; unset, the config's
+	// (--clients, --threads, --outstanding).
+	setting perfSetting
 }
 
 func (c *config) dnsperfArgs(r perfRun) []string {
 	host, port, _ := strings.Cut(r.addr, ":")
+	st := r.setting
+	if st == (perfSetting{}) {
+		st = perfSetting{clients: c.clients, threads: c.threads, outstanding: c.outstanding}
+	}
 	args := []string{"-s", host, "-p", port, "-d", r.queries,
 		"-l", strconv.FormatFloat(r.duration.Seconds(), 'f', -1, 64),
-		"-c", strconv.Itoa(c.clients), "-q", strconv.Itoa(c.outstanding), "-t", "2"}
+		"-c", strconv.Itoa(st.clients), "-q", strconv.Itoa(st.outstanding), "-t", "2"}
 	if r.rate > 0 {
 		args = append(args, "-Q", strconv.Itoa(r.rate), "-T", "1")
 	} else {
-		args = append(args, "-T", strconv.Itoa(c.threads))
+		args = append(args, "-T", strconv.Itoa(st.threads))
 	}
 	if r.verbose {
 		args = append(args, "-v")
@@ -152,13 +161,13 @@ func (c *config) dnsperf(ctx context.Context, r perfRun) (*perfResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.duration+30*time.Second)
 	defer cancel()
 	own := append([]int{os.Getpid()}, r.own...)
-	before := markCPU(own)
+	before := markCPU(own, r.server)
 	cmd, out, err := c.startDNSPerf(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	werr := cmd.Wait()
-	after := markCPU(own)
+	after := markCPU(own, r.server)
 	out.Close()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dnsperf (output: %s): %w", r.out, err)
@@ -172,6 +181,7 @@ func (c *config) dnsperf(ctx context.Context, r perfRun) (*perfResult, error) {
 	}
 	used := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	res.foreign = foreignShare(before, after, int64(used/tick))
+	res.cpu = split(before, after, used)
 	return res, nil
 }
 

@@ -1,10 +1,12 @@
 // Command bench measures kubedns against the pod path (dnsmasq in front of
-// it), CoreDNS and a static-answer server, all reading one real kube-apiserver
-// that holds N Services, and writes a markdown report. README.md in this
-// directory says what it measures and how to run it.
+// it), CoreDNS, Knot DNS and NSD (serving zone files of the same records)
+// and static-answer servers, against one real kube-apiserver that holds N
+// Services, and writes a markdown report. README.md in this directory says
+// what it measures and how to run it.
 //
-//	bench [flags]                 the whole comparison (make bench)
-//	bench static -addr HOST:PORT  the static-answer server, one of the contenders
+//	bench [flags]                      the whole comparison (make bench)
+//	bench static -addr HOST:PORT       the static-answer server, one of the contenders
+//	bench static-mmsg -addr HOST:PORT  the same with a socket per CPU and recvmmsg/sendmmsg
 package main
 
 import (
@@ -30,11 +32,20 @@ import (
 type config struct {
 	root        string // repository root
 	sizes       []int
-	duration    time.Duration // each dnsperf run
+	duration    time.Duration // each fixed-rate dnsperf run
 	rate        int           // queries per second of the fixed-rate runs
 	clients     int           // dnsperf -c
 	threads     int           // dnsperf -T for the saturating runs
 	outstanding int           // dnsperf -q
+	// The saturating runs: each setting in each round, perfDuration long;
+	// the first setting is the main table's.
+	perfSettings []perfSetting
+	rounds       int
+	perfDuration time.Duration
+	cpuRate      int // qps of the run that measures CPU per answer
+	// skip holds the contenders that cannot run here, with the reason
+	// (preflight).
+	skip        map[string]string
 	propCount   int           // Services created one by one under load
 	propTimeout time.Duration // how long one of them may take to be answered
 	contenders  []string
@@ -46,12 +57,15 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "static" {
-		if err := runStatic(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench static:", err)
-			os.Exit(1)
+	if len(os.Args) > 1 {
+		sub := map[string]func([]string) error{"static": runStatic, "static-mmsg": runStaticMMsg}[os.Args[1]]
+		if sub != nil {
+			if err := sub(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			return
 		}
-		return
 	}
 	cfg, err := parseConfig(os.Args[1:])
 	if err != nil {
@@ -78,19 +92,24 @@ func parseConfig(args []string) (*config, error) {
 			quick = true
 		}
 	}
-	sizes, duration, prop, propTimeout := "1000,10000", "10s", 30, "5s"
+	sizes, duration, perfDuration, prop, propTimeout, rounds := "1000,10000", "10s", "4s", 30, "5s", 2
 	if quick {
-		sizes, duration, prop, propTimeout = "200", "2s", 10, "2s"
+		sizes, duration, perfDuration, prop, propTimeout, rounds = "200", "2s", "2s", 10, "2s", 1
 	}
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	root := fs.String("root", "", "repository root (default: found from the working directory)")
 	fs.BoolVar(&quick, "quick", quick, "smoke test: N=200, 2 s runs (BENCH_QUICK=1)")
 	sizesFlag := fs.String("sizes", env("BENCH_SIZES", sizes), "comma-separated numbers of Services (BENCH_SIZES)")
-	durFlag := fs.String("duration", env("BENCH_DURATION", duration), "length of each dnsperf run (BENCH_DURATION)")
+	durFlag := fs.String("duration", env("BENCH_DURATION", duration), "length of each fixed-rate dnsperf run: latency, CPU (BENCH_DURATION)")
+	perfDurFlag := fs.String("perf-duration", env("BENCH_PERF_DURATION", perfDuration), "length of each saturating dnsperf run (BENCH_PERF_DURATION)")
 	rate := fs.Int("rate", envInt("BENCH_RATE", 5000), "queries per second of the fixed-rate runs (BENCH_RATE)")
+	cpuRate := fs.Int("cpu-rate", envInt("BENCH_CPU_RATE", 20000), "queries per second of the run measuring CPU per answer (BENCH_CPU_RATE)")
 	clients := fs.Int("clients", envInt("BENCH_CLIENTS", 4), "dnsperf -c (BENCH_CLIENTS)")
 	threads := fs.Int("threads", envInt("BENCH_THREADS", 2), "dnsperf -T of the saturating runs (BENCH_THREADS)")
 	outstanding := fs.Int("outstanding", envInt("BENCH_OUTSTANDING", 100), "dnsperf -q (BENCH_OUTSTANDING)")
+	settings := fs.String("perf-settings", os.Getenv("BENCH_PERF_SETTINGS"),
+		"dnsperf settings of the saturating runs, clients:threads:outstanding,… (BENCH_PERF_SETTINGS; default --clients:--threads:--outstanding,"+extraSettings+"; in quick mode the first only)")
+	roundsFlag := fs.Int("rounds", envInt("BENCH_ROUNDS", rounds), "rounds of the saturating runs, the best kept (BENCH_ROUNDS; quick mode 1)")
 	propCount := fs.Int("propagation", envInt("BENCH_PROPAGATION", prop), "Services created under load to time propagation (BENCH_PROPAGATION)")
 	propTO := fs.String("propagation-timeout", env("BENCH_PROPAGATION_TIMEOUT", propTimeout), "give up on one of them after this long (BENCH_PROPAGATION_TIMEOUT)")
 	contenders := fs.String("contenders", env("BENCH_CONTENDERS", strings.Join(contenderNames(), ",")), "comma-separated contenders to run (BENCH_CONTENDERS)")
@@ -104,7 +123,7 @@ func parseConfig(args []string) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg := &config{root: *root, rate: *rate, clients: *clients, threads: *threads, outstanding: *outstanding,
-		propCount: *propCount, out: *out, coredns: *coredns, quick: quick}
+		propCount: *propCount, out: *out, coredns: *coredns, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate}
 	var err error
 	if cfg.root == "" {
 		if cfg.root, err = localcluster.Root(); err != nil {
@@ -121,11 +140,25 @@ func parseConfig(args []string) (*config, error) {
 	if cfg.duration, err = time.ParseDuration(*durFlag); err != nil || cfg.duration < time.Second {
 		return nil, fmt.Errorf("duration: %q is not a duration of at least 1s", *durFlag)
 	}
+	if cfg.perfDuration, err = time.ParseDuration(*perfDurFlag); err != nil || cfg.perfDuration < time.Second {
+		return nil, fmt.Errorf("perf-duration: %q is not a duration of at least 1s", *perfDurFlag)
+	}
 	if cfg.propTimeout, err = time.ParseDuration(*propTO); err != nil || cfg.propTimeout <= 0 {
 		return nil, fmt.Errorf("propagation-timeout: %q is not a positive duration", *propTO)
 	}
-	if cfg.rate < 1 || cfg.clients < 1 || cfg.threads < 1 || cfg.outstanding < 1 || cfg.propCount < 0 {
-		return nil, errors.New("rate, clients, threads and outstanding must be positive, propagation not negative")
+	if cfg.rate < 1 || cfg.cpuRate < 1 || cfg.clients < 1 || cfg.threads < 1 || cfg.outstanding < 1 || cfg.rounds < 1 || cfg.propCount < 0 {
+		return nil, errors.New("rate, cpu-rate, clients, threads, outstanding and rounds must be positive, propagation not negative")
+	}
+	first := perfSetting{clients: cfg.clients, threads: cfg.threads, outstanding: cfg.outstanding}
+	list := *settings
+	if list == "" {
+		list = fmt.Sprintf("%d:%d:%d", first.clients, first.threads, first.outstanding)
+		if !quick {
+			list += "," + extraSettings
+		}
+	}
+	if cfg.perfSettings, err = parsePerfSettings(list); err != nil {
+		return nil, err
 	}
 	if cfg.only, err = parseOnly(*only); err != nil {
 		return nil, err

@@ -26,8 +26,11 @@ const propPrefix = "prop-"
 // result is everything measured for one contender at one N.
 type result struct {
 	c                   contender
-	hits, misses, fixed *perfResult
-	rssSync, rssLoad    int64 // KiB
+	hits, misses, fixed *perfResult // hits and misses: the best round of the first setting
+	sat                 []satRuns   // every setting's saturating runs
+	cpu                 *perfResult // hits at cfg.cpuRate, for the CPU per answer
+	skip                string      // why the contender did not run here
+	rssSync, rssLoad    int64       // KiB
 	startToAnswer       time.Duration
 	prop                *propResult // nil when not measured
 	relist              *relistResult
@@ -41,6 +44,7 @@ type sizeResult struct {
 	n        int
 	loadTime time.Duration
 	queries  int // lines of the hits file
+	zones    *zoneFiles
 	results  []*result
 }
 
@@ -107,6 +111,18 @@ func preflight(cfg *config) error {
 	if _, err := exec.LookPath("dnsperf"); err != nil {
 		return errors.New("dnsperf is missing: apt-get install -y dnsperf")
 	}
+	// The other servers are optional: a contender whose program is missing
+	// is skipped, and the report says why.
+	cfg.skip = map[string]string{}
+	for _, c := range allContenders() {
+		if c.bin == "" || !slices.Contains(cfg.contenders, c.name) {
+			continue
+		}
+		if _, err := lookBin(c.bin); err != nil {
+			cfg.skip[c.name] = fmt.Sprintf("%s is missing (Debian package %s: apt-get install -y %s)", c.bin, c.pkg, c.pkg)
+			logf("skipping %s: %s", c.name, cfg.skip[c.name])
+		}
+	}
 	return nil
 }
 
@@ -140,11 +156,32 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 	if b, err := os.ReadFile(hits); err == nil {
 		sr.queries = bytes.Count(b, []byte("\n"))
 	}
+	// The zone files, from what the API server holds now, for the
+	// contenders that serve them; without them those contenders fail.
+	var zoneErr error
+	if slices.ContainsFunc(allContenders(), func(c contender) bool {
+		return c.zone && slices.Contains(cfg.contenders, c.name) && cfg.skip[c.name] == ""
+	}) {
+		if sr.zones, zoneErr = cl.writeZones(ctx, filepath.Join(dir, "zones")); zoneErr != nil {
+			zoneErr = fmt.Errorf("zone files: %w", zoneErr)
+			logf("N=%d: %v", n, zoneErr)
+		} else {
+			logf("N=%d: %d records written to %s in %s", n, sr.zones.records, sr.zones.dir, sr.zones.took.Round(time.Millisecond))
+		}
+	}
 	for _, c := range allContenders() {
 		if !slices.Contains(cfg.contenders, c.name) {
 			continue
 		}
-		e := &benchEnv{cfg: cfg, cl: cl, dir: filepath.Join(dir, c.name)}
+		if why := cfg.skip[c.name]; why != "" {
+			sr.results = append(sr.results, &result{c: c, skip: why})
+			continue
+		}
+		if c.zone && zoneErr != nil {
+			sr.results = append(sr.results, &result{c: c, err: zoneErr})
+			continue
+		}
+		e := &benchEnv{cfg: cfg, cl: cl, dir: filepath.Join(dir, c.name), zones: sr.zones}
 		if err := os.MkdirAll(e.dir, 0o755); err != nil {
 			return sr, err
 		}
@@ -176,7 +213,7 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits, misses string) *result {
 	r := &result{c: c}
 	want, name := probe.ip, fqdn(probe.name, probe.ns)
-	if !c.readsAPI {
+	if !c.readsAPI && !c.zone {
 		want = staticIP.String()
 	}
 	t0 := time.Now()
@@ -199,8 +236,8 @@ func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits,
 	own := append(s.pids(), e.cl.pids()...)
 	// run runs dnsperf, again (twice at most) when other processes took more
 	// than noisyCPU of a CPU meanwhile, and keeps the least disturbed run.
-	run := func(name, queries string, rate int, verbose bool) (*perfResult, error) {
-		var best *perfResult
+	run := func(name string, pr perfRun) (*perfResult, error) {
+		var kept *perfResult
 		tries := 0
 		for attempt := 1; attempt <= 3; attempt++ {
 			tries = attempt
@@ -208,33 +245,56 @@ func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits,
 			if attempt > 1 {
 				out = filepath.Join(e.dir, fmt.Sprintf("%s-%d.txt", name, attempt))
 			}
-			res, err := e.cfg.dnsperf(ctx, perfRun{addr: s.addr, queries: queries, out: out,
-				duration: e.cfg.duration, rate: rate, verbose: verbose, own: own})
+			pr.addr, pr.out, pr.own, pr.server = s.addr, out, own, s.pids()
+			res, err := e.cfg.dnsperf(ctx, pr)
 			if err == nil {
 				err = s.exited()
 			}
 			if err != nil {
 				return nil, err
 			}
-			if best == nil || res.foreign < best.foreign {
-				best = res
+			if kept == nil || res.foreign < kept.foreign {
+				kept = res
 			}
 			if res.foreign <= noisyCPU {
 				break
 			}
 			logf("  %s: other processes took %.0f%% of a CPU during the run", name, 100*res.foreign)
 		}
-		best.attempts = tries
-		return best, nil
+		kept.attempts = tries
+		return kept, nil
 	}
 	if e.cfg.measures("dnsperf") {
-		if r.hits, r.err = run("hits", hits, 0, false); r.err != nil {
+		// Rounds outermost, so that a slow spell of the machine does not
+		// fall on one setting's every run.
+		for _, st := range e.cfg.perfSettings {
+			r.sat = append(r.sat, satRuns{setting: st})
+		}
+		for round := 1; round <= e.cfg.rounds; round++ {
+			for i := range r.sat {
+				sr := &r.sat[i]
+				for _, q := range []struct {
+					kind, file string
+					runs       *[]*perfResult
+				}{{"hits", hits, &sr.hits}, {"misses", misses, &sr.misses}} {
+					name := q.kind // the first run keeps the names of old
+					if i > 0 || round > 1 {
+						name = fmt.Sprintf("%s-%s-r%d", q.kind, sr.setting.tag(), round)
+					}
+					res, err := run(name, perfRun{queries: q.file, duration: e.cfg.perfDuration, setting: sr.setting})
+					if err != nil {
+						r.err = err
+						return r
+					}
+					*q.runs = append(*q.runs, res)
+				}
+			}
+		}
+		r.hits, r.misses = best(r.sat[0].hits), best(r.sat[0].misses)
+		if r.fixed, r.err = run("fixed-rate", perfRun{queries: hits, duration: e.cfg.duration, rate: e.cfg.rate, verbose: true}); r.err != nil {
 			return r
 		}
-		if r.misses, r.err = run("misses", misses, 0, false); r.err != nil {
-			return r
-		}
-		if r.fixed, r.err = run("fixed-rate", hits, e.cfg.rate, true); r.err != nil {
+		if r.cpu, r.err = run("cpu-rate", perfRun{queries: hits, duration: e.cfg.duration, rate: e.cfg.cpuRate}); r.err != nil {
 			return r
 		}
 	}

@@ -57,6 +57,13 @@ func machineInfo(cfg *config) machine {
 	add("kube-apiserver", firstLine(command(cfg.root, filepath.Join(cfg.root, "_output/bin/v1.35.4/kube-apiserver"), "--version"), "?"))
 	add("CoreDNS", strings.ReplaceAll(command(cfg.root, cfg.coredns, "-version"), "\n", " "))
 	add("dnsmasq", firstLine(command(cfg.root, "/usr/sbin/dnsmasq", "--version"), "?"))
+	for _, s := range [][3]string{{"Knot DNS", "knotd", "-V"}, {"NSD", "nsd", "-v"}} {
+		if bin, err := lookBin(s[1]); err == nil {
+			add(s[0], firstLine(command(cfg.root, bin, s[2]), "?"))
+		} else {
+			add(s[0], "not installed")
+		}
+	}
 	dnsperf := "?"
 	for _, line := range strings.Split(command(cfg.root, "dnsperf", "-h"), "\n") {
 		if strings.HasPrefix(line, "Version") {
@@ -118,20 +125,27 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	p("- A real kube-apiserver (`hack/local-cluster.sh`) holds N Services in 10 namespaces: 80%% ClusterIP with ports http/80 and https/443, 10%% headless with 3 ready endpoints (hand-written EndpointSlices), 10%% ExternalName. Data is kept in `_output/bench/cluster-<N>/` and loaded only once.\n")
 	p("- Each contender runs alone: started, measured, stopped.\n")
 	p("- **hits**: A of ClusterIP and headless names, SRV `_http._tcp.<svc>.<ns>.svc.cluster.local` and PTR of cluster IPs (60/20/20 among ClusterIP names), shuffled; **misses**: `nosuch-<k>.<ns>.svc.cluster.local` A (NXDOMAIN).\n")
-	p("- **QPS**: dnsperf saturating the server for %s (`%s`); **lost**: queries without an answer within 2 s.\n",
-		cfg.duration, "dnsperf "+strings.Join(cfg.dnsperfArgs(perfRun{addr: "127.0.0.1:PORT", queries: "hits.txt", duration: cfg.duration}), " "))
+	rounds := "one round"
+	if cfg.rounds > 1 {
+		rounds = fmt.Sprintf("the best of %d rounds", cfg.rounds)
+	}
+	p("- **QPS**: dnsperf saturating the server for %s (`%s`), %s (see *dnsperf settings* for the other settings); **lost**: queries without an answer within 2 s.\n",
+		cfg.perfDuration, "dnsperf "+strings.Join(cfg.dnsperfArgs(perfRun{addr: "127.0.0.1:PORT", queries: "hits.txt", duration: cfg.perfDuration, setting: cfg.perfSettings[0]}), " "), rounds)
 	p("- **p50/p99**: per-query latency (dnsperf `-v`) of hits at a fixed %d qps for %s; a lost query counts as slower than any answer.\n", cfg.rate, cfg.duration)
 	p("- **RSS**: VmRSS summed over the contender's processes (the pod: kube-dns, dnsmasq-nanny, dnsmasq), 1 s after the first correct answer (*sync*) and after all the load (*load*).\n")
 	p("- **start**: from starting the processes until a query for a known Service returns its cluster IP (polled every 5 ms; each contender's `start-probe.log` lists what came back until then).\n")
 	p("- **other CPU**: the most CPU time that processes outside the benchmark (not the server, dnsperf, the control plane or the harness) took during one of the row's dnsperf runs, as a share of one CPU; a run disturbed by more than %.0f%% is repeated (twice at most) and the least disturbed one kept.\n", 100*noisyCPU)
-	p("- **propagation**: while dnsperf sends hits at %d qps, %d Services are created one at a time; the time from each create call returning until the name is answered with its cluster IP (polled every 1 ms, given up after %s; after three such timeouts in a row the rest are not tried). The static server reads no API.\n\n",
+	p("- **propagation**: while dnsperf sends hits at %d qps, %d Services are created one at a time; the time from each create call returning until the name is answered with its cluster IP (polled every 1 ms, given up after %s; after three such timeouts in a row the rest are not tried). The static servers, Knot and NSD read no API.\n",
 		cfg.rate, cfg.propCount, cfg.propTimeout)
+	renderMethodMore(&b, cfg)
+	p("\n")
 
 	for _, sr := range sizes {
 		renderSize(&b, cfg, sr)
 	}
 	renderRelist(&b, sizes)
 	renderTargets(&b, sizes)
+	renderTargets16(&b, cfg, sizes)
 	renderDnsmasq(&b, sizes)
 
 	p("## Commands\n\n")
@@ -139,6 +153,9 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	p("make bench   # make build control-plane coredns, then: _output/bin/kubedns-bench --coredns=_output/bin/coredns-v1.14.7/coredns\n")
 	last := sizes[len(sizes)-1]
 	for _, r := range last.results {
+		if r.skip != "" {
+			continue
+		}
 		p("\n# %s\n", r.c.name)
 		for _, c := range r.commands {
 			p("%s\n", c)
@@ -159,20 +176,26 @@ func renderSize(b *strings.Builder, cfg *config, sr *sizeResult) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("## N = %d\n\n", sr.n)
 	p("Control plane start and load: %s; the hits file holds %d queries.\n\n", sr.loadTime.Round(100*time.Millisecond), sr.queries)
-	p("| contender | hits QPS | misses QPS | lost (hits/misses) | p50 / p99 at %d qps | RSS sync | RSS load | start | propagation p50 / p99 | other CPU |\n", cfg.rate)
-	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| contender | hits QPS | misses QPS | lost (hits/misses) | p50 / p99 at %d qps | CPU s / M answers at %d qps | RSS sync | RSS load | start | propagation p50 / p99 | other CPU |\n", cfg.rate, cfg.cpuRate)
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	var notes []string
 	for _, r := range sr.results {
+		if r.skip != "" {
+			p("| %s | skipped |  |  |  |  |  |  |  |  |  |\n", r.c.name)
+			notes = append(notes, fmt.Sprintf("%s: skipped: %s", r.c.name, r.skip))
+			continue
+		}
 		if r.err != nil {
 			notes = append(notes, fmt.Sprintf("%s: failed: %v", r.c.name, r.err))
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.c.name,
-			qps(r.hits), qps(r.misses), lost(r.hits, r.misses), fixedLatency(r.fixed),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.c.name,
+			qps(r.hits), qps(r.misses), lost(r.hits, r.misses), fixedLatency(r.fixed), cpuPerMCell(r.cpu),
 			mib(r.rssSync), mib(r.rssLoad), dur(r.startToAnswer), propagationCell(r.prop), otherCPU(r))
+		notes = append(notes, cpuNotes(cfg, r)...)
 		for _, run := range []struct {
 			name string
 			r    *perfResult
-		}{{"hits", r.hits}, {"misses", r.misses}, {"fixed-rate", r.fixed}} {
+		}{{"hits", r.hits}, {"misses", r.misses}, {"fixed-rate", r.fixed}, {"cpu-rate", r.cpu}} {
 			if run.r != nil && run.r.foreign > noisyCPU {
 				notes = append(notes, fmt.Sprintf("%s: other processes took %.0f%% of a CPU during the least disturbed of %d %s runs; its numbers are unreliable",
 					r.c.name, 100*run.r.foreign, run.r.attempts, run.name))
@@ -181,7 +204,7 @@ func renderSize(b *strings.Builder, cfg *config, sr *sizeResult) {
 		if r.hits != nil && r.hits.okShare("NOERROR") < 1 {
 			notes = append(notes, fmt.Sprintf("%s: hits answered %s", r.c.name, rcodes(r.hits)))
 		}
-		if r.misses != nil && r.c.readsAPI && r.misses.okShare("NXDOMAIN") < 1 {
+		if r.misses != nil && (r.c.readsAPI || r.c.zone) && r.misses.okShare("NXDOMAIN") < 1 {
 			notes = append(notes, fmt.Sprintf("%s: misses answered %s", r.c.name, rcodes(r.misses)))
 		}
 		if r.prop != nil && r.prop.load != nil && r.prop.load.lost > 0 {
@@ -196,13 +219,14 @@ func renderSize(b *strings.Builder, cfg *config, sr *sizeResult) {
 		p("- **%s**\n", n)
 	}
 	p("\n")
+	renderSettings(b, cfg, sr)
 }
 
 // otherCPU is the most CPU other processes took during one of the
 // contender's dnsperf runs, as a share of one CPU.
 func otherCPU(r *result) string {
 	worst, seen := 0.0, false
-	for _, x := range []*perfResult{r.hits, r.misses, r.fixed} {
+	for _, x := range []*perfResult{r.hits, r.misses, r.fixed, r.cpu} {
 		if x != nil {
 			worst, seen = max(worst, x.foreign), true
 		}
@@ -414,7 +438,7 @@ func ratio(a, c float64) string {
 
 func find(sr *sizeResult, name string) *result {
 	for _, r := range sr.results {
-		if r.c.name == name && r.err == nil {
+		if r.c.name == name && r.err == nil && r.skip == "" {
 			return r
 		}
 	}
