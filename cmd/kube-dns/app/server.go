@@ -131,7 +131,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	// Listen before the first lists are in: until then in-zone queries get
 	// SERVFAIL rather than a connection refused.
 	dnsAddr := net.JoinHostPort(cfg.DNSBindAddress, strconv.Itoa(cfg.DNSPort))
-	listeners, err := server.Listen(dnsAddr, handler)
+	listeners, err := server.Listen(dnsAddr, handler, cfg.DNSUDPSockets)
 	if err != nil {
 		return fmt.Errorf("kubedns: %w", err)
 	}

@@ -8,6 +8,12 @@
 // shared by every query and never modified; an answer that must carry the
 // query's case gets copies.
 //
+// On Linux Listen can bind several UDP sockets (one per CPU, or a number) in
+// a SO_REUSEPORT group, each read by its own loop, so that queries are read
+// and answered on several CPUs; the kernel picks a client's socket by its
+// address and port. TCP has one listener: miekg/dns serves each connection
+// on its own goroutine, which the scheduler already spreads.
+//
 // On Linux the UDP loop reads and writes batches with recvmmsg and sendmmsg
 // itself (batch_linux.go) rather than through golang.org/x/net/ipv4's
 // ReadBatch and WriteBatch. BenchmarkBatchRead reads batches of 16 queries

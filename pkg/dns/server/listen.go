@@ -13,8 +13,8 @@ import (
 
 // Listeners serve one dns.Handler on UDP and TCP at the same address.
 type Listeners struct {
-	loop     *udpLoop    // reads the UDP socket; answers plain queries itself
-	udp, tcp *dns.Server // udp serves what loop hands over
+	loops    []*udpLoop  // one per UDP socket; each answers plain queries itself
+	udp, tcp *dns.Server // udp serves what the loops hand over
 	addr     net.Addr    // the UDP address, port resolved
 	done     chan error
 	stopping atomic.Bool
@@ -23,28 +23,37 @@ type Listeners struct {
 
 // Listen binds UDP and TCP on addr (host:port; port 0 picks a free port, the
 // same for both where possible) and starts serving h. Bind errors are returned
-// here, not later.
-func Listen(addr string, h dns.Handler) (*Listeners, error) {
-	pc, ln, err := bindPair(addr)
+// here, not later. UDP is read through udpSockets sockets sharing the
+// address, each by its own loop (0: one per CPU the process may use,
+// GOMAXPROCS; more than one only on Linux, see reuseport_linux.go).
+func Listen(addr string, h dns.Handler, udpSockets int) (*Listeners, error) {
+	conns, ln, err := bindPair(addr, socketCount(udpSockets))
 	if err != nil {
 		return nil, err
 	}
-	l := &Listeners{addr: pc.LocalAddr(), done: make(chan error, 3)}
-	l.loop = newUDPLoop(pc, h)
+	l := &Listeners{addr: conns[0].LocalAddr(), done: make(chan error, 2+len(conns))}
+	// The dns.Server behind the loops replies through the first socket:
+	// every socket of the group is bound to the same address.
+	pipe := newPipeConn(conns[0])
+	for _, c := range conns {
+		l.loops = append(l.loops, newUDPLoop(c, pipe, h))
+	}
 	var started sync.WaitGroup
 	started.Add(2)
-	l.udp = &dns.Server{PacketConn: l.loop.pipe, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
+	l.udp = &dns.Server{PacketConn: pipe, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
 	// A client may keep one TCP connection for any number of queries
 	// (miekg/dns closes it after 128 by default, losing those in flight).
 	l.tcp = &dns.Server{Listener: ln, Handler: h, NotifyStartedFunc: started.Done, MaxTCPQueries: -1}
 	go func() { l.done <- l.udp.ActivateAndServe() }()
 	go func() { l.done <- l.tcp.ActivateAndServe() }()
 	started.Wait()
-	go func() {
-		if err := l.loop.run(l.stopping.Load); err != nil {
-			l.done <- fmt.Errorf("server: read udp %s: %w", l.addr, err)
-		}
-	}()
+	for _, loop := range l.loops {
+		go func() {
+			if err := loop.run(l.stopping.Load); err != nil {
+				l.done <- fmt.Errorf("server: read udp %s: %w", l.addr, err)
+			}
+		}()
+	}
 	return l, nil
 }
 
@@ -59,8 +68,10 @@ func (l *Listeners) Shutdown(ctx context.Context) error {
 	var err error
 	l.stopOnce.Do(func() {
 		l.stopping.Store(true)
-		l.loop.stop() // no new queries; those handed over are drained below
-		defer l.loop.conn.Close()
+		for _, loop := range l.loops {
+			loop.stop() // no new queries; those handed over are drained below
+			defer loop.conn.Close()
+		}
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, s := range []*dns.Server{l.udp, l.tcp} {
@@ -76,35 +87,57 @@ func (l *Listeners) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// bindPair binds UDP and TCP on addr. With port 0, the TCP port is the one
-// picked for UDP; when another socket holds it on TCP, a new pair is tried.
-func bindPair(addr string) (*net.UDPConn, net.Listener, error) {
+// bindPair binds n UDP sockets (a SO_REUSEPORT group when n > 1) and TCP on
+// addr. With port 0, the TCP port is the one picked for UDP; when another
+// socket holds it on TCP, a new set is tried. TCP, bound without
+// SO_REUSEPORT, is also what keeps two servers of one user from sharing a
+// port: a second kubedns (or Listen) on a taken address joins the first's UDP
+// group but fails on TCP, and gives the UDP sockets back.
+func bindPair(addr string, n int) ([]*net.UDPConn, net.Listener, error) {
 	host, port, _ := net.SplitHostPort(addr)
 	for attempt := 0; ; attempt++ {
-		pc, err := listenUDP(addr)
+		conns, err := listenUDP(addr, n)
 		if err != nil {
 			return nil, nil, fmt.Errorf("server: listen udp %s: %w", addr, err)
 		}
 		tcpAddr := addr
 		if port == "0" {
-			_, p, _ := net.SplitHostPort(pc.LocalAddr().String())
+			_, p, _ := net.SplitHostPort(conns[0].LocalAddr().String())
 			tcpAddr = net.JoinHostPort(host, p)
 		}
 		ln, err := net.Listen("tcp", tcpAddr)
 		if err == nil {
-			return pc, ln, nil
+			return conns, ln, nil
 		}
-		pc.Close()
+		closeAll(conns)
 		if port != "0" || attempt == 20 {
 			return nil, nil, fmt.Errorf("server: listen tcp %s: %w", tcpAddr, err)
 		}
 	}
 }
 
-func listenUDP(addr string) (*net.UDPConn, error) {
-	pc, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return nil, err
+// listenUDP binds n UDP sockets on addr; the first picks the port when addr's
+// is 0, the others join it.
+func listenUDP(addr string, n int) ([]*net.UDPConn, error) {
+	lc := net.ListenConfig{}
+	if n > 1 {
+		lc.Control = reusePort
 	}
-	return pc.(*net.UDPConn), nil
+	var conns []*net.UDPConn
+	for len(conns) < n {
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		if err != nil {
+			closeAll(conns)
+			return nil, err
+		}
+		conns = append(conns, pc.(*net.UDPConn))
+		addr = pc.LocalAddr().String()
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*net.UDPConn) {
+	for _, c := range conns {
+		c.Close()
+	}
 }

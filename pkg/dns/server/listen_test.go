@@ -17,7 +17,7 @@ import (
 
 func startListeners(t *testing.T, h dns.Handler) string {
 	t.Helper()
-	l, err := Listen("127.0.0.1:0", h)
+	l, err := Listen("127.0.0.1:0", h, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func rawExchangeBytes(network, addr string, out []byte) ([]byte, error) {
 // loopback: the client's connected socket only accepts a reply sent from the
 // address it queried, on the fast path and on the general one.
 func TestWildcardBindRepliesFromQueriedAddress(t *testing.T) {
-	l, err := Listen(":0", newTestHandler(buildSnapshot(testConfig(), fixture())))
+	l, err := Listen(":0", newTestHandler(buildSnapshot(testConfig(), fixture())), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,15 +183,15 @@ func TestWildcardBindRepliesFromQueriedAddress(t *testing.T) {
 // cannot make the pipe hold on to the control messages of its queries.
 func TestPipeForgetsUnansweredQueries(t *testing.T) {
 	var seen atomic.Int64
-	l, err := Listen(":0", dns.HandlerFunc(func(dns.ResponseWriter, *dns.Msg) { seen.Add(1) }))
+	l, err := Listen(":0", dns.HandlerFunc(func(dns.ResponseWriter, *dns.Msg) { seen.Add(1) }), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = l.Shutdown(context.Background()) }()
 	const bound = 50
-	l.loop.pipe.mu.Lock()
-	l.loop.pipe.pending = bound
-	l.loop.pipe.mu.Unlock()
+	l.loops[0].pipe.mu.Lock()
+	l.loops[0].pipe.pending = bound
+	l.loops[0].pipe.mu.Unlock()
 	_, port, _ := net.SplitHostPort(l.Addr())
 	c, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", port))
 	if err != nil {
@@ -209,9 +209,9 @@ func TestPipeForgetsUnansweredQueries(t *testing.T) {
 				t.Fatalf("query %d never reached the handler", sent)
 			}
 		}
-		l.loop.pipe.mu.Lock()
-		n := len(l.loop.pipe.oob)
-		l.loop.pipe.mu.Unlock()
+		l.loops[0].pipe.mu.Lock()
+		n := len(l.loops[0].pipe.oob)
+		l.loops[0].pipe.mu.Unlock()
 		if n > bound {
 			t.Fatalf("after %d unanswered queries the pipe remembers %d, bound %d", sent, n, bound)
 		}

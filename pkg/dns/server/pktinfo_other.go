@@ -2,7 +2,10 @@
 
 package server
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
 // enablePacketInfo is Linux-only; elsewhere replies leave from the address
 // the kernel picks, which is the queried one unless the host is multi-homed
@@ -13,3 +16,9 @@ func sourceOOB(_, _ []byte) []byte { return nil }
 
 // serve reads one datagram at a time.
 func (l *udpLoop) serve(stopping func() bool) error { return l.serveOne(stopping) }
+
+// socketCount: one socket, read by one loop, outside Linux.
+func socketCount(int) int { return 1 }
+
+// reusePort is never called outside Linux (one socket).
+func reusePort(_, _ string, _ syscall.RawConn) error { return nil }

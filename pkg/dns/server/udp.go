@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -22,10 +23,13 @@ type udpLoop struct {
 	h    *Handler // nil: every query takes the pipe
 	pipe *pipeConn
 	done chan struct{}
+	// reads counts the reads that returned queries; only this loop
+	// writes it (tests read it).
+	reads atomic.Uint64
 }
 
-func newUDPLoop(conn *net.UDPConn, h dns.Handler) *udpLoop {
-	l := &udpLoop{conn: conn, pipe: newPipeConn(conn), done: make(chan struct{})}
+func newUDPLoop(conn *net.UDPConn, pipe *pipeConn, h dns.Handler) *udpLoop {
+	l := &udpLoop{conn: conn, pipe: pipe, done: make(chan struct{})}
 	l.h, _ = h.(*Handler)
 	enablePacketInfo(conn)
 	return l
@@ -53,6 +57,7 @@ func (l *udpLoop) serveOne(stopping func() bool) error {
 			}
 			continue
 		}
+		l.reads.Add(1)
 		src := sourceOOB(oob[:oobn], replyOOB)
 		if reply := l.fast(buf[:n], out, time.Now()); reply != nil {
 			if _, _, err := l.conn.WriteMsgUDPAddrPort(reply, src, addr); err != nil {

@@ -43,7 +43,7 @@ func startServer(t *testing.T, ip string, rcode int, bigAnswer bool) *server {
 		}
 		_ = w.WriteMsg(m)
 	})
-	l, err := dnsserver.Listen("127.0.0.1:0", h)
+	l, err := dnsserver.Listen("127.0.0.1:0", h, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
