@@ -49,8 +49,10 @@ func allContenders() []contender {
 	// The manifest's dnsmasq arguments; the variants replace them.
 	manifest := []string{"--cache-size=1000", "--no-negcache", "--dns-forward-max=1500"}
 	return []contender{
-		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS,
+		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS(),
 			relist: true, user: "system:serviceaccount:kube-system:kube-dns"},
+		{name: "kubedns-reuseport", desc: "kube-dns alone, --dns-udp-sockets=0: a UDP socket per CPU (SO_REUSEPORT), each read by its own loop", readsAPI: true,
+			start: startKubeDNS("--dns-udp-sockets=0")},
 		{name: "pod", desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache --dns-forward-max=1500) → kube-dns", readsAPI: true,
 			start: podPath(manifest)},
 		{name: "pod-negcache", desc: "as pod, negative answers cached for 5 s: dnsmasq without --no-negcache, kube-dns --negative-ttl=5", readsAPI: true,
@@ -264,11 +266,14 @@ func runKubeDNS(s *server, e *benchEnv, extra ...string) (dnsPort int, err error
 	return ports[0], nil
 }
 
-func startKubeDNS(_ context.Context, e *benchEnv) (*server, error) {
-	s := &server{}
-	port, err := runKubeDNS(s, e)
-	s.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	return s, err
+// startKubeDNS starts kube-dns alone, with args added to the usual ones.
+func startKubeDNS(args ...string) func(context.Context, *benchEnv) (*server, error) {
+	return func(_ context.Context, e *benchEnv) (*server, error) {
+		s := &server{}
+		port, err := runKubeDNS(s, e, args...)
+		s.addr = fmt.Sprintf("127.0.0.1:%d", port)
+		return s, err
+	}
 }
 
 // podPath starts kube-dns and, at the same moment, the nanny running the real

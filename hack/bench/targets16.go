@@ -39,45 +39,34 @@ func renderTargets16(b *strings.Builder, cfg *config, sizes []*sizeResult) {
 	add := func(what, ours, ref, ratio, goal, verdict string) {
 		rows = append(rows, target{what, n, ours, ref, ratio, goal, verdict})
 	}
-	kd := find(sr, "kubedns")
 	auth := []string{"knot", "nsd"}
-	// QPS against the better of Knot and NSD, at each dnsperf setting.
-	if kd != nil {
-		for i := range kd.sat {
-			st := kd.sat[i].setting
-			for _, q := range []struct {
-				kind string
-				runs func(*satRuns) []*perfResult
-			}{{"hits", func(s *satRuns) []*perfResult { return s.hits }}, {"misses", func(s *satRuns) []*perfResult { return s.misses }}} {
-				at := func(r *result) *perfResult {
-					if i >= len(r.sat) || r.sat[i].setting != st {
-						return nil
-					}
-					return best(q.runs(&r.sat[i]))
-				}
-				ours := at(kd)
-				ref := bestBy(sr, auth, func(r *result) float64 { return at(r).qps }, true, func(r *result) bool { return at(r) != nil })
-				if ours == nil || ref == nil {
-					continue
-				}
-				x := ours.qps / at(ref).qps
-				add(fmt.Sprintf("%s QPS vs the better of Knot and NSD, `%s`", q.kind, st), thousands(ours.qps),
-					thousands(at(ref).qps)+" ("+ref.c.name+")", fmt.Sprintf("%.2f×", x), "≥ 1.0×", verdictOf(x >= 1, true))
-			}
-		}
-	}
 	knot := find(sr, "knot")
-	if kd != nil && knot != nil {
+	// The rates and the CPU per answer, of kubedns as the manifest runs it
+	// and of kubedns with a UDP socket per CPU.
+	for _, name := range []string{"kubedns", "kubedns-reuseport"} {
+		kd := find(sr, name)
+		if kd == nil {
+			continue
+		}
+		who := ""
+		if name != "kubedns" {
+			who = name + ": "
+		}
+		rateRows(add, sr, kd, who, auth)
+		if knot == nil {
+			continue
+		}
 		if kd.fixed != nil && knot.fixed != nil && len(kd.fixed.latencies) > 0 && len(knot.fixed.latencies) > 0 {
 			a, k := percentile(kd.fixed.latencies, 99), percentile(knot.fixed.latencies, 99)
-			add(fmt.Sprintf("p99 at %d qps vs Knot", cfg.rate), ms(a), ms(k), ratio(a, k), "≤ 1×",
+			add(fmt.Sprintf("%sp99 at %d qps vs Knot", who, cfg.rate), ms(a), ms(k), ratio(a, k), "≤ 1×",
 				verdictOf(a <= k, !math.IsInf(a, 1) || !math.IsInf(k, 1)))
 		}
 		if a, k := cpuPerM(kd.cpu), cpuPerM(knot.cpu); !math.IsNaN(a) && !math.IsNaN(k) {
-			add(fmt.Sprintf("CPU s per million answers at %d qps vs Knot", cfg.cpuRate), fmt.Sprintf("%.2f s", a), fmt.Sprintf("%.2f s", k),
+			add(fmt.Sprintf("%sCPU s per million answers at %d qps vs Knot", who, cfg.cpuRate), fmt.Sprintf("%.2f s", a), fmt.Sprintf("%.2f s", k),
 				ratio(a, k), "≤ 1×", verdictOf(a <= k, true))
 		}
 	}
+	kd := find(sr, "kubedns")
 	coredns := []string{"coredns", "coredns-cache"}
 	if kd != nil && kd.rssLoad > 0 {
 		cd := bestBy(sr, coredns, func(r *result) float64 { return float64(r.rssLoad) }, false, func(r *result) bool { return r.rssLoad > 0 })
@@ -117,4 +106,31 @@ func renderTargets16(b *strings.Builder, cfg *config, sizes []*sizeResult) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.what, r.n, r.ours, r.ref, r.ratio, r.goal, r.verdict)
 	}
 	b.WriteString("\n")
+}
+
+// rateRows adds kd's hits and misses QPS against the better of the
+// authoritative servers, at each dnsperf setting.
+func rateRows(add func(what, ours, ref, ratio, goal, verdict string), sr *sizeResult, kd *result, who string, auth []string) {
+	for i := range kd.sat {
+		st := kd.sat[i].setting
+		for _, q := range []struct {
+			kind string
+			runs func(*satRuns) []*perfResult
+		}{{"hits", func(s *satRuns) []*perfResult { return s.hits }}, {"misses", func(s *satRuns) []*perfResult { return s.misses }}} {
+			at := func(r *result) *perfResult {
+				if i >= len(r.sat) || r.sat[i].setting != st {
+					return nil
+				}
+				return best(q.runs(&r.sat[i]))
+			}
+			ours := at(kd)
+			ref := bestBy(sr, auth, func(r *result) float64 { return at(r).qps }, true, func(r *result) bool { return at(r) != nil })
+			if ours == nil || ref == nil {
+				continue
+			}
+			x := ours.qps / at(ref).qps
+			add(fmt.Sprintf("%s%s QPS vs the better of Knot and NSD, `%s`", who, q.kind, st), thousands(ours.qps),
+				thousands(at(ref).qps)+" ("+ref.c.name+")", fmt.Sprintf("%.2f×", x), "≥ 1.0×", verdictOf(x >= 1, true))
+		}
+	}
 }
