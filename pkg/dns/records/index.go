@@ -107,6 +107,22 @@ func NewIndex(c *Config) *Index {
 	return x
 }
 
+// Grow makes room for n more Services before a bulk of SetService calls
+// (the first sync): the maps that grow with them are sized once rather than
+// rehashed as they fill.
+func (x *Index) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	frags := make(map[string]*Fragment, len(x.frags)+n)
+	maps.Copy(frags, x.frags)
+	x.frags = frags
+	// About two names with children a Service: its own (SRV) and _tcp's.
+	below := make(map[string]int32, len(x.below)+2*n)
+	maps.Copy(below, x.below)
+	x.below = below
+}
+
 // zones returns the apexes of the zones served, "" for one that is off.
 func (x *Index) zones() [nZones]string { return x.cfg.Zones() }
 

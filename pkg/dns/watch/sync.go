@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -244,7 +245,14 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 	start := time.Now()
 	first := c.snap.Load() == nil
 	if full {
-		for _, obj := range c.services.list() {
+		all := c.services.list()
+		if first {
+			c.index.Grow(len(all))
+			grown := make(map[string]time.Time, len(all)+len(d.services))
+			maps.Copy(grown, d.services)
+			d.services = grown
+		}
+		for _, obj := range all {
 			d.service(keyOf(obj), time.Time{})
 		}
 		for key := range c.index.Services() {
