@@ -28,8 +28,10 @@ import (
 // which is how long a stop-the-world waits for this loop.
 
 const (
-	// batchSize is how many datagrams one call reads or writes.
-	batchSize = 16
+	// batchSize is how many datagrams one call reads or writes. Under
+	// dnsperf's saturating loads 64 answered 3-8% more than 16 (fewer calls
+	// a query); the memory is touched only as far as batches fill.
+	batchSize = 64
 	// slotSize is the largest datagram a batch slot reads; a longer one (no
 	// DNS query comes near it) arrives truncated and is dropped.
 	slotSize = 8192
