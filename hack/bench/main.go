@@ -54,6 +54,7 @@ type config struct {
 	coredns     string   // the CoreDNS binary
 	quick       bool
 	runDir      string // _output/bench/run-<timestamp>
+	startRuns   int    // starts of each contender; the median is reported
 }
 
 func main() {
@@ -109,6 +110,7 @@ func parseConfig(args []string) (*config, error) {
 	outstanding := fs.Int("outstanding", envInt("BENCH_OUTSTANDING", 100), "dnsperf -q (BENCH_OUTSTANDING)")
 	settings := fs.String("perf-settings", os.Getenv("BENCH_PERF_SETTINGS"),
 		"dnsperf settings of the saturating runs, clients:threads:outstanding,… (BENCH_PERF_SETTINGS; default --clients:--threads:--outstanding,"+extraSettings+"; in quick mode the first only)")
+	startsFlag := fs.Int("starts", envInt("BENCH_STARTS", 3), "starts of each contender to time the first answer, the median reported (BENCH_STARTS)")
 	roundsFlag := fs.Int("rounds", envInt("BENCH_ROUNDS", rounds), "rounds of the saturating runs, the best kept (BENCH_ROUNDS; quick mode 1)")
 	propCount := fs.Int("propagation", envInt("BENCH_PROPAGATION", prop), "Services created under load to time propagation (BENCH_PROPAGATION)")
 	propTO := fs.String("propagation-timeout", env("BENCH_PROPAGATION_TIMEOUT", propTimeout), "give up on one of them after this long (BENCH_PROPAGATION_TIMEOUT)")
@@ -123,7 +125,8 @@ func parseConfig(args []string) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg := &config{root: *root, rate: *rate, clients: *clients, threads: *threads, outstanding: *outstanding,
-		propCount: *propCount, out: *out, coredns: *coredns, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate}
+		propCount: *propCount, out: *out, coredns: *coredns, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate,
+		startRuns: *startsFlag}
 	var err error
 	if cfg.root == "" {
 		if cfg.root, err = localcluster.Root(); err != nil {
@@ -146,8 +149,8 @@ func parseConfig(args []string) (*config, error) {
 	if cfg.propTimeout, err = time.ParseDuration(*propTO); err != nil || cfg.propTimeout <= 0 {
 		return nil, fmt.Errorf("propagation-timeout: %q is not a positive duration", *propTO)
 	}
-	if cfg.rate < 1 || cfg.cpuRate < 1 || cfg.clients < 1 || cfg.threads < 1 || cfg.outstanding < 1 || cfg.rounds < 1 || cfg.propCount < 0 {
-		return nil, errors.New("rate, cpu-rate, clients, threads, outstanding and rounds must be positive, propagation not negative")
+	if cfg.rate < 1 || cfg.cpuRate < 1 || cfg.clients < 1 || cfg.threads < 1 || cfg.outstanding < 1 || cfg.rounds < 1 || cfg.startRuns < 1 || cfg.propCount < 0 {
+		return nil, errors.New("rate, cpu-rate, clients, threads, outstanding, rounds and starts must be positive, propagation not negative")
 	}
 	first := perfSetting{clients: cfg.clients, threads: cfg.threads, outstanding: cfg.outstanding}
 	list := *settings

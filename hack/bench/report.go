@@ -133,7 +133,7 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 		cfg.perfDuration, "dnsperf "+strings.Join(cfg.dnsperfArgs(perfRun{addr: "127.0.0.1:PORT", queries: "hits.txt", duration: cfg.perfDuration, setting: cfg.perfSettings[0]}), " "), rounds)
 	p("- **p50/p99**: per-query latency (dnsperf `-v`) of hits at a fixed %d qps for %s; a lost query counts as slower than any answer.\n", cfg.rate, cfg.duration)
 	p("- **RSS**: VmRSS summed over the contender's processes (the pod: kube-dns, dnsmasq-nanny, dnsmasq), 1 s after the first correct answer (*sync*) and after all the load (*load*).\n")
-	p("- **start**: from starting the processes until a query for a known Service returns its cluster IP (polled every 5 ms; each contender's `start-probe.log` lists what came back until then).\n")
+	p("- **start**: from starting the processes until a query for a known Service returns its cluster IP (polled every 5 ms; each contender's `start-probe.log` lists what came back until then); the median of %d starts, each from nothing.\n", cfg.startRuns)
 	p("- **other CPU**: the most CPU time that processes outside the benchmark (not the server, dnsperf, the control plane or the harness) took during one of the row's dnsperf runs, as a share of one CPU; a run disturbed by more than %.0f%% is repeated (twice at most) and the least disturbed one kept.\n", 100*noisyCPU)
 	p("- **propagation**: while dnsperf sends hits at %d qps, %d Services are created one at a time; the time from each create call returning until the name is answered with its cluster IP (polled every 1 ms, given up after %s; after three such timeouts in a row the rest are not tried). The static servers, Knot and NSD read no API.\n",
 		cfg.rate, cfg.propCount, cfg.propTimeout)
