@@ -490,17 +490,3 @@ func propagation(ctx context.Context, e *benchEnv, s *server, hits string) (*pro
 	}
 	return res, nil
 }
-
-// median returns the middle of ds (the mean of the two middle ones for an
-// even count).
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
