@@ -80,8 +80,15 @@ func knotConfig(c authConf) string {
 
 // startKnot starts knotd in the foreground on the zone files.
 func startKnot(_ context.Context, e *benchEnv) (*server, error) {
+	return startAuth(e, "knotd", "knot.conf", knotConfig, "-c")
+}
+
+// startAuth writes an authoritative server's configuration (render) to
+// file in the contender's directory and starts bin with args and the
+// file's path.
+func startAuth(e *benchEnv, bin, file string, render func(authConf) string, args ...string) (*server, error) {
 	s := &server{}
-	bin, err := lookBin("knotd")
+	path, err := lookBin(bin)
 	if err != nil {
 		return s, err
 	}
@@ -89,17 +96,17 @@ func startKnot(_ context.Context, e *benchEnv) (*server, error) {
 	if err != nil {
 		return s, err
 	}
-	conf := knotConfig(c)
-	path := filepath.Join(c.dir, "knot.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+	conf := render(c)
+	confPath := filepath.Join(c.dir, file)
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return s, err
 	}
-	p, err := startProc(e.dir, "knotd", nil, bin, "-c", path)
+	p, err := startProc(e.dir, bin, nil, path, append(args, confPath)...)
 	if err != nil {
 		return s, err
 	}
 	s.add(p)
-	s.commands = append(s.commands, "# "+path+":\n"+conf)
+	s.commands = append(s.commands, "# "+confPath+":\n"+conf)
 	s.addr = fmt.Sprintf("127.0.0.1:%d", c.port)
 	return s, nil
 }

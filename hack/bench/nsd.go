@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -39,26 +38,5 @@ func nsdConfig(c authConf) string {
 
 // startNSD starts nsd in the foreground (-d) on the zone files.
 func startNSD(_ context.Context, e *benchEnv) (*server, error) {
-	s := &server{}
-	bin, err := lookBin("nsd")
-	if err != nil {
-		return s, err
-	}
-	c, err := newAuthConf(e)
-	if err != nil {
-		return s, err
-	}
-	conf := nsdConfig(c)
-	path := filepath.Join(c.dir, "nsd.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		return s, err
-	}
-	p, err := startProc(e.dir, "nsd", nil, bin, "-d", "-c", path)
-	if err != nil {
-		return s, err
-	}
-	s.add(p)
-	s.commands = append(s.commands, "# "+path+":\n"+conf)
-	s.addr = fmt.Sprintf("127.0.0.1:%d", c.port)
-	return s, nil
+	return startAuth(e, "nsd", "nsd.conf", nsdConfig, "-d", "-c")
 }

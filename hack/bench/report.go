@@ -336,16 +336,6 @@ type target struct {
 
 func renderTargets(b *strings.Builder, sizes []*sizeResult) {
 	var rows []target
-	verdict := func(ok, known bool) string {
-		switch {
-		case !known:
-			return "n/a"
-		case ok:
-			return "PASS"
-		default:
-			return "FAIL"
-		}
-	}
 	largest := sizes[len(sizes)-1]
 	for _, sr := range sizes {
 		n := strconv.Itoa(sr.n)
@@ -354,19 +344,19 @@ func renderTargets(b *strings.Builder, sizes []*sizeResult) {
 		if kd != nil && kd.hits != nil && cd != nil {
 			x := kd.hits.qps / cd.hits.qps
 			rows = append(rows, target{"hits QPS vs the better CoreDNS", n, thousands(kd.hits.qps), thousands(cd.hits.qps) + " (" + cd.c.name + ")",
-				fmt.Sprintf("%.2f×", x), "≥ 1.5×", verdict(x >= 1.5, true)})
+				fmt.Sprintf("%.2f×", x), "≥ 1.5×", verdictOf(x >= 1.5, true)})
 		}
 		if kd != nil && kd.hits != nil && static != nil && static.hits != nil {
 			x := kd.hits.qps / static.hits.qps
 			rows = append(rows, target{"hits QPS vs static", n, thousands(kd.hits.qps), thousands(static.hits.qps),
-				fmt.Sprintf("%.0f%%", 100*x), "≥ 80%", verdict(x >= 0.8, true)})
+				fmt.Sprintf("%.0f%%", 100*x), "≥ 80%", verdictOf(x >= 0.8, true)})
 		}
 		p99 := func(r *result) float64 { return percentile(r.fixed.latencies, 99) }
 		cdp := bestBy(sr, []string{"coredns", "coredns-cache"}, p99, false, func(r *result) bool { return r.fixed != nil && len(r.fixed.latencies) > 0 })
 		if kd != nil && kd.fixed != nil && len(kd.fixed.latencies) > 0 && cdp != nil {
 			a, c := p99(kd), p99(cdp)
 			rows = append(rows, target{"p99 at the fixed rate vs the better CoreDNS", n, ms(a), ms(c) + " (" + cdp.c.name + ")",
-				ratio(a, c), "≤ 1×", verdict(a <= c, !math.IsInf(c, 1) || !math.IsInf(a, 1))})
+				ratio(a, c), "≤ 1×", verdictOf(a <= c, !math.IsInf(c, 1) || !math.IsInf(a, 1))})
 		}
 		pod := find(sr, "pod")
 		if pod != nil && pod.hits != nil {
@@ -401,7 +391,7 @@ func renderTargets(b *strings.Builder, sizes []*sizeResult) {
 		if cd != nil {
 			x := float64(kd.rssSync) / float64(cd.rssSync)
 			rows = append(rows, target{"RSS after sync vs the smaller CoreDNS", n, mib(kd.rssSync), mib(cd.rssSync) + " (" + cd.c.name + ")",
-				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdict(x <= 0.5, true)})
+				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdictOf(x <= 0.5, true)})
 		}
 	}
 	if kd != nil && kd.startToAnswer > 0 {
@@ -409,17 +399,17 @@ func renderTargets(b *strings.Builder, sizes []*sizeResult) {
 		if cd != nil {
 			x := kd.startToAnswer.Seconds() / cd.startToAnswer.Seconds()
 			rows = append(rows, target{"start to first answer vs the faster CoreDNS", n, dur(kd.startToAnswer), dur(cd.startToAnswer) + " (" + cd.c.name + ")",
-				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdict(x <= 0.5, true)})
+				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdictOf(x <= 0.5, true)})
 		}
 	}
 	if kd != nil && kd.prop != nil && len(kd.prop.all()) > 0 {
 		xs := kd.prop.all()
 		p50, p99 := percentile(xs, 50), percentile(xs, 99)
-		rows = append(rows, target{"propagation p50 under load", n, ms(p50), "", "", "≤ 10 ms", verdict(p50 <= 0.010, true)})
-		rows = append(rows, target{"propagation p99 under load", n, ms(p99), "", "", "≤ 50 ms", verdict(p99 <= 0.050, true)})
+		rows = append(rows, target{"propagation p50 under load", n, ms(p50), "", "", "≤ 10 ms", verdictOf(p50 <= 0.010, true)})
+		rows = append(rows, target{"propagation p99 under load", n, ms(p99), "", "", "≤ 50 ms", verdictOf(p99 <= 0.050, true)})
 	}
 	for _, sr := range sizes {
-		rows = append(rows, relistTargets(sr, verdict)...)
+		rows = append(rows, relistTargets(sr, verdictOf)...)
 	}
 	fmt.Fprintf(b, "## Targets (issue 7)\n\nkubedns unless the row says otherwise; ratios are of numbers measured in this run.\n\n")
 	fmt.Fprintf(b, "| target | N | ours | reference | ratio | goal | result |\n|---|--:|--:|--:|--:|--:|---|\n")

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 )
 
 // The authoritative contenders (Knot DNS, NSD) serve zone files written
@@ -230,7 +232,7 @@ func (b *zoneBuilder) headless(name string, sets []*discoveryv1.EndpointSlice, p
 				if err != nil || ip.Zone() != "" {
 					continue
 				}
-				label := dashed(ip)
+				label := records.DashedIP(ip)
 				if ep.Hostname != nil && *ep.Hostname != "" {
 					label = strings.ToLower(*ep.Hostname)
 				}
@@ -244,23 +246,6 @@ func (b *zoneBuilder) headless(name string, sets []*discoveryv1.EndpointSlice, p
 			}
 		}
 	}
-}
-
-// dashed is the label naming an address: 10.1.2.3 is 10-1-2-3, fd00::1 is
-// fd00--1 (a leading or trailing '-' gets a 0).
-func dashed(ip netip.Addr) string {
-	ip = ip.Unmap()
-	if ip.Is4() {
-		return strings.ReplaceAll(ip.String(), ".", "-")
-	}
-	s := strings.ReplaceAll(ip.String(), ":", "-")
-	if s[0] == '-' {
-		s = "0" + s
-	}
-	if s[len(s)-1] == '-' {
-		s += "0"
-	}
-	return s
 }
 
 // zones sorts the records, weighs the SRV records of each name (an equal
