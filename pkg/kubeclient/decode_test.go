@@ -195,6 +195,11 @@ func TestDecodeLenient(t *testing.T) {
 			msg(1, msg(11, cat(
 				protowire.AppendTag(nil, 1, protowire.VarintType), protowire.AppendString(nil, "kubernetes.io/service-name"),
 				protowire.AppendTag(nil, 2, protowire.Fixed32Type), protowire.AppendString(nil, "web")))))},
+		{name: "map value runs past its entry", data: envelope("discovery.k8s.io/v1", "EndpointSlice",
+			msg(1, cat(
+				// the value's length, 7, takes "web" and the next field's first 4 bytes
+				msg(11, cat(msg(1, []byte("kubernetes.io/service-name")), protowire.AppendTag(nil, 2, protowire.BytesType), []byte{7}, []byte("web"))),
+				msg(1, []byte("slice-a")))))},
 		{name: "last annotation wins", data: envelope("v1", "Pod", msg(1, cat(
 			msg(12, cat(msg(1, []byte(metav1.InitialEventsAnnotationKey)), msg(2, []byte("true")))),
 			msg(12, cat(msg(1, []byte(metav1.InitialEventsAnnotationKey)), msg(2, []byte("false")))))))},

@@ -55,7 +55,21 @@ type subMessage struct {
 // at a time with m's generated Unmarshal (each merges into m as it would
 // within the whole message), and skips the other fields unread. The
 // fields of subs are unmarshalled through their own selections.
+//
+// A message that fails so is unmarshalled again whole, as the standard
+// decoder does: the generated code bounds a map entry's key and value by the
+// end of the message it is reading rather than of the entry, so an entry
+// whose value runs past its end is accepted within the whole message (the
+// value takes the bytes that follow) but not alone.
 func (s selection) unmarshal(b []byte, m unmarshaler, subs ...subMessage) error {
+	if err := s.unmarshalSelected(b, m, subs); err != nil {
+		reflect.ValueOf(m).Elem().SetZero()
+		return m.Unmarshal(b)
+	}
+	return nil
+}
+
+func (s selection) unmarshalSelected(b []byte, m unmarshaler, subs []subMessage) error {
 	p := fields{buf: buf{b: b}}
 	for p.next() {
 		if !slices.Contains(s, p.num) {
