@@ -170,6 +170,8 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 			logf("N=%d: %d records written to %s in %s", n, sr.zones.records, sr.zones.dir, sr.zones.took.Round(time.Millisecond))
 		}
 	}
+	var run []contender
+	envs := map[string]*benchEnv{}
 	for _, c := range allContenders() {
 		if !slices.Contains(cfg.contenders, c.name) {
 			continue
@@ -186,9 +188,27 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 		if err := os.MkdirAll(e.dir, 0o755); err != nil {
 			return sr, err
 		}
-		logf("N=%d: %s", n, c.name)
+		run = append(run, c)
+		envs[c.name] = e
+	}
+	if len(run) == 0 {
+		return sr, nil
+	}
+	logf("N=%d: timing %d starts of each contender, round robin", n, cfg.startRuns)
+	starts, startErrs := startPhase(ctx, envs, run, probe)
+	if err := ctx.Err(); err != nil {
+		return sr, err
+	}
+	for _, c := range run {
+		if err := startErrs[c.name]; err != nil {
+			logf("N=%d: %s failed to start: %v", n, c.name, err)
+			sr.results = append(sr.results, &result{c: c, err: err})
+			continue
+		}
+		e := envs[c.name]
+		logf("N=%d: %s (start %s)", n, c.name, dur(median(starts[c.name])))
 		t := time.Now()
-		r := measure(ctx, e, c, probe, hits, misses)
+		r := measure(ctx, e, c, probe, hits, misses, starts[c.name])
 		sr.results = append(sr.results, r)
 		if r.err != nil {
 			logf("N=%d: %s failed: %v", n, c.name, r.err)
@@ -211,30 +231,9 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 }
 
 // measure starts one contender alone, measures it, and stops it.
-func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits, misses string) *result {
-	r := &result{c: c}
-	want, name := probe.ip, fqdn(probe.name, probe.ns)
-	if !c.readsAPI && !c.zone {
-		want = staticIP.String()
-	}
-	// Start to first answer varies by tens of percent from one start to the
-	// next on 2 shared CPUs: the contender is started startRuns times, and
-	// the median kept. The last start is the one measured further.
-	var starts []time.Duration
-	for k := 1; k < e.cfg.startRuns; k++ {
-		t := time.Now()
-		s, err := c.start(ctx, e)
-		if err == nil {
-			err = waitAnswer(ctx, s, e.dir, name, want, 3*time.Minute)
-		}
-		starts = append(starts, time.Since(t))
-		s.stop()
-		if err != nil {
-			r.err = err
-			return r
-		}
-	}
-	t0 := time.Now()
+func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits, misses string, starts []time.Duration) *result {
+	r := &result{c: c, starts: starts, startToAnswer: median(starts)}
+	want, name := probeAnswer(c, probe)
 	s, err := c.start(ctx, e)
 	defer s.stop()
 	r.commands = s.commands
@@ -245,8 +244,6 @@ func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits,
 	if r.err = waitAnswer(ctx, s, e.dir, name, want, 3*time.Minute); r.err != nil {
 		return r
 	}
-	r.starts = append(starts, time.Since(t0))
-	r.startToAnswer = median(r.starts)
 	if !sleep(ctx, time.Second) { // let start-up garbage be collected
 		r.err = ctx.Err()
 		return r
