@@ -35,6 +35,7 @@ type benchEnv struct {
 	cl    *cluster
 	dir   string     // this contender's logs and files
 	zones *zoneFiles // for the contenders that serve zone files
+	n     int        // the number of Services
 }
 
 func contenderNames() []string {

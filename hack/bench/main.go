@@ -225,7 +225,7 @@ func logf(format string, args ...any) {
 
 // measurements are the names --only accepts; start and RSS after sync are
 // always measured.
-var measurements = []string{"dnsperf", "propagation", "relist"}
+var measurements = []string{"dnsperf", "propagation", "relist", "profile"}
 
 func parseOnly(s string) ([]string, error) {
 	var out []string

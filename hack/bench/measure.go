@@ -36,6 +36,8 @@ type result struct {
 	prop                *propResult     // nil when not measured
 	relist              *relistResult
 	relistErr           error
+	profile             *profile // at targetsN, for the profiled contenders
+	profileErr          error
 	commands            []string
 	err                 error
 }
@@ -184,7 +186,7 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 			sr.results = append(sr.results, &result{c: c, err: zoneErr})
 			continue
 		}
-		e := &benchEnv{cfg: cfg, cl: cl, dir: filepath.Join(dir, c.name), zones: sr.zones}
+		e := &benchEnv{cfg: cfg, cl: cl, dir: filepath.Join(dir, c.name), zones: sr.zones, n: n}
 		if err := os.MkdirAll(e.dir, 0o755); err != nil {
 			return sr, err
 		}
@@ -312,6 +314,12 @@ func measure(ctx context.Context, e *benchEnv, c contender, probe svcInfo, hits,
 		}
 		if r.cpu, r.err = run("cpu-rate", perfRun{queries: hits, duration: e.cfg.duration, rate: e.cfg.cpuRate}); r.err != nil {
 			return r
+		}
+	}
+	if e.cfg.measures("profile") && e.n == targetsN && slices.Contains(profiled, c.name) {
+		r.profile, r.profileErr = measureProfile(ctx, e, s, hits)
+		if r.profileErr != nil {
+			logf("  profile: %v", r.profileErr)
 		}
 	}
 	if c.readsAPI && e.cfg.propCount > 0 && e.cfg.measures("propagation") {

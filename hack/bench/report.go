@@ -146,6 +146,7 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	renderRelist(&b, sizes)
 	renderTargets(&b, sizes)
 	renderTargets16(&b, cfg, sizes)
+	renderProfiles(&b, cfg, sizes)
 	renderDnsmasq(&b, sizes)
 
 	p("## Commands\n\n")
