@@ -110,7 +110,7 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	if len(cfg.only) < len(measurements) {
 		mode += fmt.Sprintf(", measuring start, RSS and %s only (`--only=%s`)", strings.Join(cfg.only, ", "), strings.Join(cfg.only, ","))
 	}
-	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`.\n\n",
+	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`. Before/after comparisons that issues asked for are kept by hand in [history.md](history.md), as this file is rewritten whole.\n\n",
 		time.Now().Format("2006-01-02 15:04 MST"), mode, took.Round(time.Second), relPath(cfg.root, cfg.runDir))
 	if runErr != nil {
 		p("**The run stopped early:** %v\n\n", runErr)
