@@ -16,12 +16,16 @@ import (
 // created, and an EndpointSlice of a headless Service carrying the
 // endpoints controller's last-change-trigger-time annotation (set here, as
 // no controller runs). The Services in place before kubedns started are the
-// first sync, not measured.
+// first sync, not measured; the headless one is among them, so that its
+// slice is the only headless change measured (a headless Service created
+// later would be measured too, and its observation could be scraped before
+// the slice's, which is made just after the snapshot serving it is stored).
 func TestProgrammingLatency(t *testing.T) {
 	requireCluster(t)
 	const ns = "it-latency"
 	createNamespace(t, ns)
 	createService(t, clusterIPService(ns, "before", []string{"10.254.104.1"}, port("http", corev1.ProtocolTCP, 80)))
+	createService(t, headlessService(ns, "hl", false))
 	k := startKubeDNS(t)
 	k.waitReady(t)
 	series := func(kind string) string {
@@ -44,7 +48,6 @@ func TestProgrammingLatency(t *testing.T) {
 	k.waitAnswer(t, "web."+ns+".svc.cluster.local.", dns.TypeA, "A 10.254.104.2")
 	createService(t, externalNameService(ns, "alias", "one.example.com"))
 	k.waitAnswer(t, "alias."+ns+".svc.cluster.local.", dns.TypeCNAME, "CNAME one.example.com.")
-	createService(t, headlessService(ns, "hl", false))
 	s := slice(ns, "hl", "hl", "IPv4", nil, endpoint("", ptr.To(true), "10.30.1.1"))
 	s.Annotations = map[string]string{corev1.EndpointsLastChangeTriggerTime: time.Now().Add(-2 * time.Second).Format(time.RFC3339Nano)}
 	createSlice(t, s)
@@ -61,6 +64,9 @@ func TestProgrammingLatency(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if got := metricValue(body, series("headless")); got != 1 {
+		t.Errorf("headless: %v observations, want the slice's alone", got)
 	}
 	// The slice's change was 2 s before it was written; the Services'
 	// creation times are whole seconds.
