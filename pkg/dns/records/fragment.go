@@ -20,22 +20,17 @@ import (
 // The records are held only in wire form, as the sets a node serves: for
 // each owner name (groups sorted by name) one RRSet per type, whose Wire is
 // the answer records followed by the address records of their targets
-// (SRV, NS) found in the same fragment. A name that only this fragment
-// makes shares these sets as they are.
+// (SRV, NS) found in the same fragment. Each group is the node of its name
+// as this fragment alone makes it: a name that only this fragment makes is
+// served by that node as it is.
 type Fragment struct {
 	key        string // namespace/name
 	clusterIPs []netip.Addr
-	groups     []group
+	groups     []Node       // sorted by name; each with frag this fragment
 	self       [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
 	wild       uint32       // the types at each depth below the Service's name, for wildcards (Wildcards)
 	svc        string       // the Service's name, <name>.<ns>.svc.<domain>
 	kids       []string     // the names directly below it but _<proto>, sorted (endpoints)
-}
-
-// group is the records of a fragment at one owner name.
-type group struct {
-	name string
-	sets []RRSet // by type
 }
 
 // answerHeaderLen is the size of a record in answer form before its data:
@@ -65,11 +60,19 @@ func RecordEnd(b []byte, off int) int {
 
 // at returns the fragment's sets at name, or nil.
 func (f *Fragment) at(name string) []RRSet {
-	i, ok := slices.BinarySearchFunc(f.groups, name, func(g group, n string) int { return strings.Compare(g.name, n) })
+	if n := f.node(name); n != nil {
+		return n.sets
+	}
+	return nil
+}
+
+// node returns the fragment's node of name, or nil.
+func (f *Fragment) node(name string) *Node {
+	i, ok := slices.BinarySearchFunc(f.groups, name, func(g Node, n string) int { return strings.Compare(g.name, n) })
 	if !ok {
 		return nil
 	}
-	return f.groups[i].sets
+	return &f.groups[i]
 }
 
 // Key returns the Service's "namespace/name".
@@ -85,8 +88,8 @@ func (f *Fragment) Equal(g *Fragment) bool {
 		!slices.Equal(f.clusterIPs, g.clusterIPs) {
 		return false
 	}
-	for i, fg := range f.groups {
-		gg := g.groups[i]
+	for i := range f.groups {
+		fg, gg := &f.groups[i], &g.groups[i]
 		if fg.name != gg.name || len(fg.sets) != len(gg.sets) {
 			return false
 		}
@@ -317,7 +320,7 @@ func (b *fragmentBuilder) seal() *Fragment {
 			names++
 		}
 	}
-	f.groups = make([]group, 0, names)
+	f.groups = make([]Node, 0, names)
 	for i, sp := range spans {
 		sets[i] = RRSet{Type: sp.typ, An: sp.an, Ar: sp.ar, CaseSafe: sp.caseSafe, Wire: wire[sp.lo:sp.hi:sp.hi]}
 		if n := len(f.groups); n > 0 && f.groups[n-1].name == sp.name {
@@ -325,7 +328,7 @@ func (b *fragmentBuilder) seal() *Fragment {
 			g.sets = sets[i-len(g.sets) : i+1 : i+1]
 			continue
 		}
-		f.groups = append(f.groups, group{name: sp.name, sets: sets[i : i+1 : i+1]})
+		f.groups = append(f.groups, Node{name: sp.name, sets: sets[i : i+1 : i+1], frag: f})
 	}
 	clear(b.recs) // the pool must not keep names alive
 	clear(spans)

@@ -282,11 +282,14 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 func (x *Index) get(name string) *Node { return x.names.get(shardOf(name), name) }
 
 // fromOf returns the fragments with records at name.
-func (x *Index) fromOf(name string) []*Fragment {
+func (x *Index) fromOf(name string) []*Fragment { return x.fragsAt(name, x.get(name)) }
+
+// fragsAt returns the fragments with records at name, whose node is n.
+func (x *Index) fragsAt(name string, n *Node) []*Fragment {
 	if l, ok := x.shared[name]; ok {
 		return l
 	}
-	if n := x.get(name); n != nil && n.frag != nil {
+	if n != nil && n.frag != nil {
 		return n.frag.self[:]
 	}
 	return nil
@@ -296,7 +299,7 @@ func (x *Index) fromOf(name string) []*Fragment {
 // names of both. Both fragments' names are sorted, so one merging walk
 // visits each name once.
 func (x *Index) replace(old, cur *Fragment) {
-	var og, cg []group
+	var og, cg []Node
 	if old != nil {
 		og = old.groups
 	}
@@ -305,49 +308,57 @@ func (x *Index) replace(old, cur *Fragment) {
 	}
 	for len(og) > 0 || len(cg) > 0 {
 		var name string
-		inOld, inCur := false, false
+		var own *Node // cur's node of name
+		inOld := false
 		switch {
 		case len(cg) == 0 || len(og) > 0 && og[0].name < cg[0].name:
 			name, inOld, og = og[0].name, true, og[1:]
 		case len(og) == 0 || cg[0].name < og[0].name:
-			name, inCur, cg = cg[0].name, true, cg[1:]
+			name, own, cg = cg[0].name, &cg[0], cg[1:]
 		default:
-			name, inOld, inCur, og, cg = og[0].name, true, true, og[1:], cg[1:]
+			name, inOld, own, og, cg = og[0].name, true, &cg[0], og[1:], cg[1:]
 		}
-		l := x.fromOf(name)
+		sh := shardOf(name)
+		prev := x.names.get(sh, name)
+		l := x.fragsAt(name, prev)
 		if inOld {
 			l = slices.DeleteFunc(slices.Clone(l), func(f *Fragment) bool { return f == old })
 		}
-		if inCur {
-			i, _ := slices.BinarySearchFunc(l, cur.key, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
-			l = slices.Insert(slices.Clip(l), i, cur)
+		if own != nil {
+			if len(l) == 0 {
+				l = cur.self[:]
+			} else {
+				i, _ := slices.BinarySearchFunc(l, cur.key, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
+				l = slices.Insert(slices.Clip(l), i, cur)
+			}
 		}
 		if len(l) > 1 {
 			x.shared[name] = l
 		} else {
 			delete(x.shared, name)
 		}
-		x.set(name, x.node(name, l))
+		x.setAt(sh, prev, name, x.node(name, l))
 	}
 }
 
-// node builds the node of name from the fragments with records there. A
-// name that one fragment alone makes shares that fragment's sets; otherwise
-// the sets of one type are merged: the answer records of each, then the
-// additional records of each. A zone apex has the zone's SOA first.
+// node returns the node of name from the fragments with records there. A
+// name that one fragment alone makes is served by that fragment's node;
+// otherwise the sets of one type are merged: the answer records of each,
+// then the additional records of each. A zone apex has the zone's SOA first.
 func (x *Index) node(name string, frags []*Fragment) *Node {
-	n := &Node{name: name}
-	if len(frags) == 1 {
-		n.frag = frags[0]
-	}
 	zones := x.zones()
 	apex := -1
 	if name != "" {
 		apex = slices.Index(zones[:], name)
 	}
 	if apex < 0 && len(frags) == 1 {
-		n.sets = frags[0].at(name)
-		return n
+		if n := frags[0].node(name); n != nil {
+			return n
+		}
+	}
+	n := &Node{name: name}
+	if len(frags) == 1 {
+		n.frag = frags[0]
 	}
 	var sets []RRSet
 	if apex >= 0 && x.soaAnswer[apex] != nil {
@@ -398,9 +409,13 @@ func (s *RRSet) answerEnd() int {
 // set stores the node of name, or removes the name when nothing makes it
 // exist any more, and keeps the parents' existence in step.
 func (x *Index) set(name string, n *Node) {
-	exists := len(n.sets) > 0 || x.marks[name] > 0 || x.below[name] > 0
 	sh := shardOf(name)
-	old := x.names.get(sh, name)
+	x.setAt(sh, x.names.get(sh, name), name, n)
+}
+
+// setAt is set for a name in shard sh whose current node is old.
+func (x *Index) setAt(sh uint64, old *Node, name string, n *Node) {
+	exists := len(n.sets) > 0 || x.marks[name] > 0 || x.below[name] > 0
 	switch {
 	case exists && old != n:
 		x.writable(sh)[name] = n

@@ -402,7 +402,7 @@ func (f *Fragment) children(kids []string, n string, budget *int) []string {
 
 // lookup returns the name spelled in key and its sets, when f has records there.
 func (f *Fragment) lookup(key []byte) (string, []RRSet) {
-	i, ok := slices.BinarySearchFunc(f.groups, key, func(g group, k []byte) int { return compareName(g.name, k) })
+	i, ok := slices.BinarySearchFunc(f.groups, key, func(g Node, k []byte) int { return compareName(g.name, k) })
 	if !ok {
 		return "", nil
 	}
