@@ -203,6 +203,22 @@ func (s *store) get(key string) any {
 	return s.items[key]
 }
 
+// len returns how many objects are stored.
+func (s *store) len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.items)
+}
+
+// eachKey calls fn with the key of every object stored; fn must not use s.
+func (s *store) eachKey(fn func(key string)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for key := range s.items {
+		fn(key)
+	}
+}
+
 // list returns every object stored.
 func (s *store) list() []any {
 	s.mu.RLock()

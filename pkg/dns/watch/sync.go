@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -245,16 +244,11 @@ func (c *Controller) sync(ctx context.Context, full bool) {
 	start := time.Now()
 	first := c.snap.Load() == nil
 	if full {
-		all := c.services.list()
 		if first {
-			c.index.Grow(len(all))
-			grown := make(map[string]time.Time, len(all)+len(d.services))
-			maps.Copy(grown, d.services)
-			d.services = grown
+			c.index.Grow(c.services.len())
 		}
-		for _, obj := range all {
-			d.service(keyOf(obj), time.Time{})
-		}
+		// The first lists' events marked nearly all of these already.
+		c.services.eachKey(func(key string) { d.service(key, time.Time{}) })
 		for key := range c.index.Services() {
 			d.service(key, time.Time{})
 		}
