@@ -38,6 +38,7 @@ var httpHost = ""
 // Run serves DNS until ctx is cancelled, then shuts down gracefully: readiness
 // turns 503, the lameduck period passes, and the listeners drain.
 func Run(ctx context.Context, cfg *options.KubeDNSConfig) error {
+	loosenMemory()
 	restCfg, err := restConfig(cfg)
 	if err != nil {
 		return err
