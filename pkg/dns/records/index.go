@@ -272,7 +272,7 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 			x.soaCase[i] = uint8(c.minHit)
 			x.negatives[i] = newNegative(zone, x.soa[i])
 		}
-		x.set(zone, x.node(zone, x.fromOf(zone)))
+		x.set(zone, x.node(zone, x.fragsAt(zone, x.get(zone))))
 	}
 	s := &Snapshot{cfg: x.cfg, serial: serial, names: x.names, count: x.count, soa: x.soa, negatives: x.negatives}
 	x.gen++ // everything is shared with s from now on
@@ -280,9 +280,6 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 }
 
 func (x *Index) get(name string) *Node { return x.names.get(shardOf(name), name) }
-
-// fromOf returns the fragments with records at name.
-func (x *Index) fromOf(name string) []*Fragment { return x.fragsAt(name, x.get(name)) }
 
 // fragsAt returns the fragments with records at name, whose node is n.
 func (x *Index) fragsAt(name string, n *Node) []*Fragment {
@@ -308,15 +305,14 @@ func (x *Index) replace(old, cur *Fragment) {
 	}
 	for len(og) > 0 || len(cg) > 0 {
 		var name string
-		var own *Node // cur's node of name
-		inOld := false
+		inOld, inCur := false, false
 		switch {
 		case len(cg) == 0 || len(og) > 0 && og[0].name < cg[0].name:
 			name, inOld, og = og[0].name, true, og[1:]
 		case len(og) == 0 || cg[0].name < og[0].name:
-			name, own, cg = cg[0].name, &cg[0], cg[1:]
+			name, inCur, cg = cg[0].name, true, cg[1:]
 		default:
-			name, inOld, own, og, cg = og[0].name, true, &cg[0], og[1:], cg[1:]
+			name, inOld, inCur, og, cg = og[0].name, true, true, og[1:], cg[1:]
 		}
 		sh := shardOf(name)
 		prev := x.names.get(sh, name)
@@ -324,7 +320,7 @@ func (x *Index) replace(old, cur *Fragment) {
 		if inOld {
 			l = slices.DeleteFunc(slices.Clone(l), func(f *Fragment) bool { return f == old })
 		}
-		if own != nil {
+		if inCur {
 			if len(l) == 0 {
 				l = cur.self[:]
 			} else {
