@@ -26,6 +26,20 @@ func resolvFile(t *testing.T, content string) string {
 	return p
 }
 
+// replaceResolv puts content at path whole, by renaming a file written
+// beside it, as resolvconf does: rewritten in place, the file could be read
+// between its truncation and its write (no nameserver, a reload of its own).
+func replaceResolv(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitHups waits until the stub has logged n SIGHUPs and returns them.
 func waitHups(t *testing.T, events string, n int) []event {
 	t.Helper()
@@ -232,9 +246,7 @@ func TestResolvFileReadAgain(t *testing.T) {
 	logs := &logBuffer{}
 	r := startLogged(t, Options{Exec: exe, Args: []string{"-r", resolv}, RestartOnChange: true, SyncInterval: 20 * time.Millisecond}, config.Default(), logs)
 	waitReady(t, r, events, 1)
-	if err := os.WriteFile(resolv, []byte("nameserver 192.0.2.54\nnameserver fd00::53\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceResolv(t, resolv, "nameserver 192.0.2.54\nnameserver fd00::53\n")
 	if got := waitHups(t, events, 1)[0].args; got != "server=192.0.2.54#53 server=fd00::53#53" {
 		t.Errorf("reloaded with %q", got)
 	}
@@ -247,9 +259,7 @@ func TestResolvFileReadAgain(t *testing.T) {
 	if got := readServersFile(t, serversFileOf(t, events)); got != "server=192.0.2.54#53\nserver=fd00::53#53\n" {
 		t.Errorf("servers file %q without the resolv file, want the last nameservers", got)
 	}
-	if err := os.WriteFile(resolv, []byte("nameserver 192.0.2.55\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceResolv(t, resolv, "nameserver 192.0.2.55\n")
 	// The next SIGHUP is the new file's: none came in between.
 	if got := waitHups(t, events, 2)[1].args; got != "server=192.0.2.55#53" {
 		t.Errorf("reloaded with %q", got)
