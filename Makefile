@@ -9,7 +9,8 @@ OUT := _output/bin
 # fresh clone (CI) reuses what another checkout on the machine compiled.
 TESTFLAGS := -trimpath -count=1
 
-.PHONY: e2e manifests images node-programs node-up node-down node-test all build test unit race verify fuzz bench bench-go coredns vendor clean control-plane local-up local-down
+.PHONY: e2e manifests images node-programs node-up node-down node-test all build test unit race verify fuzz bench bench-go coredns vendor clean control-plane local-up local-down \
+	deps-local deps-test deps-images deps-node deps-bench
 
 all: build
 
@@ -17,7 +18,13 @@ build: ## Build every program into _output/bin.
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/ $(addprefix ./cmd/,$(BINARIES))
 
-test: verify control-plane unit race fuzz e2e node-test ## Every check and test; what CI runs.
+# The Debian packages a target needs, installed when missing (apt-get as
+# root; otherwise it prints what to run): first prerequisite of the targets
+# that need them.
+deps-local deps-test deps-images deps-node deps-bench:
+	@hack/install-deps.sh $(@:deps-%=%)
+
+test: deps-test verify control-plane unit race fuzz e2e node-test ## Every check and test; what CI runs.
 
 e2e: build control-plane manifests ## The pod in network namespaces, resolved through glibc (root).
 	hack/e2e.sh
@@ -28,7 +35,7 @@ manifests: ## Render cluster/ into _output/manifests (DNS_SERVER_IP, DNS_DOMAIN,
 control-plane: ## Build kube-apiserver, kubectl and etcd for the integration tests (once; cached in _output/).
 	hack/build-control-plane.sh
 
-local-up: build control-plane ## Run the pod on this machine against a local kube-apiserver.
+local-up: deps-local build control-plane ## Run the pod on this machine against a local kube-apiserver.
 	hack/local-up.sh up
 
 local-down: ## Stop what local-up started.
@@ -68,13 +75,12 @@ BENCH_ARGS ?=
 coredns: ## Build CoreDNS $(COREDNS_VERSION) for make bench (once; cached in _output/).
 	COREDNS_VERSION=$(COREDNS_VERSION) hack/build-coredns.sh >/dev/null
 
-bench: build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS, Knot DNS and NSD (skipped when not installed) and static servers under dnsperf; BENCH_QUICK=1 for a smoke run.
-	@command -v dnsperf >/dev/null || { echo "make bench: dnsperf is missing: apt-get install -y dnsperf"; exit 1; }
+bench: deps-bench build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS, Knot DNS and NSD (skipped when not installed) and static servers under dnsperf (installed when missing); BENCH_QUICK=1 for a smoke run.
 	$(GO) build -trimpath -o $(OUT)/kubedns-bench ./hack/bench
 	$(OUT)/kubedns-bench --coredns=_output/bin/coredns-$(COREDNS_VERSION)/coredns $(BENCH_ARGS)
 
 REGISTRY ?= kubedns-go
-images: build node-programs ## The three images (and the node test's), built here with buildah on bases from mmdebstrap: _output/images/*.tar.
+images: deps-images build node-programs ## The three images (and the node test's), built here with buildah on bases from mmdebstrap: _output/images/*.tar.
 	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/build-images.sh
 
 # The node test's own programs: the pod sandbox's pause, my-nginx's stand-in, a DNS load client.
@@ -84,14 +90,14 @@ node-programs:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUT)/ $(addprefix ./hack/node/,$(NODE_PROGRAMS))
 
 NODE_DIR ?= _output/node
-node-up: control-plane images ## A real node in a network namespace (kubelet, containerd, kube-proxy) running the add-on, my-nginx and a client pod.
+node-up: deps-node control-plane images ## A real node in a network namespace (kubelet, containerd, kube-proxy) running the add-on, my-nginx and a client pod.
 	hack/node.sh up $(NODE_DIR)
 	hack/node-apply.sh $(NODE_DIR)
 
 node-down: ## Stop what node-up started.
 	hack/node.sh down $(NODE_DIR)
 
-node-test: control-plane images manifests ## The walkthrough by kubectl on a real node (root); make test runs it.
+node-test: deps-test control-plane images manifests ## The walkthrough by kubectl on a real node (root); make test runs it.
 	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/node-e2e.sh
 
 vendor: ## Regenerate vendor/ from go.mod.
