@@ -37,8 +37,8 @@ up() {
   for b in kube-dns dnsmasq-nanny sidecar; do
     [[ -x "$bin/$b" ]] || { echo "local-up: $bin/$b is missing: run make build" >&2; exit 1; }
   done
-  command -v dig >/dev/null || { echo "local-up: dig is missing: apt-get install dnsutils" >&2; exit 1; }
-  [[ -x /usr/sbin/dnsmasq ]] || { echo "local-up: /usr/sbin/dnsmasq is missing: apt-get install dnsmasq-base" >&2; exit 1; }
+  command -v dig >/dev/null || { echo "local-up: dig is missing: run hack/install-deps.sh local (make local-up does)" >&2; exit 1; }
+  [[ -x /usr/sbin/dnsmasq ]] || { echo "local-up: /usr/sbin/dnsmasq is missing: run hack/install-deps.sh local (make local-up does)" >&2; exit 1; }
   if [[ -f "$dir/kube-dns.pid" ]] && kill -0 "$(cat "$dir/kube-dns.pid")" 2>/dev/null; then
     echo "local-up: already running (make local-down stops it)" >&2
     exit 1
@@ -88,6 +88,23 @@ up() {
     --dnsmasq-addr=127.0.0.1 --dnsmasq-port="$DNSMASQ_PORT" \
     --prometheus-addr=127.0.0.1 --prometheus-port="$SIDECAR_PORT" >"$dir/sidecar.log" 2>&1 &
   echo $! >"$dir/sidecar.pid"
+  # Up means the liveness checks pass: each probe runs first within its
+  # 5 s interval, and until then its health check answers 503.
+  local deadline=$((SECONDS + 30)) check code
+  for check in kubedns dnsmasq; do
+    while :; do
+      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SIDECAR_PORT/healthcheck/$check" 2>/dev/null)" || true
+      [[ "$code" == 200 ]] && break
+      kill -0 "$(cat "$dir/sidecar.pid")" 2>/dev/null || { echo "local-up: sidecar exited; log: $dir/sidecar.log" >&2; tail -n 20 "$dir/sidecar.log" >&2; down; exit 1; }
+      if ((SECONDS >= deadline)); then
+        echo "local-up: http://127.0.0.1:$SIDECAR_PORT/healthcheck/$check answers ${code:-nothing}, not 200, after 30s; logs: $dir/sidecar.log, $dir/kube-dns.log, $dir/dnsmasq-nanny.log" >&2
+        tail -n 20 "$dir/sidecar.log" >&2
+        down
+        exit 1
+      fi
+      sleep 0.2
+    done
+  done
 
   cat <<MSG
 
@@ -101,7 +118,7 @@ Try:
   dig @127.0.0.1 -p $DNS_PORT -x 10.254.32.162
   curl http://127.0.0.1:$HEALTHZ_PORT/readiness
   curl http://127.0.0.1:$METRICS_PORT/metrics
-  curl http://127.0.0.1:$SIDECAR_PORT/healthcheck/kubedns   (200 once the first probe ran, within 5 s)
+  curl http://127.0.0.1:$SIDECAR_PORT/healthcheck/kubedns
   curl http://127.0.0.1:$SIDECAR_PORT/healthcheck/dnsmasq
   curl http://127.0.0.1:$SIDECAR_PORT/metrics
   $KUBECTL --kubeconfig $KUBECONFIG get services -A
