@@ -17,17 +17,32 @@ type Listeners struct {
 	udp, tcp *dns.Server // udp serves what the loops hand over
 	addr     net.Addr    // the UDP address, port resolved
 	done     chan error
-	stopping atomic.Bool
+	stopping atomic.Bool // set first in Shutdown; read by the UDP loops and TCP reads
 	stopOnce sync.Once
 }
 
+// ListenOptions is what Listen takes beyond the address and the handler.
+type ListenOptions struct {
+	// UDPSockets is how many UDP sockets share the address, each read by
+	// its own loop (0: one per CPU the process may use, GOMAXPROCS; more
+	// than one only on Linux, see reuseport_linux.go).
+	UDPSockets int
+	// TCP bounds the connections and their timeouts.
+	TCP TCPConfig
+	// Metrics, when not nil, counts the TCP connections.
+	Metrics *Metrics
+}
+
 // Listen binds UDP and TCP on addr (host:port; port 0 picks a free port, the
-// same for both where possible) and starts serving h. Bind errors are returned
-// here, not later. UDP is read through udpSockets sockets sharing the
-// address, each by its own loop (0: one per CPU the process may use,
-// GOMAXPROCS; more than one only on Linux, see reuseport_linux.go).
+// same for both where possible) and starts serving h, with udpSockets UDP
+// sockets and the default TCP timeouts, no limit on TCP connections.
 func Listen(addr string, h dns.Handler, udpSockets int) (*Listeners, error) {
-	conns, ln, err := bindPair(addr, socketCount(udpSockets))
+	return ListenWith(addr, h, ListenOptions{UDPSockets: udpSockets})
+}
+
+// ListenWith is Listen with options. Bind errors are returned here, not later.
+func ListenWith(addr string, h dns.Handler, o ListenOptions) (*Listeners, error) {
+	conns, ln, err := bindPair(addr, socketCount(o.UDPSockets))
 	if err != nil {
 		return nil, err
 	}
@@ -41,9 +56,7 @@ func Listen(addr string, h dns.Handler, udpSockets int) (*Listeners, error) {
 	var started sync.WaitGroup
 	started.Add(2)
 	l.udp = &dns.Server{PacketConn: pipe, Handler: h, UDPSize: maxUDPSize, NotifyStartedFunc: started.Done}
-	// A client may keep one TCP connection for any number of queries
-	// (miekg/dns closes it after 128 by default, losing those in flight).
-	l.tcp = &dns.Server{Listener: ln, Handler: h, NotifyStartedFunc: started.Done, MaxTCPQueries: -1}
+	l.tcp = newTCPListener(ln, o.TCP, o.Metrics, &l.stopping).server(h, started.Done)
 	go func() { l.done <- l.udp.ActivateAndServe() }()
 	go func() { l.done <- l.tcp.ActivateAndServe() }()
 	started.Wait()

@@ -55,6 +55,8 @@ type Metrics struct {
 	legacySz  [numSystems]prometheus.Observer
 	legacyErr [numSystems][numCauses]prometheus.Counter
 	writeErrs [2]prometheus.Counter // udp, tcp
+	tcpConns  prometheus.Gauge
+	tcpTimes  [numTCPTimeouts]prometheus.Counter
 }
 
 // NewMetrics registers the DNS metrics on reg. legacyNamespace and
@@ -91,11 +93,22 @@ func NewMetrics(reg prometheus.Registerer, legacyNamespace, legacySubsystem stri
 		Namespace: "kubedns", Subsystem: "dns", Name: "write_errors_total",
 		Help: "Replies that could not be sent, by protocol.",
 	}, []string{"protocol"})
+	tcpConns := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "kubedns", Subsystem: "dns", Name: "tcp_connections",
+		Help: "TCP connections open, each served by its own goroutine.",
+	})
+	tcpTimes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "kubedns", Subsystem: "dns", Name: "tcp_timeouts_total",
+		Help: "TCP connections closed by kubedns for a timeout: idle (no query begun), read (a query begun, not complete), write (a reply not taken).",
+	}, []string{"timeout"})
 	if reg != nil {
-		reg.MustRegister(requests, panics, count, duration, size, errs, writeErrs)
+		reg.MustRegister(requests, panics, count, duration, size, errs, writeErrs, tcpConns, tcpTimes)
 	}
 
-	m := &Metrics{panics: panics}
+	m := &Metrics{panics: panics, tcpConns: tcpConns}
+	for t, name := range tcpTimeoutNames {
+		m.tcpTimes[t] = tcpTimes.WithLabelValues(name)
+	}
 	m.writeErrs[0] = writeErrs.WithLabelValues("udp")
 	m.writeErrs[1] = writeErrs.WithLabelValues("tcp")
 	for i := 0; i <= len(metricTypes); i++ {
@@ -180,6 +193,24 @@ func (m *Metrics) writeFailed(udp bool, err error) {
 		proto = "udp"
 	}
 	klog.ErrorS(err, "Could not send a DNS reply", "protocol", proto, "failuresSinceLastLog", missed)
+}
+
+func (m *Metrics) tcpOpened() {
+	if m != nil {
+		m.tcpConns.Inc()
+	}
+}
+
+func (m *Metrics) tcpClosed() {
+	if m != nil {
+		m.tcpConns.Dec()
+	}
+}
+
+func (m *Metrics) tcpTimedOut(t tcpTimeout) {
+	if m != nil {
+		m.tcpTimes[t].Inc()
+	}
 }
 
 func (m *Metrics) panic() {

@@ -9,7 +9,7 @@ import (
 )
 
 // gatherValues flattens counters and histogram counts into "name{labels}" keys.
-func gatherValues(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+func gatherValues(t testing.TB, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
