@@ -117,12 +117,13 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	resolver := upstream.New(upstream.Servers{}, 0)
 	go followConfig(bg, configSource(cfg, client, config.NewMetrics(reg, "kubedns")), resolver, cfg, ctrl.Snapshot)
 
+	metrics := server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem)
 	opts := server.Options{
 		Domain:       rc.Domain,
 		Multicluster: rc.Multicluster,
 		Snapshot:     ctrl.Snapshot,
 		Upstream:     resolver,
-		Metrics:      server.NewMetrics(reg, cfg.MetricsNamespace, cfg.MetricsSubsystem),
+		Metrics:      metrics,
 	}
 	if cfg.Wildcards {
 		opts.Wildcards = ctrl.Wildcards
@@ -132,7 +133,11 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	// Listen before the first lists are in: until then in-zone queries get
 	// SERVFAIL rather than a connection refused.
 	dnsAddr := net.JoinHostPort(cfg.DNSBindAddress, strconv.Itoa(cfg.DNSPort))
-	listeners, err := server.Listen(dnsAddr, handler, cfg.DNSUDPSockets)
+	listeners, err := server.ListenWith(dnsAddr, handler, server.ListenOptions{
+		UDPSockets: cfg.DNSUDPSockets,
+		TCP:        server.TCPConfig{MaxConns: cfg.DNSTCPMaxConnections},
+		Metrics:    metrics,
+	})
 	if err != nil {
 		return fmt.Errorf("kubedns: %w", err)
 	}

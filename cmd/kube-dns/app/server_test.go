@@ -96,8 +96,18 @@ func TestRunLifecycle(t *testing.T) {
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &dump) != nil || len(dump.Names["my-nginx.default.svc.cluster.local."]) == 0 {
 		t.Errorf("/cache: %d %s", code, body)
 	}
+	// A TCP connection kept open is counted.
+	tc, err := dns.Dial("tcp", dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if resp, _, err := (&dns.Client{Net: "tcp", Timeout: 2 * time.Second}).ExchangeWithConn(q, tc); err != nil || len(resp.Answer) != 1 {
+		t.Fatalf("my-nginx over TCP: %v %v", resp, err)
+	}
 	code, body = httpStatus("http://" + a[1] + "/metrics")
-	if code != http.StatusOK || !contains(body, "skydns_skydns_dns_request_count_total") || !contains(body, "kubedns_dns_requests_total") {
+	if code != http.StatusOK || !contains(body, "skydns_skydns_dns_request_count_total") || !contains(body, "kubedns_dns_requests_total") ||
+		!contains(body, "\nkubedns_dns_tcp_connections 1\n") {
 		t.Errorf("/metrics: %d, missing metrics", code)
 	}
 

@@ -44,6 +44,9 @@ type KubeDNSConfig struct {
 	// DNSUDPSockets (--dns-udp-sockets) is how many UDP sockets, each read
 	// by its own loop, share DNSPort (SO_REUSEPORT); 0 means one per CPU.
 	DNSUDPSockets int
+	// DNSTCPMaxConnections (--dns-tcp-max-connections) is how many TCP
+	// connections are served at once; more wait to be accepted. 0: no limit.
+	DNSTCPMaxConnections int
 
 	// NameserversFlag is the raw --nameservers value: a comma-separated list
 	// of ip[:port] upstreams ("" means use /etc/resolv.conf).
@@ -138,6 +141,12 @@ func NewKubeDNSConfig() *KubeDNSConfig {
 		MetricsPath:        defaultMetricsPath,
 		MetricsNamespace:   defaultMetricsNamespace,
 		MetricsSubsystem:   defaultMetricsSubsystem,
+
+		// dnsmasq's TCP children each open one connection per --server
+		// line they use (four in the manifest): 4 × 500 children, twice
+		// over, at ~9 KiB a connection idle and ~15 KiB busy, kernel
+		// included (BenchmarkTCPConnections, README).
+		DNSTCPMaxConnections: 4096,
 	}
 }
 
@@ -183,6 +192,9 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.DNSUDPSockets, "dns-udp-sockets", c.DNSUDPSockets,
 		"UDP sockets sharing --dns-port (SO_REUSEPORT, Linux), each read by its own loop; 0: one per CPU (GOMAXPROCS)."+
 			" More than one raises the saturated rate and costs CPU per answer at moderate rates.")
+	fs.IntVar(&c.DNSTCPMaxConnections, "dns-tcp-max-connections", c.DNSTCPMaxConnections,
+		"TCP connections served at once; past it, new ones wait in the kernel's accept queue until one closes."+
+			" An idle connection is closed after 10s. 0: no limit.")
 	fs.Var(federationsValue{&c.Federations}, "federations",
 		"a comma separated list of the federation names and their corresponding"+
 			" domain names to which this cluster belongs. Example:"+
@@ -274,6 +286,9 @@ func (c *KubeDNSConfig) Validate() error {
 	}
 	if c.DNSUDPSockets < 0 || c.DNSUDPSockets > 256 {
 		bad("dns-udp-sockets", "%d is not 0 (one per CPU) or a number of sockets up to 256", c.DNSUDPSockets)
+	}
+	if c.DNSTCPMaxConnections < 0 {
+		bad("dns-tcp-max-connections", "%d is not 0 (no limit) or a number of connections", c.DNSTCPMaxConnections)
 	}
 	if !validPort(c.HealthzPort) {
 		bad("healthz-port", "%d is not a port number (1-65535)", c.HealthzPort)

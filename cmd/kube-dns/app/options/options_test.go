@@ -64,6 +64,8 @@ func TestDefaults(t *testing.T) {
 		MetricsPath:        "/metrics",
 		MetricsNamespace:   "skydns",
 		MetricsSubsystem:   "skydns",
+
+		DNSTCPMaxConnections: 4096,
 	}
 	if got := NewKubeDNSConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("NewKubeDNSConfig() =\n%+v\nwant\n%+v", got, want)
@@ -284,9 +286,9 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "limits",
-			args: []string{"--ttl=3600", "--dns-port=65535", "--healthz-port=1", "--pod-records=disabled"},
+			args: []string{"--ttl=3600", "--dns-port=65535", "--healthz-port=1", "--pod-records=disabled", "--dns-tcp-max-connections=0"},
 			check: func(t *testing.T, c *KubeDNSConfig, _ *pflag.FlagSet) {
-				if c.TTL != 3600 || c.DNSPort != 65535 || c.HealthzPort != 1 || c.PodRecords != "disabled" {
+				if c.TTL != 3600 || c.DNSPort != 65535 || c.HealthzPort != 1 || c.PodRecords != "disabled" || c.DNSTCPMaxConnections != 0 {
 					t.Errorf("got %+v", c)
 				}
 			},
@@ -320,6 +322,7 @@ func TestInvalid(t *testing.T) {
 		{"multicluster below the cluster domain", []string{"--multicluster-domain=set.cluster.local"}, "--multicluster-domain"},
 		{"multicluster above the cluster domain", []string{"--domain=a.clusterset.local", "--multicluster-domain=clusterset.local"}, "--multicluster-domain"},
 		{"multicluster reverse zone", []string{"--multicluster-domain=in-addr.arpa"}, "--multicluster-domain"},
+		{"dns tcp max connections negative", []string{"--dns-tcp-max-connections=-1"}, "--dns-tcp-max-connections"},
 		{"dns port 0", []string{"--dns-port=0"}, "--dns-port"},
 		{"dns port 70000", []string{"--dns-port=70000"}, "--dns-port"},
 		{"dns port text", []string{"--dns-port=dns"}, "--dns-port"},
