@@ -14,7 +14,7 @@ import (
 )
 
 // allMetrics returns a registry holding every sidecar metric with a value:
-// probes kubedns and dnsmasq, and a polled dnsmasq.
+// probes kubedns and dnsmasq, a polled dnsmasq, and its TCP port read.
 func allMetrics(t *testing.T) *prometheus.Registry {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
@@ -30,6 +30,11 @@ func allMetrics(t *testing.T) *prometheus.Registry {
 	d := NewDnsmasqMetrics(srv.addr, "kubedns", Clock{})
 	reg.MustRegister(d)
 	if err := d.Poll(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	tcp, _ := newTestTCP(t, "testdata/procnet/full", &fakeBacklog{backlog: 32}, Clock{})
+	reg.MustRegister(tcp)
+	if err := tcp.Poll(); err != nil {
 		t.Fatal(err)
 	}
 	return reg
@@ -72,24 +77,30 @@ func TestMetricNamesAndHelp(t *testing.T) {
 	}
 	counter, gauge, histogram := dto.MetricType_COUNTER, dto.MetricType_GAUGE, dto.MetricType_HISTOGRAM
 	want := map[string]desc{
-		"kubedns_probe_latency_seconds":    {histogram, "Time taken by successful DNS probes, by probe label."},
-		"kubedns_probe_errors_total":       {counter, "Failed DNS probes, by probe label."},
-		"kubedns_probe_kubedns_latency_ms": {histogram, "Time taken by successful DNS probes of kubedns, in milliseconds (legacy; see probe_latency_seconds)."},
-		"kubedns_probe_kubedns_errors":     {counter, "Failed DNS probes of kubedns (legacy; see probe_errors_total)."},
-		"kubedns_probe_dnsmasq_latency_ms": {histogram, "Time taken by successful DNS probes of dnsmasq, in milliseconds (legacy; see probe_latency_seconds)."},
-		"kubedns_probe_dnsmasq_errors":     {counter, "Failed DNS probes of dnsmasq (legacy; see probe_errors_total)."},
-		"kubedns_dnsmasq_hits_total":       {counter, "Queries answered from dnsmasq's cache (CHAOS TXT hits.bind.), kept across dnsmasq restarts."},
-		"kubedns_dnsmasq_misses_total":     {counter, "Queries dnsmasq could not answer from its cache (CHAOS TXT misses.bind.), kept across dnsmasq restarts."},
-		"kubedns_dnsmasq_evictions_total":  {counter, "Cache entries dnsmasq removed before they expired (CHAOS TXT evictions.bind.), kept across dnsmasq restarts."},
-		"kubedns_dnsmasq_insertions_total": {counter, "Entries dnsmasq added to its cache (CHAOS TXT insertions.bind.), kept across dnsmasq restarts."},
-		"kubedns_dnsmasq_cache_size":       {gauge, "Size of dnsmasq's cache in entries (CHAOS TXT cachesize.bind.)."},
-		"kubedns_dnsmasq_errors_total":     {counter, "Failed polls of dnsmasq's statistics."},
-		"kubedns_dnsmasq_hits":             {counter, "Queries answered from dnsmasq's cache (legacy; see dnsmasq_hits_total)."},
-		"kubedns_dnsmasq_misses":           {counter, "Queries dnsmasq could not answer from its cache (legacy; see dnsmasq_misses_total)."},
-		"kubedns_dnsmasq_evictions":        {counter, "Cache entries dnsmasq removed before they expired (legacy; see dnsmasq_evictions_total)."},
-		"kubedns_dnsmasq_insertions":       {counter, "Entries dnsmasq added to its cache (legacy; see dnsmasq_insertions_total)."},
-		"kubedns_dnsmasq_max_size":         {counter, "Largest dnsmasq cache size seen, in entries (legacy; see dnsmasq_cache_size)."},
-		"kubedns_dnsmasq_errors":           {counter, "Failed polls of dnsmasq's statistics (legacy; see dnsmasq_errors_total)."},
+		"kubedns_probe_latency_seconds":          {histogram, "Time taken by successful DNS probes, by probe label."},
+		"kubedns_probe_errors_total":             {counter, "Failed DNS probes, by probe label."},
+		"kubedns_probe_kubedns_latency_ms":       {histogram, "Time taken by successful DNS probes of kubedns, in milliseconds (legacy; see probe_latency_seconds)."},
+		"kubedns_probe_kubedns_errors":           {counter, "Failed DNS probes of kubedns (legacy; see probe_errors_total)."},
+		"kubedns_probe_dnsmasq_latency_ms":       {histogram, "Time taken by successful DNS probes of dnsmasq, in milliseconds (legacy; see probe_latency_seconds)."},
+		"kubedns_probe_dnsmasq_errors":           {counter, "Failed DNS probes of dnsmasq (legacy; see probe_errors_total)."},
+		"kubedns_dnsmasq_hits_total":             {counter, "Queries answered from dnsmasq's cache (CHAOS TXT hits.bind.), kept across dnsmasq restarts."},
+		"kubedns_dnsmasq_misses_total":           {counter, "Queries dnsmasq could not answer from its cache (CHAOS TXT misses.bind.), kept across dnsmasq restarts."},
+		"kubedns_dnsmasq_evictions_total":        {counter, "Cache entries dnsmasq removed before they expired (CHAOS TXT evictions.bind.), kept across dnsmasq restarts."},
+		"kubedns_dnsmasq_insertions_total":       {counter, "Entries dnsmasq added to its cache (CHAOS TXT insertions.bind.), kept across dnsmasq restarts."},
+		"kubedns_dnsmasq_cache_size":             {gauge, "Size of dnsmasq's cache in entries (CHAOS TXT cachesize.bind.)."},
+		"kubedns_dnsmasq_errors_total":           {counter, "Failed polls of dnsmasq's statistics."},
+		"kubedns_dnsmasq_hits":                   {counter, "Queries answered from dnsmasq's cache (legacy; see dnsmasq_hits_total)."},
+		"kubedns_dnsmasq_misses":                 {counter, "Queries dnsmasq could not answer from its cache (legacy; see dnsmasq_misses_total)."},
+		"kubedns_dnsmasq_evictions":              {counter, "Cache entries dnsmasq removed before they expired (legacy; see dnsmasq_evictions_total)."},
+		"kubedns_dnsmasq_insertions":             {counter, "Entries dnsmasq added to its cache (legacy; see dnsmasq_insertions_total)."},
+		"kubedns_dnsmasq_max_size":               {counter, "Largest dnsmasq cache size seen, in entries (legacy; see dnsmasq_cache_size)."},
+		"kubedns_dnsmasq_errors":                 {counter, "Failed polls of dnsmasq's statistics (legacy; see dnsmasq_errors_total)."},
+		"kubedns_dnsmasq_tcp_connections":        {gauge, "TCP connections dnsmasq has accepted on its port and not yet closed (ESTABLISHED sockets of the port held by a process, in /proc/net/tcp and tcp6)."},
+		"kubedns_dnsmasq_tcp_connections_limit":  {gauge, "TCP connections dnsmasq serves at once (its --max-tcp-connections, as given to the sidecar's --dnsmasq-max-tcp-connections); past it dnsmasq stops accepting."},
+		"kubedns_dnsmasq_tcp_accept_queue":       {gauge, "TCP connections waiting in the accept queues of dnsmasq's listen sockets (their rx_queue in /proc/net/tcp and tcp6)."},
+		"kubedns_dnsmasq_tcp_accept_queue_limit": {gauge, "Backlog of dnsmasq's TCP listen sockets, the largest if several (sock_diag); the kernel queues one more connection per socket, then drops connection attempts."},
+		"kubedns_tcp_listen_overflows_total":     {counter, "Connection attempts the kernel dropped because a listen socket's accept queue was full (TcpExt ListenOverflows in /proc/net/netstat). Counts every listener of the pod's network namespace; in this pod, dnsmasq's is the one that fills."},
+		"kubedns_dnsmasq_tcp_read_errors_total":  {counter, "Failed reads of the pod's TCP state: /proc/net/tcp, tcp6 and netstat, or the backlog of dnsmasq's listen sockets (sock_diag)."},
 	}
 	got := map[string]desc{}
 	for _, mf := range mfs {
