@@ -42,6 +42,12 @@ func Run(ctx context.Context, o *options.SidecarOptions) error {
 	if err := reg.Register(dm); err != nil {
 		return fmt.Errorf("sidecar: register dnsmasq metrics: %w", err)
 	}
+	// The pod's network namespace is the sidecar's: its /proc/net shows
+	// dnsmasq's TCP port.
+	dt := sidecar.NewDnsmasqTCP(o.DnsmasqPort, o.DnsmasqMaxTCPConnections, o.PrometheusNamespace, sidecar.Clock{})
+	if err := reg.Register(dt); err != nil {
+		return fmt.Errorf("sidecar: register dnsmasq TCP metrics: %w", err)
+	}
 	probers := make([]*sidecar.Prober, len(o.Probes))
 	for i, p := range o.Probes {
 		probers[i] = sidecar.NewProber(p, pm, sidecar.Clock{})
@@ -70,6 +76,7 @@ func Run(ctx context.Context, o *options.SidecarOptions) error {
 		wg.Go(func() { p.Run(workers) })
 	}
 	wg.Go(func() { dm.Run(workers, o.DnsmasqPollInterval()) })
+	wg.Go(func() { dt.Run(workers, o.DnsmasqPollInterval()) })
 
 	var runErr error
 	select {

@@ -126,13 +126,15 @@ func TestRun(t *testing.T) {
 	if code, _ := get(base + "/healthcheck/dnsmasq"); code != http.StatusNotFound {
 		t.Errorf("unknown probe: %d, want 404", code)
 	}
-	eventually(t, "dnsmasq statistics in /metrics", func() bool {
+	eventually(t, "dnsmasq statistics and TCP state in /metrics", func() bool {
 		_, body := get(base + "/metrics")
-		return strings.Contains(body, "kubedns_dnsmasq_cache_size 150")
+		return strings.Contains(body, "kubedns_dnsmasq_cache_size 150") && strings.Contains(body, "\nkubedns_tcp_listen_overflows_total ")
 	})
 	_, body := get(base + "/metrics")
 	for _, want := range []string{"kubedns_dnsmasq_hits_total 7", "kubedns_dnsmasq_hits 7", `kubedns_probe_latency_seconds_count{probe="kubedns"}`,
-		"kubedns_probe_kubedns_latency_ms_count", "go_goroutines", "process_cpu_seconds_total"} {
+		"kubedns_probe_kubedns_latency_ms_count", "go_goroutines", "process_cpu_seconds_total",
+		"kubedns_dnsmasq_tcp_connections_limit 20", "\nkubedns_dnsmasq_tcp_connections ", "\nkubedns_dnsmasq_tcp_accept_queue ",
+		"kubedns_dnsmasq_tcp_read_errors_total 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -30,6 +30,11 @@ type SidecarOptions struct {
 	// DnsmasqPollIntervalMs (--dnsmasq-poll-interval-ms) is how often
 	// dnsmasq's statistics are read, in milliseconds.
 	DnsmasqPollIntervalMs int
+	// DnsmasqMaxTCPConnections (--dnsmasq-max-tcp-connections) must be the
+	// value of dnsmasq's --max-tcp-connections: the TCP connections dnsmasq
+	// serves at once. It is exported as the limit of dnsmasq's TCP
+	// connections, and tells when dnsmasq turns TCP clients away.
+	DnsmasqMaxTCPConnections int
 	// PrometheusAddr (--prometheus-addr) is the IP the HTTP server binds;
 	// "" means every interface.
 	PrometheusAddr string
@@ -54,12 +59,14 @@ func NewSidecarOptions() *SidecarOptions {
 		DnsmasqAddr:           "127.0.0.1",
 		DnsmasqPort:           53,
 		DnsmasqPollIntervalMs: 5000,
-		PrometheusAddr:        "0.0.0.0",
-		PrometheusPort:        10054,
-		PrometheusPath:        "/metrics",
-		PrometheusNamespace:   "kubedns",
-		PrintVersion:          "false",
-		LogFlushFrequency:     5 * time.Second,
+		// dnsmasq's own default.
+		DnsmasqMaxTCPConnections: 20,
+		PrometheusAddr:           "0.0.0.0",
+		PrometheusPort:           10054,
+		PrometheusPath:           "/metrics",
+		PrometheusNamespace:      "kubedns",
+		PrintVersion:             "false",
+		LogFlushFrequency:        5 * time.Second,
 	}
 }
 
@@ -83,6 +90,8 @@ func (o *SidecarOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.DnsmasqPort, "dnsmasq-port", o.DnsmasqPort, "port of dnsmasq")
 	fs.IntVar(&o.DnsmasqPollIntervalMs, "dnsmasq-poll-interval-ms", o.DnsmasqPollIntervalMs,
 		"interval, in milliseconds, at which dnsmasq's statistics are read")
+	fs.IntVar(&o.DnsmasqMaxTCPConnections, "dnsmasq-max-tcp-connections", o.DnsmasqMaxTCPConnections,
+		"the value of dnsmasq's --max-tcp-connections (dnsmasq's default: 20); set both from one value")
 	fs.StringVar(&o.PrometheusAddr, "prometheus-addr", o.PrometheusAddr, "address the HTTP server (health checks and metrics) binds")
 	fs.IntVar(&o.PrometheusPort, "prometheus-port", o.PrometheusPort, "port of the HTTP server (health checks and metrics)")
 	fs.StringVar(&o.PrometheusPath, "prometheus-path", o.PrometheusPath, "path metrics are served on")
@@ -120,6 +129,9 @@ func (o *SidecarOptions) Validate() error {
 	}
 	if o.DnsmasqPollIntervalMs <= 0 {
 		bad("dnsmasq-poll-interval-ms", "must be positive, got %d", o.DnsmasqPollIntervalMs)
+	}
+	if o.DnsmasqMaxTCPConnections <= 0 {
+		bad("dnsmasq-max-tcp-connections", "must be positive, got %d", o.DnsmasqMaxTCPConnections)
 	}
 	if err := checkHost(o.PrometheusAddr, true); err != nil {
 		bad("prometheus-addr", "%v", err)

@@ -42,15 +42,16 @@ func parse(t *testing.T, args ...string) (*SidecarOptions, *pflag.FlagSet, error
 
 func TestDefaults(t *testing.T) {
 	want := &SidecarOptions{
-		DnsmasqAddr:           "127.0.0.1",
-		DnsmasqPort:           53,
-		DnsmasqPollIntervalMs: 5000,
-		PrometheusAddr:        "0.0.0.0",
-		PrometheusPort:        10054,
-		PrometheusPath:        "/metrics",
-		PrometheusNamespace:   "kubedns",
-		PrintVersion:          "false",
-		LogFlushFrequency:     5 * time.Second,
+		DnsmasqAddr:              "127.0.0.1",
+		DnsmasqPort:              53,
+		DnsmasqPollIntervalMs:    5000,
+		DnsmasqMaxTCPConnections: 20,
+		PrometheusAddr:           "0.0.0.0",
+		PrometheusPort:           10054,
+		PrometheusPath:           "/metrics",
+		PrometheusNamespace:      "kubedns",
+		PrintVersion:             "false",
+		LogFlushFrequency:        5 * time.Second,
 	}
 	o, fs, err := parse(t)
 	if err != nil {
@@ -63,7 +64,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("DnsmasqAddress %q, DnsmasqPollInterval %v, HTTPAddress %q", o.DnsmasqAddress(), o.DnsmasqPollInterval(), o.HTTPAddress())
 	}
 	for name, def := range map[string]string{
-		"probe": "", "dnsmasq-addr": "127.0.0.1", "dnsmasq-port": "53", "dnsmasq-poll-interval-ms": "5000",
+		"probe": "", "dnsmasq-addr": "127.0.0.1", "dnsmasq-port": "53", "dnsmasq-poll-interval-ms": "5000", "dnsmasq-max-tcp-connections": "20",
 		"prometheus-addr": "0.0.0.0", "prometheus-port": "10054", "prometheus-path": "/metrics",
 		"prometheus-namespace": "kubedns", "version": "false", "log-flush-frequency": "5s",
 		"v": "0", "logtostderr": "true", "vmodule": "",
@@ -128,10 +129,10 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "underscores",
-			args: []string{"--dnsmasq_addr=::1", "--dnsmasq_port=5353", "--dnsmasq_poll_interval_ms=250", "--prometheus_addr=127.0.0.1",
+			args: []string{"--dnsmasq_addr=::1", "--dnsmasq_port=5353", "--dnsmasq_poll_interval_ms=250", "--dnsmasq_max_tcp_connections=150", "--prometheus_addr=127.0.0.1",
 				"--prometheus_port=9000", "--prometheus_path=/m", "--prometheus_namespace=dns", "--log_flush_frequency=1s", "--log_dir=/tmp"},
 			check: func(t *testing.T, o *SidecarOptions, fs *pflag.FlagSet) {
-				if o.DnsmasqAddr != "::1" || o.DnsmasqPort != 5353 || o.DnsmasqPollIntervalMs != 250 || o.PrometheusAddr != "127.0.0.1" ||
+				if o.DnsmasqAddr != "::1" || o.DnsmasqPort != 5353 || o.DnsmasqPollIntervalMs != 250 || o.DnsmasqMaxTCPConnections != 150 || o.PrometheusAddr != "127.0.0.1" ||
 					o.PrometheusPort != 9000 || o.PrometheusPath != "/m" || o.PrometheusNamespace != "dns" || o.LogFlushFrequency != time.Second {
 					t.Errorf("got %+v", o)
 				}
@@ -214,6 +215,8 @@ func TestInvalid(t *testing.T) {
 		{name: "dnsmasq port 65536", args: []string{"--dnsmasq-port=65536"}, want: "--dnsmasq-port"},
 		{name: "poll interval 0", args: []string{"--dnsmasq-poll-interval-ms=0"}, want: "--dnsmasq-poll-interval-ms"},
 		{name: "poll interval text", args: []string{"--dnsmasq-poll-interval-ms=5s"}, want: "dnsmasq-poll-interval-ms"},
+		{name: "max tcp connections 0", args: []string{"--dnsmasq-max-tcp-connections=0"}, want: "--dnsmasq-max-tcp-connections: must be positive, got 0"},
+		{name: "max tcp connections negative", args: []string{"--dnsmasq-max-tcp-connections=-1"}, want: "--dnsmasq-max-tcp-connections"},
 		{name: "prometheus addr", args: []string{"--prometheus-addr=a b"}, want: "--prometheus-addr"},
 		{name: "prometheus port 0", args: []string{"--prometheus-port=0"}, want: "--prometheus-port"},
 		{name: "prometheus path relative", args: []string{"--prometheus-path=metrics"}, want: "--prometheus-path"},
