@@ -6,7 +6,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,40 +32,49 @@ func freePort(t *testing.T) int {
 	return p
 }
 
-// TestRealDnsmasq reads the statistics of a real dnsmasq with a 100-entry
-// cache, which answers example.test itself and forwards cached.test to a
-// test server, so that queries make hits and insertions move.
-func TestRealDnsmasq(t *testing.T) {
+// startDnsmasq runs the real dnsmasq on a free port of 127.0.0.1 with args
+// added, until the test ends, and returns its port and a channel that
+// receives its exit. Without dnsmasq, the test is skipped.
+func startDnsmasq(t *testing.T, args ...string) (port int, exited <-chan error, out *lockedBuffer) {
+	t.Helper()
 	if _, err := os.Stat(dnsmasqPath); errors.Is(err, os.ErrNotExist) {
 		t.Skipf("%s is not installed (Debian package dnsmasq-base): skipping the real-dnsmasq test", dnsmasqPath)
 	}
-	upstream := startDNS(t, "127.0.0.1:0", &answer{})
-	_, upPort, _ := net.SplitHostPort(upstream.addr)
-	port := freePort(t)
-	cmd := exec.Command(dnsmasqPath,
+	port = freePort(t)
+	cmd := exec.Command(dnsmasqPath, append([]string{
 		"--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-		"--listen-address=127.0.0.1", "--port="+strconv.Itoa(port), "--pid-file=", "--user=root",
-		"--log-facility=-", "--conf-file=/dev/null", "--cache-size=100",
-		"--address=/example.test/192.0.2.1", "--server=/cached.test/127.0.0.1#"+upPort)
-	out := &lockedBuffer{}
+		"--listen-address=127.0.0.1", "--port=" + strconv.Itoa(port), "--pid-file=", "--user=root",
+		"--log-facility=-", "--conf-file=/dev/null"}, args...)...)
+	out = &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dnsmasq: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case <-done:
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			<-done
 		}
 		if t.Failed() {
 			t.Logf("dnsmasq output:\n%s", out.String())
 		}
 	})
+	return port, done, out
+}
+
+// TestRealDnsmasq reads the statistics of a real dnsmasq with a 100-entry
+// cache, which answers example.test itself and forwards cached.test to a
+// test server, so that queries make hits and insertions move.
+func TestRealDnsmasq(t *testing.T) {
+	upstream := startDNS(t, "127.0.0.1:0", &answer{})
+	_, upPort, _ := net.SplitHostPort(upstream.addr)
+	port, exited, out := startDnsmasq(t, "--cache-size=100",
+		"--address=/example.test/192.0.2.1", "--server=/cached.test/127.0.0.1#"+upPort)
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	d := NewDnsmasqMetrics(addr, "kubedns", Clock{})
@@ -105,5 +117,90 @@ func TestRealDnsmasq(t *testing.T) {
 	// Polls before dnsmasq listened failed; none since.
 	if after["kubedns_dnsmasq_errors_total"] != before["kubedns_dnsmasq_errors_total"] {
 		t.Errorf("errors_total went from %v to %v", before["kubedns_dnsmasq_errors_total"], after["kubedns_dnsmasq_errors_total"])
+	}
+}
+
+// TestRealDnsmasqTCP holds the TCP connections a real dnsmasq serves at
+// once (--max-tcp-connections=2), then opens more: they wait in the accept
+// queue, and the collector says so, warns, and says when it has stopped.
+func TestRealDnsmasqTCP(t *testing.T) {
+	const maxConns = 2
+	port, exited, out := startDnsmasq(t, "--max-tcp-connections="+strconv.Itoa(maxConns))
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	fc := newFakeClock(0, nil)
+	d := NewDnsmasqTCP(port, maxConns, "kubedns", fc.clock())
+	var (
+		mu    sync.Mutex
+		lines []string
+	)
+	d.logLine = func(_ bool, line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, line)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(d)
+	// pollUntil reads every 5s of the fake clock until the exported values
+	// meet cond.
+	pollUntil := func(what string, cond func(map[string]float64) bool) {
+		t.Helper()
+		eventually(t, 10*time.Second, what, func() bool {
+			select {
+			case err := <-exited:
+				t.Fatalf("dnsmasq exited: %v\n%s", err, out.String())
+			default:
+			}
+			fc.advance(5 * time.Second)
+			if err := d.Poll(); err != nil {
+				t.Fatal(err)
+			}
+			return cond(exported(t, reg))
+		})
+	}
+	// dnsmasq listens with its compiled-in backlog, TCP_BACKLOG (32).
+	pollUntil("dnsmasq to listen", func(m map[string]float64) bool {
+		return m["kubedns_dnsmasq_tcp_accept_queue_limit"] == 32 && m["kubedns_dnsmasq_tcp_connections"] == 0
+	})
+
+	conns := make([]net.Conn, 0, maxConns+3)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxConns + 3 {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	// At least 3 waiting: another test's client may knock on this port too.
+	// (And ListenOverflows counts every listener of the namespace, the
+	// other tests' too.)
+	pollUntil("2 connections served and 3 waiting", func(m map[string]float64) bool {
+		return m["kubedns_dnsmasq_tcp_connections"] == maxConns && m["kubedns_dnsmasq_tcp_accept_queue"] >= 3
+	})
+	mu.Lock()
+	if want := regexp.MustCompile(`^dnsmasq is turning TCP clients away: 2 of 2 TCP connections in use \(--max-tcp-connections\), [3-9] waiting to be accepted, \d+ connection attempts dropped by the kernel in the last 5s; raise`); len(lines) != 1 || !want.MatchString(lines[0]) {
+		t.Errorf("logged %q, want one line matching %s", lines, want)
+	}
+	lines = nil
+	mu.Unlock()
+
+	// Closed by their clients, dnsmasq's children exit, and it accepts the
+	// others, whose clients are gone too: they end at once.
+	for _, c := range conns {
+		c.Close()
+	}
+	pollUntil("every connection served, and said so", func(m map[string]float64) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return m["kubedns_dnsmasq_tcp_connections"] == 0 && m["kubedns_dnsmasq_tcp_accept_queue"] == 0 && len(lines) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "dnsmasq is no longer turning TCP clients away: "; len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
+		t.Errorf("logged %q, want one line starting %q", lines, want)
 	}
 }

@@ -122,8 +122,8 @@ func (d *DnsmasqTCP) Run(ctx context.Context, interval time.Duration) {
 
 // Poll reads the TCP state of dnsmasq's port once, then the backlog of its
 // listen sockets when it has any, and logs when dnsmasq starts or stops
-// turning clients away. Each failed read counts an error; the first one
-// fails the poll and leaves every value as it was.
+// turning clients away. A failed read counts an error and returns it: of
+// /proc/net, every value stays as it was; of the backlog, the backlog does.
 func (d *DnsmasqTCP) Poll() error {
 	st, procErr := d.proc.TCPPort(d.port)
 	var (
