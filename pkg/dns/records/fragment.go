@@ -398,17 +398,17 @@ func (b *fragmentBuilder) virtualIPs(name string, ips []netip.Addr, ports []Port
 // headless adds the records of a headless Service or ServiceImport at name:
 // the ready endpoints' addresses, each endpoint's own name and PTR, and SRV
 // records per endpoint and port. An endpoint is named <hostname>.<name>, or
-// for an import <hostname>.<cluster>.<name> (a set without a cluster is
-// left out: it cannot be named).
+// for an import <hostname>.<clusterid>.<name>, where the cluster id may
+// span several labels (a set whose cluster cannot name it is left out:
+// clusterName).
 func (b *fragmentBuilder) headless(name string, sets []EndpointSet, publishNotReady, imported bool) {
 	for _, set := range sets {
 		base := name
 		if imported {
-			cluster := dnsname.Lower(set.Cluster)
-			if cluster == "" || strings.Contains(cluster, ".") {
+			var err error
+			if base, err = clusterName(set.Cluster, name); err != nil {
 				continue
 			}
-			base = cluster + "." + name
 		}
 		for _, ep := range set.Endpoints {
 			if !ep.Ready && !publishNotReady {

@@ -1,6 +1,14 @@
 package records
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
+)
 
 // ImportRecords computes the records of one ServiceImport in the
 // multicluster zone, as KEP-1645's DNS specification 1.0.0 defines them,
@@ -17,14 +25,14 @@ import "strings"
 // No record names one cluster's backends (<clusterid>.<svc>.<ns>.svc.<zone>
 // exists only as an empty non-terminal above a headless import's endpoint
 // names). sets are the import's EndpointSlices with their clusters; only a
-// headless import reads them. It returns nil when the multicluster zone is
-// off.
+// headless import reads them, and only those whose cluster can name them
+// (CheckCluster). It returns nil when the multicluster zone is off.
 func (c *Config) ImportRecords(imp *ServiceImport, sets []EndpointSet) *Fragment {
 	if c.Multicluster == "" {
 		return nil
 	}
 	b := fragmentBuilder{c: c, key: ImportKeyPrefix + imp.Namespace + "/" + imp.Name}
-	name := strings.ToLower(imp.Name + "." + imp.Namespace + ".svc." + c.Multicluster)
+	name := c.importName(imp)
 	if imp.Headless {
 		b.headless(name, sets, false, true)
 		return b.seal()
@@ -33,7 +41,44 @@ func (c *Config) ImportRecords(imp *ServiceImport, sets []EndpointSet) *Fragment
 	return b.seal()
 }
 
+// importName returns <svc>.<ns>.svc.<zone>.
+func (c *Config) importName(imp *ServiceImport) string {
+	return strings.ToLower(imp.Name + "." + imp.Namespace + ".svc." + c.Multicluster)
+}
+
 // ImportKeyPrefix starts the key of an import's fragment, so that it differs
 // from the key of the Service of the same name, whose records may share
 // names with it (the PTR of an address both publish).
 const ImportKeyPrefix = "mcs:"
+
+// CheckCluster returns why the endpoints that cluster (an EndpointSlice's
+// multicluster.kubernetes.io/source-cluster label) exports for imp cannot
+// be named, or nil when they can. A cluster id is a DNS subdomain
+// (KEP-2149), compared in lower case: one label or several, dot-separated,
+// each of at most 63 octets, and <clusterid>.<svc>.<ns>.svc.<zone> no
+// longer than 253.
+func (c *Config) CheckCluster(imp *ServiceImport, cluster string) error {
+	_, err := clusterName(cluster, c.importName(imp))
+	return err
+}
+
+// errNoCluster is CheckCluster's answer for a slice without a source cluster.
+var errNoCluster = errors.New("no source cluster")
+
+// clusterName returns <clusterid>.<name>, the name a headless import's
+// endpoints from cluster are named below (name is the import's), or why
+// there is none (CheckCluster).
+func clusterName(cluster, name string) (string, error) {
+	id := dnsname.Lower(cluster)
+	if id == "" {
+		return "", errNoCluster
+	}
+	if errs := validation.IsDNS1123Subdomain(id); len(errs) > 0 {
+		return "", fmt.Errorf("source cluster %q is not a DNS subdomain: %s", cluster, strings.Join(errs, "; "))
+	}
+	base := id + "." + name
+	if !validName(base) {
+		return "", fmt.Errorf("source cluster %q: %s has a label longer than 63 octets or is longer than 253", cluster, base)
+	}
+	return base, nil
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
@@ -83,6 +84,17 @@ func fixtureImports() []fixtureImport {
 		}},
 		{imp: records.ServiceImport{Namespace: "ns1", Name: "hlx-empty", Headless: true}, sets: []records.EndpointSet{
 			{Cluster: "cluster-a", Ports: https, Endpoints: []records.Endpoint{ep("", false, "10.8.3.1")}}}},
+		// Cluster ids of several labels (KEP-2149: a DNS subdomain), one
+		// of them a suffix of the other's endpoint names, and ids that are
+		// not DNS subdomains, whose endpoints are not served.
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "multi", Headless: true}, sets: []records.EndpointSet{
+			{Cluster: "east.reg1", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.5.1"), ep("", true, "10.8.5.2")}},
+			{Cluster: "reg1", Ports: https, Endpoints: []records.Endpoint{ep("east", true, "10.8.5.3")}},
+			{Cluster: "West.Reg2", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "fd00::8:5")}},
+			{Cluster: "bad_id.reg1", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.6.1")}},
+			{Cluster: "east..reg1", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.6.2")}},
+			{Cluster: strings.Repeat("x", 64) + ".reg1", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.6.3")}},
+		}},
 	}
 }
 

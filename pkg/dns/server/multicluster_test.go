@@ -101,7 +101,57 @@ var multiclusterCases = []dnstest.Case{
 	{Name: "no zone transfer", Qname: "clusterset.local.", Qtype: dns.TypeAXFR, Rcode: dns.RcodeRefused, NoAA: true},
 }
 
-func init() { answerCases = append(answerCases, multiclusterCases...) }
+// clusterIDCases are the names of a headless import whose source cluster
+// ids have several labels (fixture import ns1/multi): cluster east.reg1
+// with endpoint pet-1, cluster reg1 with endpoint east, cluster west.reg2.
+var clusterIDCases = []dnstest.Case{
+	{Name: "the union has every cluster's endpoints, not those of invalid ids", Qname: "multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []string{
+			"multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.1", "multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.2",
+			"multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.3"}},
+	{Qname: "multi.ns1.svc.clusterset.local.", Qtype: dns.TypeAAAA, Answer: []string{"multi.ns1.svc.clusterset.local. 30 IN AAAA fd00::8:5"}},
+	{Name: "a hostname in a cluster of two labels", Qname: "pet-1.east.reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []string{"pet-1.east.reg1.multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.1"}},
+	{Name: "a dashed address in a cluster of two labels", Qname: "10-8-5-2.East.Reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []string{"10-8-5-2.East.Reg1.multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.2"}},
+	{Name: "an id in upper case is served in lower case", Qname: "pet-1.west.reg2.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeAAAA,
+		Answer: []string{"pet-1.west.reg2.multi.ns1.svc.clusterset.local. 30 IN AAAA fd00::8:5"}},
+	{Name: "hostname east in cluster reg1, above cluster east.reg1's endpoints", Qname: "east.reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []string{"east.reg1.multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.3"}},
+	{Name: "MUST NOT: <clusterid>.<svc> of a headless import, cluster reg1", Qname: "reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Ns: []string{soaClusterset}},
+	{Name: "MUST NOT: <clusterid>.<svc> of a headless import, east.reg1 by its name", Qname: "east.reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeSRV,
+		Ns: []string{soaClusterset}},
+	{Name: "MUST NOT: <clusterid>.<svc>, both labels of west.reg2", Qname: "west.reg2.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Ns: []string{soaClusterset}},
+	{Name: "the last label of a cluster id", Qname: "reg2.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA, Ns: []string{soaClusterset}},
+	{Name: "an id that is not a DNS subdomain", Qname: "pet-1.bad_id.reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Rcode: dns.RcodeNameError, Ns: []string{soaClusterset}},
+	{Name: "a hostname is one label", Qname: "pet-1.reg1.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Rcode: dns.RcodeNameError, Ns: []string{soaClusterset}},
+	{Qname: "_https._tcp.multi.ns1.svc.clusterset.local.", Qtype: dns.TypeSRV,
+		Answer: []string{
+			"_https._tcp.multi.ns1.svc.clusterset.local. 30 IN SRV 0 25 443 pet-1.east.reg1.multi.ns1.svc.clusterset.local.",
+			"_https._tcp.multi.ns1.svc.clusterset.local. 30 IN SRV 0 25 443 10-8-5-2.east.reg1.multi.ns1.svc.clusterset.local.",
+			"_https._tcp.multi.ns1.svc.clusterset.local. 30 IN SRV 0 25 443 east.reg1.multi.ns1.svc.clusterset.local.",
+			"_https._tcp.multi.ns1.svc.clusterset.local. 30 IN SRV 0 25 443 pet-1.west.reg2.multi.ns1.svc.clusterset.local."},
+		Extra: []string{
+			"pet-1.east.reg1.multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.1",
+			"10-8-5-2.east.reg1.multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.2",
+			"east.reg1.multi.ns1.svc.clusterset.local. 30 IN A 10.8.5.3",
+			"pet-1.west.reg2.multi.ns1.svc.clusterset.local. 30 IN AAAA fd00::8:5"}},
+	{Qname: "1.5.8.10.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []string{"1.5.8.10.in-addr.arpa. 30 IN PTR pet-1.east.reg1.multi.ns1.svc.clusterset.local."}},
+	{Qname: "3.5.8.10.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []string{"3.5.8.10.in-addr.arpa. 30 IN PTR east.reg1.multi.ns1.svc.clusterset.local."}},
+	{Name: "no PTR for an endpoint of an invalid id", Qname: "1.6.8.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []string{soaV4}},
+	{Name: "no PTR for an endpoint of an id with a label over 63", Qname: "3.6.8.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []string{soaV4}},
+}
+
+func init() {
+	answerCases = append(answerCases, multiclusterCases...)
+	answerCases = append(answerCases, clusterIDCases...)
+}
 
 // TestMulticlusterOff checks that without the multicluster zone its names
 // are outside kubedns's zones, and the cluster domain answers as before.

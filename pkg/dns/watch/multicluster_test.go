@@ -1,11 +1,14 @@
 package watch
 
 import (
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -101,6 +104,114 @@ func TestImports(t *testing.T) {
 	if o.sync(true) {
 		t.Error("a resync of an unchanged state published")
 	}
+}
+
+// TestImportClusterIDs follows a headless import whose source clusters
+// have ids of several labels (KEP-2149 allows any DNS subdomain): one id
+// is a suffix of the other's endpoint names, and ids that are not DNS
+// subdomains leave their slices out, logged.
+func TestImportClusterIDs(t *testing.T) {
+	o := newOffline(t, Options{Records: mcConfig()})
+	logs := &recordingSink{}
+	o.c.logger = logr.New(logs)
+	const hl = "hl.ns1.svc.clusterset.local."
+	long := strings.Repeat("x", 64) + ".reg1"
+	o.put(serviceImport("ns1", "hl", mcsv1alpha1.Headless))
+	east := importSlice("ns1", "hl", "East.Reg1", "hl-east", "pet-0=10.8.0.1", "=10.8.0.2")
+	reg1 := importSlice("ns1", "hl", "reg1", "hl-reg1", "east=10.8.1.1")
+	for _, s := range []*discoveryv1.EndpointSlice{east, reg1,
+		importSlice("ns1", "hl", "bad_id.reg1", "hl-bad", "pet-0=10.8.2.1"),
+		importSlice("ns1", "hl", long, "hl-long", "pet-0=10.8.2.2"),
+		importSlice("ns1", "hl", "", "hl-none", "pet-0=10.8.2.3")} {
+		o.put(s)
+	}
+	o.sync(false)
+	if got := o.addrs(hl); !slices.Equal(got, []string{"10.8.0.1", "10.8.0.2", "10.8.1.1"}) {
+		t.Errorf("the union answers %v", got)
+	}
+	for name, want := range map[string][]string{
+		"pet-0.east.reg1." + hl:    {"10.8.0.1"},
+		"10-8-0-2.east.reg1." + hl: {"10.8.0.2"},
+		"east.reg1." + hl:          {"10.8.1.1"}, // hostname east in cluster reg1
+		"pet-0.bad_id.reg1." + hl:  nil,
+	} {
+		if got := o.addrs(name); !slices.Equal(got, want) {
+			t.Errorf("%s answers %v, want %v", name, got, want)
+		}
+	}
+	s := o.c.Snapshot()
+	if n := s.Lookup("reg1." + hl); n == nil || len(n.Sets()) != 0 {
+		t.Errorf("reg1.%s is not an empty non-terminal: %v", hl, n)
+	}
+	if got := ptrsOf(s, "10.8.0.1"); !slices.Equal(got, []string{"pet-0.east.reg1." + hl}) {
+		t.Errorf("PTR of an endpoint of east.reg1: %v", got)
+	}
+	for _, ip := range []string{"10.8.2.1", "10.8.2.2", "10.8.2.3"} {
+		if got := ptrsOf(s, ip); got != nil {
+			t.Errorf("PTR of %s, whose cluster cannot name it: %v", ip, got)
+		}
+	}
+	for _, slice := range []string{"hl-bad", "hl-long", "hl-none"} {
+		if !logs.has("Not serving an imported EndpointSlice", "ns1/"+slice) {
+			t.Errorf("slice %s left out without a log: %q", slice, logs.lines)
+		}
+	}
+	if logs.has("", "hl-east") || logs.has("", "hl-reg1") {
+		t.Errorf("a served slice is logged: %q", logs.lines)
+	}
+
+	// Without cluster reg1's hostname, east.reg1 is an empty non-terminal
+	// above cluster east.reg1's endpoints; without those, nothing is left.
+	o.del(reg1)
+	o.sync(false)
+	if n := o.c.Snapshot().Lookup("east.reg1." + hl); n == nil || len(n.Sets()) != 0 {
+		t.Errorf("east.reg1.%s is not an empty non-terminal: %v", hl, n)
+	}
+	o.del(east)
+	o.sync(false)
+	for _, name := range []string{hl, "reg1." + hl, "east.reg1." + hl} {
+		if n := o.c.Snapshot().Lookup(name); n != nil {
+			t.Errorf("%s still exists: %v", name, n.Sets())
+		}
+	}
+}
+
+// ptrsOf returns the sorted PTR targets of ip.
+func ptrsOf(s *records.Snapshot, ip string) []string {
+	n := s.Lookup(records.ReverseName(netip.MustParseAddr(ip)))
+	if n == nil {
+		return nil
+	}
+	var out []string
+	for _, rr := range n.RRs(dns.TypePTR) {
+		out = append(out, rr.(*dns.PTR).Ptr)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// recordingSink is a logr.LogSink that keeps every line at V(2) or below.
+type recordingSink struct{ lines []string }
+
+func (r *recordingSink) Init(logr.RuntimeInfo)  {}
+func (r *recordingSink) Enabled(level int) bool { return level <= 2 }
+func (r *recordingSink) Info(_ int, msg string, kv ...any) {
+	r.lines = append(r.lines, fmt.Sprint(append([]any{msg}, kv...)...))
+}
+func (r *recordingSink) Error(err error, msg string, kv ...any) { r.Info(0, msg, append(kv, err)...) }
+func (r *recordingSink) WithValues(...any) logr.LogSink         { return r }
+func (r *recordingSink) WithName(string) logr.LogSink           { return r }
+
+// has reports whether a line holds every one of parts.
+func (r *recordingSink) has(parts ...string) bool {
+	return slices.ContainsFunc(r.lines, func(l string) bool {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestImportLatency checks that programming latency is measured for imports

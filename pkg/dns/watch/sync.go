@@ -397,9 +397,29 @@ func (c *Controller) importFragment(key string) *records.Fragment {
 	ri := convertImport(imp)
 	var sets []records.EndpointSet
 	if ri.Headless {
-		sets = convertSlices(c.slicesOf(key))
+		list := c.slicesOf(key)
+		sets = convertSlices(list)
+		c.logUnnamed(ri, list)
 	}
 	return c.cfg.ImportRecords(ri, sets)
+}
+
+// logUnnamed logs, at V(2), the slices of a headless import whose source
+// cluster cannot name their endpoints (records.Config.CheckCluster): they
+// are not served.
+func (c *Controller) logUnnamed(imp *records.ServiceImport, list []*kubeclient.EndpointSlice) {
+	logger := c.logger.V(2)
+	if !logger.Enabled() {
+		return
+	}
+	for _, s := range list {
+		if s.Import == nil {
+			continue
+		}
+		if err := c.cfg.CheckCluster(imp, s.Import.Cluster); err != nil {
+			logger.Info("Not serving an imported EndpointSlice", "slice", klog.KRef(s.Namespace, s.Name), "err", err)
+		}
+	}
 }
 
 // slicesOf returns the EndpointSlices indexed under a Service or
