@@ -27,6 +27,9 @@ import (
 // names). sets are the import's EndpointSlices with their clusters; only a
 // headless import reads them, and only those whose cluster can name them
 // (CheckCluster). It returns nil when the multicluster zone is off.
+//
+// The PTR records of an address the cluster domain names too are not
+// served (Index.node): the cluster-local name is the address's only one.
 func (c *Config) ImportRecords(imp *ServiceImport, sets []EndpointSet) *Fragment {
 	if c.Multicluster == "" {
 		return nil
@@ -50,6 +53,9 @@ func (c *Config) importName(imp *ServiceImport) string {
 // from the key of the Service of the same name, whose records may share
 // names with it (the PTR of an address both publish).
 const ImportKeyPrefix = "mcs:"
+
+// imported reports whether f is a ServiceImport's fragment.
+func (f *Fragment) imported() bool { return strings.HasPrefix(f.key, ImportKeyPrefix) }
 
 // CheckCluster returns why the endpoints that cluster (an EndpointSlice's
 // multicluster.kubernetes.io/source-cluster label) exports for imp cannot
@@ -81,4 +87,33 @@ func clusterName(cluster, name string) (string, error) {
 		return "", fmt.Errorf("source cluster %q: %s has a label longer than 63 octets or is longer than 253", cluster, base)
 	}
 	return base, nil
+}
+
+// localPTR returns the fragments that serve the reverse name name: when a
+// Service's fragment has records there (the address is a cluster IP or an
+// endpoint the cluster domain names), the ServiceImports' are left out, so
+// the address answers its cluster-local name only; the clusterset PTR is
+// for addresses the cluster domain does not name. Any other name keeps
+// frags. This is decided here, when a name's node is built, so that
+// queries read the answer as it is.
+func localPTR(name string, frags []*Fragment) []*Fragment {
+	if !dnsname.InZone(name, ReverseV4) && !dnsname.InZone(name, ReverseV6) {
+		return frags
+	}
+	local := 0
+	for _, f := range frags {
+		if !f.imported() {
+			local++
+		}
+	}
+	if local == 0 || local == len(frags) {
+		return frags
+	}
+	out := make([]*Fragment, 0, local)
+	for _, f := range frags {
+		if !f.imported() {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -341,7 +341,11 @@ func (x *Index) replace(old, cur *Fragment) {
 // name that one fragment alone makes is served by that fragment's node;
 // otherwise the sets of one type are merged: the answer records of each,
 // then the additional records of each. A zone apex has the zone's SOA first.
+// A reverse name that a Service names keeps no import's PTR (localPTR).
 func (x *Index) node(name string, frags []*Fragment) *Node {
+	if len(frags) > 1 {
+		frags = localPTR(name, frags)
+	}
 	zones := x.zones()
 	apex := -1
 	if name != "" {

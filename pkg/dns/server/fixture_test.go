@@ -95,6 +95,13 @@ func fixtureImports() []fixtureImport {
 			{Cluster: "east..reg1", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.6.2")}},
 			{Cluster: strings.Repeat("x", 64) + ".reg1", Ports: https, Endpoints: []records.Endpoint{ep("pet-1", true, "10.8.6.3")}},
 		}},
+		// This cluster's own backends imported back: ns1/dual's cluster IPs,
+		// ns1/hl's endpoint, and ns1/hl-empty's, ready in the import only.
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "dual", IPs: ips("10.0.0.10", "fd00::10"), Ports: []records.Port{tcp("http", 80)}}},
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "hl", Headless: true}, sets: []records.EndpointSet{
+			{Cluster: "here", Ports: []records.Port{tcp("http", 8080)}, Endpoints: []records.Endpoint{ep("web-0", true, "10.1.0.1")}}}},
+		{imp: records.ServiceImport{Namespace: "ns1", Name: "hl-empty", Headless: true}, sets: []records.EndpointSet{
+			{Cluster: "here", Ports: []records.Port{tcp("http", 80)}, Endpoints: []records.Endpoint{ep("", true, "10.3.0.1")}}}},
 	}
 }
 

@@ -148,9 +148,29 @@ var clusterIDCases = []dnstest.Case{
 	{Name: "no PTR for an endpoint of an id with a label over 63", Qname: "3.6.8.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []string{soaV4}},
 }
 
+// importedBackCases are the addresses this cluster's Services own that
+// imports publish too (fixture imports ns1/dual, ns1/hl, ns1/hl-empty):
+// the cluster domain's name is their only PTR; the clusterset PTR is kept
+// for an address the cluster domain does not name.
+var importedBackCases = []dnstest.Case{
+	{Name: "a cluster IP imported back has its cluster-local PTR only", Qname: "10.0.0.10.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []string{"10.0.0.10.in-addr.arpa. 30 IN PTR dual.ns1.svc.cluster.local."}},
+	{Name: "the same, IPv6", Qname: "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.", Qtype: dns.TypePTR,
+		Answer: []string{"0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa. 30 IN PTR dual.ns1.svc.cluster.local."}},
+	{Name: "an endpoint imported back has its cluster-local PTR only", Qname: "1.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []string{"1.0.1.10.in-addr.arpa. 30 IN PTR web-0.hl.ns1.svc.cluster.local."}},
+	{Name: "an address the cluster domain does not name (not ready here) keeps the clusterset PTR", Qname: "1.0.3.10.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []string{"1.0.3.10.in-addr.arpa. 30 IN PTR 10-3-0-1.here.hl-empty.ns1.svc.clusterset.local."}},
+	{Name: "the import still answers the address", Qname: "dual.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []string{"dual.ns1.svc.clusterset.local. 30 IN A 10.0.0.10"}},
+	{Qname: "web-0.here.hl.ns1.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []string{"web-0.here.hl.ns1.svc.clusterset.local. 30 IN A 10.1.0.1"}},
+}
+
 func init() {
 	answerCases = append(answerCases, multiclusterCases...)
 	answerCases = append(answerCases, clusterIDCases...)
+	answerCases = append(answerCases, importedBackCases...)
 }
 
 // TestMulticlusterOff checks that without the multicluster zone its names

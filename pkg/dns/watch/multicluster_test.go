@@ -176,6 +176,61 @@ func TestImportClusterIDs(t *testing.T) {
 	}
 }
 
+// TestImportedBackPTR checks that an address the cluster domain names (a
+// Service's cluster IP, a ready endpoint of a headless Service) that an
+// import publishes too answers only its cluster-local PTR, whichever comes
+// first, and the clusterset PTR once the cluster domain stops naming it.
+func TestImportedBackPTR(t *testing.T) {
+	o := newOffline(t, Options{Records: mcConfig()})
+	o.put(serviceImport("ns1", "web", mcsv1alpha1.ClusterSetIP, "10.0.0.1"))
+	o.put(serviceImport("ns1", "hl", mcsv1alpha1.Headless))
+	o.put(importSlice("ns1", "hl", "here", "hl-here", "web-0=10.1.0.1"))
+	o.put(importSlice("ns1", "hl", "east.reg1", "hl-east", "web-0=10.2.0.1"))
+	o.sync(false)
+	want := map[string][]string{
+		"10.0.0.1": {"web.ns1.svc.clusterset.local."},
+		"10.1.0.1": {"web-0.here.hl.ns1.svc.clusterset.local."},
+		"10.2.0.1": {"web-0.east.reg1.hl.ns1.svc.clusterset.local."},
+	}
+	check := func(when string) {
+		t.Helper()
+		s := o.c.Snapshot()
+		for ip, w := range want {
+			if got := ptrsOf(s, ip); !slices.Equal(got, w) {
+				t.Errorf("%s: PTR of %s is %v, want %v", when, ip, got, w)
+			}
+		}
+	}
+	check("imports alone")
+
+	web := clusterIPService("ns1", "web", "10.0.0.1")
+	local := endpointSlice("ns1", "hl", "hl-local", discoveryv1.AddressTypeIPv4, "web-0=10.1.0.1")
+	o.put(web)
+	o.put(headlessService("ns1", "hl"))
+	o.put(local)
+	o.sync(false)
+	want["10.0.0.1"] = []string{"web.ns1.svc.cluster.local."}
+	want["10.1.0.1"] = []string{"web-0.hl.ns1.svc.cluster.local."}
+	check("the cluster domain names them")
+	if got := o.addrs("web-0.here.hl.ns1.svc.clusterset.local."); !slices.Equal(got, []string{"10.1.0.1"}) {
+		t.Errorf("the imported-back endpoint's own name answers %v", got)
+	}
+
+	// The import changing does not bring its PTR back; the cluster domain
+	// ceasing to name the address does.
+	o.put(importSlice("ns1", "hl", "here", "hl-here", "web-0=10.1.0.1", "web-1=10.1.0.9"))
+	o.sync(false)
+	want["10.1.0.9"] = []string{"web-1.here.hl.ns1.svc.clusterset.local."}
+	check("the import changed")
+	local.Endpoints[0].Conditions.Ready = ptr.To(false)
+	o.put(local)
+	o.del(web)
+	o.sync(false)
+	want["10.0.0.1"] = []string{"web.ns1.svc.clusterset.local."}
+	want["10.1.0.1"] = []string{"web-0.here.hl.ns1.svc.clusterset.local."}
+	check("the cluster domain no longer names them")
+}
+
 // ptrsOf returns the sorted PTR targets of ip.
 func ptrsOf(s *records.Snapshot, ip string) []string {
 	n := s.Lookup(records.ReverseName(netip.MustParseAddr(ip)))
