@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -29,8 +30,10 @@ var serviceImportsGVR = mcsv1alpha1.SchemeGroupVersion.WithResource("serviceimpo
 // API server: started before the ServiceImport CRD exists (mcs-api's own
 // manifest, installed while it runs), then ClusterSetIP and headless
 // imports with EndpointSlices from two source clusters, created, updated
-// and deleted; the same names through the pod's dnsmasq; and a kubedns
-// without the flag that watches nothing new.
+// and deleted; a source cluster whose id has two labels and one whose id
+// is no DNS subdomain; a Service and an endpoint of this cluster imported
+// back, whose PTR is their cluster-local name; the same names through the
+// pod's dnsmasq; and a kubedns without the flag that watches nothing new.
 func TestMulticluster(t *testing.T) {
 	requireCluster(t)
 	const ns = "it-mcs"
@@ -92,6 +95,49 @@ func TestMulticluster(t *testing.T) {
 				t.Errorf("%s over %s: %v", tc, network, err)
 			}
 		}
+	}
+
+	// A source cluster whose id has two labels (KEP-2149: a DNS subdomain),
+	// and one whose id is a valid label value but no DNS subdomain.
+	createImport(t, imports, ns, "hr", mcsv1alpha1.Headless)
+	createSlice(t, importSlice(ns, "hr", "east.reg1", "hr-east", endpoint("pet-0", ptr.To(true), "10.30.112.1")))
+	createSlice(t, importSlice(ns, "hr", "bad_id", "hr-bad", endpoint("pet-0", ptr.To(true), "10.30.112.2")))
+	// This cluster's own Service and endpoint, imported back: the cluster
+	// domain's name is their only PTR.
+	createService(t, clusterIPService(ns, "web", []string{"10.254.110.10"}, port("http", corev1.ProtocolTCP, 80)))
+	createImport(t, imports, ns, "web", mcsv1alpha1.ClusterSetIP, "10.254.110.10")
+	createService(t, headlessService(ns, "hr", false, port("http", corev1.ProtocolTCP, 80)))
+	createSlice(t, slice(ns, "hr-local", "hr", discoveryv1.AddressTypeIPv4, []discoveryv1.EndpointPort{slicePort("http", 80)},
+		endpoint("pet-1", ptr.To(true), "10.30.112.3")))
+	createSlice(t, importSlice(ns, "hr", "here", "hr-here", endpoint("pet-1", ptr.To(true), "10.30.112.3")))
+	k.waitAnswer(t, "hr."+zone, dns.TypeA, "A 10.30.112.1, A 10.30.112.3")
+	k.waitAnswer(t, "web."+zone, dns.TypeA, "A 10.254.110.10")
+	local := ns + ".svc.cluster.local."
+	for _, tc := range []dnstest.Case{
+		{Qname: "pet-0.east.reg1.hr." + zone, Qtype: dns.TypeA, Answer: []string{"pet-0.east.reg1.hr." + zone + " 30 IN A 10.30.112.1"}},
+		{Qname: "_http._tcp.hr." + zone, Qtype: dns.TypeSRV, Answer: []string{
+			"_http._tcp.hr." + zone + " 30 IN SRV 0 50 80 pet-0.east.reg1.hr." + zone,
+			"_http._tcp.hr." + zone + " 30 IN SRV 0 50 80 pet-1.here.hr." + zone},
+			Extra: []string{"pet-0.east.reg1.hr." + zone + " 30 IN A 10.30.112.1", "pet-1.here.hr." + zone + " 30 IN A 10.30.112.3"}},
+		{Qname: "1.112.30.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []string{"1.112.30.10.in-addr.arpa. 30 IN PTR pet-0.east.reg1.hr." + zone}},
+		{Name: "MUST NOT: a two-label cluster id", Qname: "east.reg1.hr." + zone, Qtype: dns.TypeA, Ns: []string{soa}},
+		{Name: "MUST NOT: a two-label cluster id's last label", Qname: "reg1.hr." + zone, Qtype: dns.TypeA, Ns: []string{soa}},
+		{Name: "an id that is no DNS subdomain", Qname: "pet-0.bad_id.hr." + zone, Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []string{soa}},
+		{Name: "an imported-back endpoint keeps its clusterset name", Qname: "pet-1.here.hr." + zone, Qtype: dns.TypeA,
+			Answer: []string{"pet-1.here.hr." + zone + " 30 IN A 10.30.112.3"}},
+		{Name: "an imported-back endpoint's PTR is its cluster-local name", Qname: "3.112.30.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []string{"3.112.30.10.in-addr.arpa. 30 IN PTR pet-1.hr." + local}},
+		{Name: "an imported-back cluster IP's PTR is its cluster-local name", Qname: "10.110.254.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []string{"10.110.254.10.in-addr.arpa. 30 IN PTR web." + local}},
+	} {
+		for _, network := range []string{"udp", "tcp"} {
+			if err := checkIgnoringSerial(k, network, tc); err != nil {
+				t.Errorf("%s over %s: %v", tc, network, err)
+			}
+		}
+	}
+	if len(linesWith(k.log(), "Not serving an imported EndpointSlice", ns+"/hr-bad")) == 0 {
+		t.Error("the slice of cluster bad_id is left out without a log")
 	}
 
 	// Through the pod's dnsmasq, with the manifest's arguments.
