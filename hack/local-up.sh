@@ -90,14 +90,15 @@ up() {
   echo $! >"$dir/sidecar.pid"
   # Up means the liveness checks pass: each probe runs first within its
   # 5 s interval, and until then its health check answers 503.
-  local deadline=$((SECONDS + 30)) check code
+  local deadline=$((SECONDS + 30)) check out code
   for check in kubedns dnsmasq; do
     while :; do
-      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SIDECAR_PORT/healthcheck/$check" 2>/dev/null)" || true
+      out="$(curl -s -w '\n%{http_code}' --max-time 2 "http://127.0.0.1:$SIDECAR_PORT/healthcheck/$check" 2>/dev/null)" || true
+      code="${out##*$'\n'}"
       [[ "$code" == 200 ]] && break
       kill -0 "$(cat "$dir/sidecar.pid")" 2>/dev/null || { echo "local-up: sidecar exited; log: $dir/sidecar.log" >&2; tail -n 20 "$dir/sidecar.log" >&2; down; exit 1; }
       if ((SECONDS >= deadline)); then
-        echo "local-up: http://127.0.0.1:$SIDECAR_PORT/healthcheck/$check answers ${code:-nothing}, not 200, after 30s; logs: $dir/sidecar.log, $dir/kube-dns.log, $dir/dnsmasq-nanny.log" >&2
+        echo "local-up: http://127.0.0.1:$SIDECAR_PORT/healthcheck/$check answers ${code:-nothing} $(head -n 1 <<<"$out"), not 200, after 30s; logs: $dir/sidecar.log, $dir/kube-dns.log, $dir/dnsmasq-nanny.log" >&2
         tail -n 20 "$dir/sidecar.log" >&2
         down
         exit 1
