@@ -26,7 +26,7 @@ deps-local deps-test deps-images deps-node deps-bench:
 
 test: deps-test verify control-plane unit race fuzz e2e node-test ## Every check and test; what CI runs.
 
-e2e: build control-plane manifests ## The pod in network namespaces, resolved through glibc (root).
+e2e: build node-programs control-plane manifests ## The pod in network namespaces, resolved through glibc (root).
 	hack/e2e.sh
 
 manifests: ## Render cluster/ into _output/manifests (DNS_SERVER_IP, DNS_DOMAIN, DNS_MEMORY_LIMIT).
@@ -58,7 +58,7 @@ race: ## The packages that share state again under the race detector.
 
 # Every fuzzer, as package:Fuzzer; their seed corpora are in the packages' testdata/fuzz.
 FUZZERS := pkg/dns/server:FuzzServeDNS pkg/dns/server:FuzzFastReply pkg/kubeclient:FuzzDecode \
-	pkg/kubeclient:FuzzStreamList pkg/dns/config:FuzzParse pkg/sidecar:FuzzParseProbe
+	pkg/kubeclient:FuzzStreamList pkg/dns/config:FuzzParse pkg/sidecar:FuzzParseProbe pkg/sidecar:FuzzParseTCPState
 FUZZTIME ?= 20s
 
 fuzz: ## Every fuzzer for FUZZTIME (20s) each; make test runs it.
@@ -72,7 +72,7 @@ bench-go: ## Go benchmarks with allocations.
 
 COREDNS_VERSION ?= v1.14.7
 BENCH_ARGS ?=
-coredns: ## Build CoreDNS $(COREDNS_VERSION) for make bench (once; cached in _output/).
+coredns: ## Build CoreDNS $(COREDNS_VERSION) for make bench and the node test's NodeLocal DNSCache (once; cached in _output/).
 	COREDNS_VERSION=$(COREDNS_VERSION) hack/build-coredns.sh >/dev/null
 
 bench: deps-bench build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS, Knot DNS and NSD (skipped when not installed) and static servers under dnsperf (installed when missing); BENCH_QUICK=1 for a smoke run.
@@ -80,11 +80,11 @@ bench: deps-bench build control-plane coredns ## The benchmark harness (hack/ben
 	$(OUT)/kubedns-bench --coredns=_output/bin/coredns-$(COREDNS_VERSION)/coredns $(BENCH_ARGS)
 
 REGISTRY ?= kubedns-go
-images: deps-images build node-programs ## The three images (and the node test's), built here with buildah on bases from mmdebstrap: _output/images/*.tar.
+images: deps-images build node-programs coredns ## The three images (and the node test's), built here with buildah on bases from mmdebstrap: _output/images/*.tar.
 	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/build-images.sh
 
-# The node test's own programs: the pod sandbox's pause, my-nginx's stand-in, a DNS load client.
-NODE_PROGRAMS := pause web dnsload
+# The node test's own programs: the pod sandbox's pause, my-nginx's stand-in, DNS load clients.
+NODE_PROGRAMS := pause web dnsload fanin
 node-programs:
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUT)/ $(addprefix ./hack/node/,$(NODE_PROGRAMS))

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds CoreDNS from the Go module proxy into _output/bin/coredns-<version>/,
-# for the benchmark harness (hack/bench), and reuses it when it is there.
+# for the benchmark harness (hack/bench) and the node test's NodeLocal
+# DNSCache image (hack/build-images.sh), and reuses it when it is there.
+# Static (CGO_ENABLED=0), as CoreDNS's own images are, so that it runs on a
+# scratch image.
 #
 # CoreDNS's go.mod has no replace directives, so `go install module@version`
 # builds it as released, outside any module of ours: it runs in a scratch
@@ -22,7 +25,7 @@ if [[ -x "$bin/coredns" ]]; then
 fi
 mkdir -p "$bin" "$work"
 echo "building CoreDNS $COREDNS_VERSION (a few minutes on 2 cores the first time; log: $log)" >&2
-if ! (cd "$work" && GOWORK=off GOFLAGS=-mod=mod GOBIN="$bin" go install "github.com/coredns/coredns@$COREDNS_VERSION") >"$log" 2>&1; then
+if ! (cd "$work" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOBIN="$bin" go install "github.com/coredns/coredns@$COREDNS_VERSION") >"$log" 2>&1; then
   echo "build-coredns: building CoreDNS $COREDNS_VERSION failed; log: $log" >&2
   tail -n 20 "$log" >&2
   exit 1

@@ -5,7 +5,8 @@
 # depends on (dnsmasq-nanny), each from its images/<program>/Dockerfile.binary
 # by buildah (no RUN step, so no container is run). Also the images the node
 # test runs (hack/node.sh): a pause image for pod sandboxes, a web server
-# standing in for my-nginx, and a client holding glibc's getent.
+# standing in for my-nginx, a client holding glibc's getent and the load
+# programs, and CoreDNS (hack/build-coredns.sh) as NodeLocal DNSCache.
 #
 # Output: _output/images/<name>.tar, docker archives that `ctr images import`
 # and `docker load` read, tagged $REGISTRY/<name>:$VERSION.
@@ -74,14 +75,18 @@ base() {
 }
 
 # image NAME BASE_IMAGE DOCKERFILE BINARY...: builds the Dockerfile with
-# the binaries as the context, and writes the docker archive.
+# the binaries (in $BIN, or absolute paths) as the context, and writes the
+# docker archive.
 image() {
   local prog="$1" from="$2" file="$3" ctx="$work/ctx-$1"
   shift 3
   rm -rf "$ctx" && mkdir -p "$ctx"
+  local b src
   for b in "$@"; do
-    [[ -x "$BIN/$b" ]] || { echo "build-images: no $BIN/$b (make build, make node-programs)" >&2; exit 1; }
-    cp "$BIN/$b" "$ctx/"
+    src="$BIN/$b"
+    [[ "$b" == /* ]] && src="$b"
+    [[ -x "$src" ]] || { echo "build-images: no $src (make build, make node-programs, make coredns)" >&2; exit 1; }
+    cp "$src" "$ctx/"
   done
   local tag="$REGISTRY/$prog:$VERSION"
   bh bud --pull=never --layers=false --build-arg BASE_IMAGE="$from" -f "$file" -t "$tag" "$ctx" >>"$log" 2>&1 ||
@@ -92,7 +97,7 @@ image() {
 }
 
 programs=("$@")
-((${#programs[@]})) || programs=(kube-dns dnsmasq-nanny sidecar pause web client)
+((${#programs[@]})) || programs=(kube-dns dnsmasq-nanny sidecar pause web client coredns)
 for p in "${programs[@]}"; do
   case "$p" in
   kube-dns | sidecar) image "$p" scratch "$root/images/$p/Dockerfile.binary" "$p" ;;
@@ -104,7 +109,8 @@ for p in "${programs[@]}"; do
   client)
     rootfs client /tmp libc-bin coreutils
     base client-base "$work/rootfs-client.tar"
-    image client localhost/client-base "$root/hack/node/Dockerfile.client" pause dnsload ;;
+    image client localhost/client-base "$root/hack/node/Dockerfile.client" pause dnsload fanin ;;
+  coredns) image coredns scratch "$root/hack/node/Dockerfile.coredns" "$("$root/hack/build-coredns.sh")" ;;
   *) echo "build-images: unknown image $p" >&2; exit 2 ;;
   esac
 done

@@ -158,6 +158,18 @@ func TestManifestArgs(t *testing.T) {
 	if so.DnsmasqAddress() != wantProbes["dnsmasq"] {
 		t.Errorf("sidecar reads dnsmasq's statistics from %s, dnsmasq is on %s", so.DnsmasqAddress(), wantProbes["dnsmasq"])
 	}
+	dnsmasqTCP := 20 // dnsmasq's default --max-tcp-connections
+	for _, a := range no.DnsmasqArgs {
+		if v, ok := strings.CutPrefix(a, "--max-tcp-connections="); ok {
+			dnsmasqTCP, _ = strconv.Atoi(v)
+		}
+	}
+	if so.DnsmasqMaxTCPConnections != dnsmasqTCP {
+		t.Errorf("sidecar --dnsmasq-max-tcp-connections=%d, dnsmasq's --max-tcp-connections is %d", so.DnsmasqMaxTCPConnections, dnsmasqTCP)
+	}
+	if dnsmasqTCP < 1000 {
+		t.Errorf("dnsmasq --max-tcp-connections=%d: 64 NodeLocal DNSCaches need ~200 connections at 20 queries/s each (cluster/README.md)", dnsmasqTCP)
+	}
 	if got := d.Spec.Template.Annotations["prometheus.io/port"]; got != strconv.Itoa(so.PrometheusPort) {
 		t.Errorf("prometheus.io/port %q, the sidecar serves metrics on %d", got, so.PrometheusPort)
 	}
