@@ -34,7 +34,7 @@ func BenchmarkTCPConnections(b *testing.B) {
 	const conns = 500
 	for _, mode := range []string{"idle", "busy"} {
 		b.Run(mode, func(b *testing.B) {
-			addr, _, reg := startTCP(b, TCPConfig{MaxConns: 2 * conns, IdleTimeout: time.Minute}, false)
+			addr, _, reg := startTCP(b, relaxed(2*conns), false)
 			var heap, stack, goroutines float64
 			for b.Loop() {
 				base, baseG := live(), runtime.NumGoroutine()
