@@ -144,8 +144,8 @@ func NewKubeDNSConfig() *KubeDNSConfig {
 
 		// dnsmasq's TCP children each open one connection per --server
 		// line they use (four in the manifest): 4 × 500 children, twice
-		// over, at ~9 KiB a connection idle and ~15 KiB busy, kernel
-		// included (BenchmarkTCPConnections, README).
+		// over, at 9-13 KiB a connection idle and 13-16 KiB busy, the
+		// kernel's share included (BenchmarkTCPConnections, README).
 		DNSTCPMaxConnections: 4096,
 	}
 }
