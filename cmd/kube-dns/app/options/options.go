@@ -142,10 +142,11 @@ func NewKubeDNSConfig() *KubeDNSConfig {
 		MetricsNamespace:   defaultMetricsNamespace,
 		MetricsSubsystem:   defaultMetricsSubsystem,
 
-		// dnsmasq's TCP children each open one connection per --server
-		// line they use (four in the manifest): 4 × 500 children, twice
-		// over, at 9-13 KiB a connection idle and 13-16 KiB busy, the
-		// kernel's share included (BenchmarkTCPConnections, README).
+		// dnsmasq's TCP children (--max-tcp-connections=1000 in the
+		// manifest) each open one connection per --server line they use:
+		// one in practice, four at most. 4096 covers 4 × 1000 at 9-13 KiB a
+		// connection idle and 13-16 KiB busy, the kernel's share included
+		// (BenchmarkTCPConnections, README).
 		DNSTCPMaxConnections: 4096,
 	}
 }
