@@ -2,6 +2,7 @@ package dnsmasq
 
 import (
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +19,8 @@ type dnsmasqArgs struct {
 	noDefault   bool     // a --conf-file/-C: the default configuration file is not read
 	serversFile string   // --servers-file
 	user        string   // --user/-u: the user dnsmasq changes to when started as root
+	maxTCP      int      // --max-tcp-connections: TCP children at once (0: dnsmasq's 20)
+	forwardMax  int      // --dns-forward-max/-0: queries forwarded at once (0: dnsmasq's 150)
 }
 
 // The long options the nanny looks for, with their one-letter forms. "server"
@@ -32,11 +35,15 @@ var longOpts = map[string]struct{ short byte }{
 	"servers-file": {0},
 	"user":         {'u'},
 	"server":       {'S'},
+
+	"max-tcp-connections": {0},
+	"dns-forward-max":     {'0'},
 }
 
 // requiredValue are the long options above whose value is required, so may
 // be the next argument; the others take one only after "=".
-var requiredValue = map[string]bool{"conf-dir": true, "conf-script": true, "servers-file": true, "server": true}
+var requiredValue = map[string]bool{"conf-dir": true, "conf-script": true, "servers-file": true, "server": true,
+	"max-tcp-connections": true, "dns-forward-max": true}
 
 // shortWithValue are dnsmasq 2.90's one-letter options that take a value
 // (its getopt string); the others take none.
@@ -92,6 +99,10 @@ func parseDnsmasqArgs(args []string) dnsmasqArgs {
 			a.serversFile = value
 		case "user":
 			a.user = value
+		case "max-tcp-connections":
+			a.maxTCP, _ = strconv.Atoi(value) // dnsmasq refuses what is no number
+		case "dns-forward-max":
+			a.forwardMax, _ = strconv.Atoi(value)
 		}
 	}
 	byShort := map[byte]string{}

@@ -123,6 +123,7 @@ func (n *Nanny) Run(ctx context.Context) error {
 	srcDone := make(chan error, 1)
 	go func() { srcDone <- n.opts.Source.Run(srcCtx, configs) }()
 
+	raiseNoFile(logger, fdsNeeded(n.args))
 	r := &run{n: n, ctx: ctx, logger: logger, restarts: newRestarts(n.opts.Restart)}
 	r.setUp()
 	err := r.loop(configs, srcDone)
