@@ -12,7 +12,10 @@
 // a SO_REUSEPORT group, each read by its own loop, so that queries are read
 // and answered on several CPUs; the kernel picks a client's socket by its
 // address and port. TCP has one listener: miekg/dns serves each connection
-// on its own goroutine, which the scheduler already spreads.
+// on its own goroutine, which the scheduler already spreads. tcp.go bounds
+// how many it serves at once (past the bound, connections wait in the
+// kernel's accept queue) and reads each message itself, so that an idle
+// connection, a query cut short and a reply not read each end in a timeout.
 //
 // On Linux the UDP loop reads and writes batches with recvmmsg and sendmmsg
 // itself (batch_linux.go) rather than through golang.org/x/net/ipv4's
