@@ -92,7 +92,7 @@ node-programs:
 NODE_DIR ?= _output/node
 node-up: deps-node control-plane images ## A real node in a network namespace (kubelet, containerd, kube-proxy) running the add-on, my-nginx and a client pod.
 	hack/node.sh up $(NODE_DIR)
-	hack/node-apply.sh $(NODE_DIR)
+	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/node-apply.sh $(NODE_DIR)
 
 node-down: ## Stop what node-up started.
 	hack/node.sh down $(NODE_DIR)
