@@ -12,7 +12,9 @@
 #                             prints "kubeconfig: PATH" and "node netns: NAME"
 #   hack/node.sh down DIR    stop everything "up DIR" started, unmount what
 #                             it mounted, remove its cgroups, and the namespace
-#                             (its interfaces and iptables rules with it)
+#                             (its interfaces and iptables rules with it), and
+#                             the node's state: the next "up DIR" is a new
+#                             node (the logs stay until then)
 #   hack/node.sh env DIR     print the variables of a running node (sourceable)
 #
 # Needs root, the binaries of hack/build-control-plane.sh, the images of
@@ -241,9 +243,38 @@ EOF
   until_ok "the node" 120 node_ready || fail "the node did not become Ready" "$dir/kubelet.log"
 }
 
+# The node's state in DIR: the cluster (etcd's data, certificates and
+# tokens), containerd's images, containers and snapshots, the kubelet's pods
+# and volumes, the pods' addresses. down removes it, and up (for a directory
+# left by an older script): a node never resumes another's life. The logs
+# (the pods' in DIR/pod-logs) stay until the next up, for a post-mortem.
+state=(control-plane containerd kubelet kubelet.yaml cni cni-ipam manifests kubeconfig resolv.conf api.sock)
+
+wipe_state() {
+  # Nothing may be mounted under DIR any more: a volume bind-mounted there
+  # would have the machine's files under it.
+  if awk -v d="$dir/" 'index($2, d) == 1 {found = 1} END {exit !found}' /proc/mounts; then
+    fail "mounts left under $dir, state kept: $(awk -v d="$dir/" 'index($2, d) == 1 {printf "%s ", $2}' /proc/mounts)"
+  fi
+  local s
+  for s in "${state[@]}"; do rm -rf "${dir:?}/$s"; done
+}
+
 up() {
   [[ ! -f "$dir/env" ]] || fail "a node is running in $dir (run: $0 down $dir)"
+  # An up that failed half-way leaves processes and the namespace.
+  local f
+  for f in "$dir"/*.pid "$cp"/*.pid; do
+    if [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null; then
+      fail "$(basename "$f" .pid) of an earlier node still runs (run: $0 down $dir)"
+    fi
+  done
+  if [[ -e "/run/netns/$ns" ]]; then
+    fail "network namespace $ns of an earlier node is left (run: $0 down $dir)"
+  fi
   preflight
+  wipe_state
+  rm -rf "$dir"/*.log "$dir"/*.pid "$dir/pod-logs"
   bin="$("$root/hack/build-control-plane.sh")"
   log "network namespace $ns, node $NODE_NAME at $NODE_IP"
   network
@@ -278,6 +309,55 @@ for n in (spec.get("linux") or {}).get("namespaces") or []:
   done | sort -u
 }
 
+# forget_cni removes what the CNI library cached in /var/lib/cni/results
+# for this node's pods, whose networks containerd could not tear down: the
+# results of the bridge network (its host-local data directory is this
+# node's) and of the loopback, by sandbox.
+forget_cni() {
+  local results=/var/lib/cni/results id
+  [[ -d "$results" ]] || return 0
+  for id in $(python3 - "$results" "$dir/cni-ipam" <<'PY'
+import base64, glob, json, os, sys
+results, ipam = sys.argv[1], sys.argv[2]
+for path in glob.glob(os.path.join(results, "kdns-*")):
+    try:
+        with open(path) as f:
+            c = json.load(f)
+        if json.dumps(ipam) in base64.b64decode(c["config"]).decode():
+            print(c["containerId"])
+    except (OSError, ValueError, KeyError):
+        pass
+PY
+  ); do
+    rm -f "$results/kdns-$id-"* "$results/cni-loopback-$id-"*
+  done
+  rmdir "$results" /var/lib/cni 2>/dev/null || true
+}
+
+# forget_runtime removes what this node's containers leave outside DIR when
+# killed: the shims' sockets in /run/containerd/s (named by the hash of
+# containerd's socket, the namespace and the sandbox or container), runc's
+# state of each container in /run/containerd/runc/k8s.io (its bundle is in
+# DIR); and what the kubelet makes at fixed paths whatever its root
+# directory, when no other kubelet runs: the device plugins' socket, and
+# /var/lib/kubelet and /var/log/containers if that leaves them empty.
+forget_runtime() {
+  local t id runc=/run/containerd/runc/k8s.io
+  for t in "$ctrd/state/io.containerd.runtime.v2.task/k8s.io"/*/; do
+    [[ -d "$t" ]] || continue
+    id="$(basename "$t")"
+    rm -f "/run/containerd/s/$(printf '%s' "$sock/k8s.io/$id" | sha256sum | cut -d' ' -f1)"
+  done
+  for t in "$runc"/*/state.json; do
+    if [[ -f "$t" ]] && grep -qF "\"bundle=$ctrd/" "$t"; then rm -rf "$(dirname "$t")"; fi
+  done
+  rmdir "$runc" /run/containerd/runc /run/containerd/s /run/containerd 2>/dev/null || true
+  if ! pgrep -x kubelet >/dev/null; then
+    rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+    rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers 2>/dev/null || true
+  fi
+}
+
 # kill_pods kills every process in the node's cgroups: the pods'.
 kill_pods() {
   local f p
@@ -306,11 +386,12 @@ down() {
   stop kube-controller-manager
   stop socat-host
   stop socat-node
-  if [[ -f "$cp/kube-apiserver.pid" ]]; then
+  if [[ -d "$cp" ]]; then
     "$root/hack/local-cluster.sh" down "$cp" >/dev/null 2>&1 || true
   fi
   local n
   for n in $netns; do ip netns delete "$n" 2>/dev/null || true; done
+  forget_cni
   # Mounts under DIR (containerd's snapshots and sandboxes, the kubelet's
   # volumes), deepest first.
   local m
@@ -324,14 +405,21 @@ down() {
   done
   # The log links the kubelet makes in /var/log/containers for this node's pods.
   find /var/log/containers -maxdepth 1 -type l -lname "$dir/*" -delete 2>/dev/null || true
-  if ip netns list | grep -qw "$ns"; then
+  forget_runtime
+  if [[ -e "/run/netns/$ns" ]]; then
     ip netns delete "$ns"
   fi
   if [[ -f "$dir/sysctl.orig" ]]; then
     sysctl -qw $(cat "$dir/sysctl.orig") || true
     rm -f "$dir/sysctl.orig"
   fi
-  rm -f "$dir/env" "$dir/api.sock"
+  # The control plane's logs stay with the node's.
+  local l
+  for l in "$cp"/*.log; do
+    if [[ -f "$l" ]]; then mv "$l" "$dir/"; fi
+  done
+  wipe_state
+  rm -f "$dir/env"
   echo "node down: $dir"
 }
 
