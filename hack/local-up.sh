@@ -69,7 +69,7 @@ up() {
   mkdir -p "$dir/config"
   "$bin/dnsmasq-nanny" -v=2 -logtostderr -configDir="$dir/config" -restartDnsmasq=true \
     -kubednsServer="127.0.0.1:$DNS_PORT" -- \
-    -k --cache-size=1000 --log-facility=- \
+    -k --cache-size=1000 --no-negcache --dns-forward-max=1500 --max-tcp-connections=1000 --log-facility=- \
     --server="/cluster.local/127.0.0.1#$DNS_PORT" --server="/in-addr.arpa/127.0.0.1#$DNS_PORT" \
     --server="/ip6.arpa/127.0.0.1#$DNS_PORT" \
     --port="$DNSMASQ_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-hosts --pid-file= \
@@ -85,7 +85,7 @@ up() {
   "$bin/sidecar" --v=2 --logtostderr \
     --probe="kubedns,127.0.0.1:$DNS_PORT,kubernetes.default.svc.cluster.local.,5,SRV" \
     --probe="dnsmasq,127.0.0.1:$DNSMASQ_PORT,kubernetes.default.svc.cluster.local.,5,SRV" \
-    --dnsmasq-addr=127.0.0.1 --dnsmasq-port="$DNSMASQ_PORT" \
+    --dnsmasq-addr=127.0.0.1 --dnsmasq-port="$DNSMASQ_PORT" --dnsmasq-max-tcp-connections=1000 \
     --prometheus-addr=127.0.0.1 --prometheus-port="$SIDECAR_PORT" >"$dir/sidecar.log" 2>&1 &
   echo $! >"$dir/sidecar.pid"
   # Up means the liveness checks pass: each probe runs first within its
