@@ -1,7 +1,11 @@
 # kube-dns in Go: build, test and run.
 SHELL := /usr/bin/env bash
 GO ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+# Evaluated once: a commit made while make runs must not give the images one
+# tag and the manifests another.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+endif
 LDFLAGS := -X github.com/kubedns-go/kube-dns/pkg/version.Version=$(VERSION)
 BINARIES := kube-dns dnsmasq-nanny sidecar
 OUT := _output/bin
