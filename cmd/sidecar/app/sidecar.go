@@ -17,11 +17,16 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
+	"github.com/kubedns-go/kube-dns/pkg/httpserver"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
 )
 
 // shutdownTimeout bounds the wait for in-flight HTTP requests at shutdown.
 const shutdownTimeout = 5 * time.Second
+
+// httpLimits are the timeouts and header limit of the HTTP server (see
+// httpserver.Default); tests shorten them.
+var httpLimits = httpserver.Default()
 
 // Run probes, polls dnsmasq and serves HTTP until ctx is cancelled, then
 // stops the HTTP server gracefully and the probes, and returns nil. It
@@ -57,10 +62,7 @@ func Run(ctx context.Context, o *options.SidecarOptions) error {
 	if err != nil {
 		return fmt.Errorf("sidecar: listen http %s: %w", o.HTTPAddress(), err)
 	}
-	srv := &http.Server{
-		Handler:           sidecar.NewHandler(probers, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), o.PrometheusPath),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := httpLimits.Server(o.HTTPAddress(), sidecar.NewHandler(probers, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), o.PrometheusPath))
 	httpErr := make(chan error, 1)
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
+	"github.com/kubedns-go/kube-dns/pkg/httpserver"
+	"github.com/kubedns-go/kube-dns/pkg/httpserver/httpservertest"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
 )
 
@@ -76,9 +78,11 @@ func freePort(t *testing.T) int {
 	return p
 }
 
-// TestRun runs the sidecar through Run, checks its HTTP paths, cancels
-// the context, and expects Run to return nil.
-func TestRun(t *testing.T) {
+// start runs the sidecar through Run with a probe of a fake DNS server on
+// a free port, waits for /healthz, and returns its base URL, the cancel of
+// Run's context and Run's result.
+func start(t *testing.T) (string, context.CancelFunc, chan error) {
+	t.Helper()
 	dnsAddr := serveDNS(t)
 	host, port, _ := net.SplitHostPort(dnsAddr)
 	o := options.NewSidecarOptions()
@@ -120,6 +124,27 @@ func TestRun(t *testing.T) {
 			cancel()
 		}
 	}
+	return base, cancel, done
+}
+
+// stop cancels Run's context and expects Run to return nil.
+func stop(t *testing.T, cancel context.CancelFunc, done chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+// TestRun runs the sidecar through Run, checks its HTTP paths, cancels
+// the context, and expects Run to return nil.
+func TestRun(t *testing.T) {
+	base, cancel, done := start(t)
 	defer cancel()
 
 	eventually(t, "/healthcheck/kubedns 200", func() bool { code, _ := get(base + "/healthcheck/kubedns"); return code == http.StatusOK })
@@ -140,18 +165,25 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run after cancel: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	stop(t, cancel, done)
 	if code, _ := get(base + "/healthz"); code != 0 {
 		t.Errorf("/healthz answers %d after Run returned", code)
 	}
+}
+
+// TestRunHTTPLimits runs the sidecar with short HTTP limits and checks on
+// its server that idle and slow connections are closed, oversized headers
+// refused, and the health check answered beside slow clients.
+func TestRunHTTPLimits(t *testing.T) {
+	l := httpservertest.Short()
+	defer func(saved httpserver.Limits) { httpLimits = saved }(httpLimits)
+	httpLimits = l
+	base, cancel, done := start(t)
+	defer cancel()
+	eventually(t, "/healthcheck/kubedns 200", func() bool { code, _ := get(base + "/healthcheck/kubedns"); return code == http.StatusOK })
+
+	httpservertest.Check(t, strings.TrimPrefix(base, "http://"), "/healthcheck/kubedns", l)
+	stop(t, cancel, done)
 }
 
 func TestRunPortTaken(t *testing.T) {
