@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -179,21 +180,48 @@ type Servers struct {
 	Upstreams []netip.AddrPort
 }
 
-// Resolve turns cfg into Servers. Stub servers given by name are
-// looked up through r every time, and all their addresses are used, sorted
-// (IPv4 first) so that a DNS server rotating its answers does not change the
-// rendered arguments. A nil cfg means no stubs and no upstreams.
-//
-// A name that does not resolve is logged and left out, and the domain keeps
-// its other servers: dnsmasq refuses to start on a server it cannot parse,
-// so writing the name would take every domain down, not just this one. A
-// domain whose servers all fail is left out and its names go upstream until
-// a later sync resolves them.
+// Resolve turns cfg into Servers, looking up the stub servers given by name
+// through r now (LookupAll: concurrently, within a bounded time). A nil cfg
+// means no stubs and no upstreams. A name that does not resolve and a
+// domain left without servers are logged; see Build.
 func Resolve(ctx context.Context, cfg *config.Config, r Resolver) Servers {
 	logger := klog.FromContext(ctx)
-	var s Servers
+	var mu sync.Mutex
+	addrs := map[string][]netip.Addr{}
+	LookupAll(ctx, r, Names(cfg), 0, 0, func(l Lookup) {
+		if l.Err != nil {
+			logger.Error(l.Err, "Cannot resolve stub domain server, leaving it out", "server", l.Host)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		addrs[l.Host] = l.Addrs
+	})
+	s, left := Build(ctx, cfg, addrs)
+	for _, d := range left {
+		logger.Error(nil, "Stub domain has no usable server, leaving it out", "domain", d, "servers", cfg.StubDomains[d])
+	}
+	return s
+}
+
+// Build turns cfg into Servers, the stub servers given by name taking the
+// addresses addrs holds for them (every address, in the order given; see
+// LookupAll). It returns the stub domains left out, sorted. A nil cfg means
+// no stubs and no upstreams.
+//
+// A name addrs lacks is left out, and the domain keeps its other servers:
+// dnsmasq refuses a server it cannot parse, so writing the name would cost
+// every domain, not just this one. A domain none of whose servers is usable
+// is left out, and its names go upstream until one is. Entries that do not
+// parse (config.Parse rejects them) are logged and left out.
+func Build(ctx context.Context, cfg *config.Config, addrs map[string][]netip.Addr) (Servers, []string) {
+	logger := klog.FromContext(ctx)
+	var (
+		s    Servers
+		left []string
+	)
 	if cfg == nil {
-		return s
+		return s, nil
 	}
 	for _, u := range cfg.UpstreamNameservers {
 		ap, err := netip.ParseAddrPort(u)
@@ -215,24 +243,12 @@ func Resolve(ctx context.Context, cfg *config.Config, r Resolver) Servers {
 				out = appendNew(out, netip.AddrPortFrom(a.Unmap(), uint16(port)))
 				continue
 			}
-			lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-			addrs, err := r.LookupAddrs(lctx, host)
-			cancel()
-			if err == nil && len(addrs) == 0 {
-				err = errors.New("no addresses")
-			}
-			if err != nil {
-				logger.Error(err, "Cannot resolve stub domain server, leaving it out", "domain", domain, "server", server)
-				continue
-			}
-			addrs = slices.Clone(addrs)
-			slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
-			for _, a := range addrs {
+			for _, a := range addrs[host] {
 				out = appendNew(out, netip.AddrPortFrom(a.Unmap(), uint16(port)))
 			}
 		}
 		if len(out) == 0 {
-			logger.Error(nil, "Stub domain has no usable server, leaving it out", "domain", domain, "servers", servers)
+			left = append(left, domain)
 			continue
 		}
 		if s.Stubs == nil {
@@ -240,7 +256,8 @@ func Resolve(ctx context.Context, cfg *config.Config, r Resolver) Servers {
 		}
 		s.Stubs[domain] = out
 	}
-	return s
+	slices.Sort(left)
+	return s, left
 }
 
 func unmapPort(ap netip.AddrPort) netip.AddrPort {
@@ -265,18 +282,4 @@ func (f ResolverFunc) LookupAddrs(ctx context.Context, host string) ([]netip.Add
 
 // HasNames reports whether some stub server of cfg is given by name, so
 // that its addresses may change without the ConfigMap changing.
-func HasNames(cfg *config.Config) bool {
-	if cfg == nil {
-		return false
-	}
-	for _, servers := range cfg.StubDomains {
-		for _, s := range servers {
-			if host, _, err := config.StubServer(s); err == nil {
-				if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
+func HasNames(cfg *config.Config) bool { return len(Names(cfg)) > 0 }
