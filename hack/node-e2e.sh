@@ -14,11 +14,13 @@ VERSION="${VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/nul
 work="$(mktemp -d /tmp/kubedns-node.XXXXXX)"
 node="$work/node"
 passed=0 failed=0
+watchers=()
 
 cleanup() {
   set +e
   trap - EXIT INT TERM
-  [[ -n "${load_pid:-}" ]] && kill "$load_pid" 2>/dev/null
+  [[ -n "${load_pid:-}" ]] && kill $load_pid 2>/dev/null
+  ((${#watchers[@]})) && kill "${watchers[@]}" 2>/dev/null
   [[ -n "${upstream_pid:-}" ]] && kill "$upstream_pid" 2>/dev/null
   "$root/hack/node.sh" down "$node" >/dev/null
   if [[ "$failed" -ne 0 || -n "${KEEP_LOGS:-}" ]]; then
@@ -104,7 +106,7 @@ check "my-nginx answers HTTP through its VIP" 30 in_node curl -fsS --max-time 2 
 # 5. A stub domain, by kubectl apply of the ConfigMap: the kubelet's
 # volume (its ..data swap) brings it to dnsmasq, without a restart.
 nsenter --net="/run/netns/$NODE_NETNS" -- /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=5353 --listen-address="$NODE_IP" \
-  --bind-interfaces --address=/git.corp.example/10.9.9.9 --pid-file= >"$work/upstream.log" 2>&1 &
+  --bind-interfaces --address=/git.corp.example/10.9.9.9 --address=/outside.example/10.9.9.8 --pid-file= >"$work/upstream.log" 2>&1 &
 upstream_pid=$!
 restarts() { k -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{range .items[*]}{range .status.containerStatuses[*]}{.restartCount} {end}{end}'; }
 before="$(restarts)"
@@ -165,21 +167,124 @@ fi
 [[ "$(restarts)" == "$before" ]] && pass "no container restarted when dnsmasq was killed ($(restarts))" ||
   flunk "no container restarted when dnsmasq was killed" "restarts $before → $(restarts)"
 
-# 7. Two replicas, then a rolling restart under ~200 lookups/s through the VIP.
+# 7. NodeLocal DNSCache in front (hack/node/testdata/nodelocaldns.yaml.in:
+# the add-on as Kubernetes ships it, CoreDNS as its image): a pod whose
+# nameserver is the node's cache resolves cluster names, which the cache
+# forwards over TCP to kube-dns-upstream, the reverse zone, the stub domain
+# and an outside name. The link-local address goes on the node's loopback,
+# as node-cache would put it on a dummy interface.
+in_node ip addr add 169.254.20.10/32 dev lo
+sed -e "s|__REGISTRY__|$REGISTRY|g" -e "s|__VERSION__|$VERSION|g" -e "s|__UPSTREAM__|$NODE_IP:5353|g" \
+  -e "s|__STUB__|$NODE_IP:5353|g" -e "s|__STUB_DOMAIN__|corp.example|g" \
+  "$root/hack/node/testdata/nodelocaldns.yaml.in" >"$work/nodelocaldns.yaml"
+check "kubectl apply -f nodelocaldns.yaml (kube-dns-upstream, the Corefile, the DaemonSet, a client behind it)" 10 \
+  k apply -f "$work/nodelocaldns.yaml"
+check "NodeLocal DNSCache Ready on the node" 120 k -n kube-system rollout status daemonset/node-local-dns --timeout=5s
+check "client-nodelocal pod Running" 60 k wait --for=condition=Ready pod/client-nodelocal --timeout=2s
+local_is() {
+  local got
+  got="$(k exec client-nodelocal -- getent hosts "$1")" || { echo "getent hosts $1 failed"; return 1; }
+  [[ "$got" == "$2"* ]] || { echo "getent hosts $1: $got (want $2…)"; return 1; }
+}
+check "through NodeLocal DNSCache: my-nginx" 30 local_is my-nginx 10.254.32.162
+check "through NodeLocal DNSCache: kube-dns.kube-system.svc.cluster.local" 30 local_is kube-dns.kube-system.svc.cluster.local 10.254.0.2
+local_reverse() { local got; got="$(k exec client-nodelocal -- getent hosts 10.254.32.162)" && [[ "$got" == *" my-nginx.default.svc.cluster.local"* ]] || { echo "getent hosts 10.254.32.162: $got"; return 1; }; }
+check "through NodeLocal DNSCache: reverse lookup of 10.254.32.162" 30 local_reverse
+check "through NodeLocal DNSCache: the stub domain (git.corp.example)" 30 local_is git.corp.example 10.9.9.9
+check "through NodeLocal DNSCache: an outside name through the upstream (outside.example)" 30 local_is outside.example 10.9.9.8
+over_tcp() { # the cache's forward reached kube-dns-upstream over TCP, never UDP
+  local m
+  m="$(in_node curl -fsS --max-time 2 "http://$NODE_IP:9253/metrics")" || return 1
+  grep -q 'coredns_proxy_conn_cache_misses_total{proto="tcp",proxy_name="forward",to="10.254.0.10:53"}' <<<"$m" &&
+    ! grep -q 'coredns_proxy_conn_cache_misses_total{proto="udp",proxy_name="forward",to="10.254.0.10:53"}' <<<"$m" ||
+    { grep 'coredns_proxy_conn_cache' <<<"$m"; return 1; }
+}
+check "NodeLocal DNSCache forwarded cluster names to kube-dns-upstream over TCP only" 10 over_tcp
+
+# 8. Two replicas behind many nodes' caches: 64 caches forwarding over TCP
+# as CoreDNS does (hack/node/fanin), 20 queries/s each, steady and then
+# through a rolling restart, beside Go's resolver looking names up 200 times
+# a second through the VIP; nothing may fail.
 k -n kube-system scale deployment/kube-dns --replicas=2 >/dev/null
 two_ready() { [[ "$(k -n kube-system get deployment kube-dns -o jsonpath='{.status.readyReplicas}')" == 2 ]]; }
 check "kubectl scale to 2 replicas: both Ready" 120 two_ready
-k exec client -- /dnsload -rate 200 -duration 60s my-nginx kubernetes kube-dns.kube-system >"$work/dnsload.out" 2>&1 &
-load_pid=$!
-sleep 5 # the load runs before the restart begins
-k -n kube-system rollout restart deployment/kube-dns >/dev/null
-check "kubectl rollout restart deployment/kube-dns: done" 120 k -n kube-system rollout status deployment/kube-dns --timeout=5s
-wait "$load_pid" && load_ok=1 || load_ok=0
-load_pid=""
-summary="$(head -1 "$work/dnsload.out")"
-if [[ "$load_ok" == 1 ]]; then pass "zero failed lookups through the rollout ($summary)"; else flunk "zero failed lookups through the rollout" "$(cat "$work/dnsload.out")"; fi
+fanin=(/fanin -server 10.254.0.10:53 -caches 64 -rate 20 -max-p99 100ms
+  my-nginx.default.svc.cluster.local kubernetes.default.svc.cluster.local kube-dns.kube-system.svc.cluster.local)
+if k exec client -- "${fanin[@]}" -duration 30s >"$work/fanin.out" 2>&1; then
+  pass "64 node caches over TCP to 2 replicas: 0 failed, p99 < 100 ms ($(head -1 "$work/fanin.out"))"
+else
+  flunk "64 node caches over TCP to 2 replicas: 0 failed, p99 < 100 ms" "$(cat "$work/fanin.out")"
+fi
+# rollout LABEL SECONDS: a rolling restart while the loads run; each must
+# lose nothing.
+# Evidence for a rollout, kept in $work when the test fails: the pods and the
+# kube-dns EndpointSlices as they change, with times, and every container's
+# log of the pods that roll away (the kubelet deletes them with the pods).
+ts() { while IFS= read -r line; do printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$line"; done; }
+watch_rollout() {
+  local label="$1" p
+  watchers=()
+  k -n kube-system get pods -l k8s-app=kube-dns -w -o wide 2>&1 | ts >"$work/$label-pods.log" &
+  watchers+=($!)
+  k -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns -w \
+    -o jsonpath='{range .endpoints[*]}{.addresses[0]} ready={.conditions.ready} serving={.conditions.serving} terminating={.conditions.terminating}; {end}{"\n"}' 2>&1 |
+    ts >"$work/$label-endpoints.log" &
+  watchers+=($!)
+  for p in $(k -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].metadata.name}'); do
+    k -n kube-system logs -f --timestamps --all-containers --prefix "pod/$p" >"$work/$label-$p.log" 2>&1 &
+    watchers+=($!)
+  done
+}
+rollout() {
+  local label="$1" secs="$2" pids=() ok=1
+  watch_rollout "$label"
+  k exec client -- /dnsload -rate 200 -duration "${secs}s" my-nginx kubernetes kube-dns.kube-system >"$work/dnsload-$label.out" 2>&1 &
+  pids+=($!)
+  k exec client -- "${fanin[@]}" -duration "${secs}s" >"$work/fanin-$label.out" 2>&1 &
+  pids+=($!)
+  load_pid="${pids[*]}"
+  sleep 5 # the loads run before the restart begins
+  k -n kube-system rollout restart deployment/kube-dns >/dev/null
+  check "kubectl rollout restart deployment/kube-dns ($label): done" 120 k -n kube-system rollout status deployment/kube-dns --timeout=5s
+  wait "${pids[0]}" && pass "$label: zero failed lookups through the rollout ($(head -1 "$work/dnsload-$label.out"))" ||
+    flunk "$label: zero failed lookups through the rollout" "$(cat "$work/dnsload-$label.out")"
+  wait "${pids[1]}" && pass "$label: 64 node caches over TCP through the rollout, 0 failed, p99 < 100 ms ($(head -1 "$work/fanin-$label.out"))" ||
+    flunk "$label: 64 node caches over TCP through the rollout, 0 failed, p99 < 100 ms" "$(cat "$work/fanin-$label.out")"
+  load_pid=""
+  kill "${watchers[@]}" 2>/dev/null
+  watchers=()
+}
+rollout "2 replicas" 60
 
-# 8. The autoscaler's manifest is accepted and its RBAC is enough for what
+# 9. Three replicas answer alike: every name from every replica's kubedns
+# (10053) and dnsmasq (53) the same; then a rollout of three loses nothing.
+k -n kube-system scale deployment/kube-dns --replicas=3 >/dev/null
+three_ready() { [[ "$(k -n kube-system get deployment kube-dns -o jsonpath='{.status.readyReplicas}')" == 3 ]]; }
+check "kubectl scale to 3 replicas: all Ready" 120 three_ready
+answers() { # IP PORT: the sorted answers to a fixed set of questions
+  local q
+  for q in "my-nginx.default.svc.cluster.local A" "kubernetes.default.svc.cluster.local A" "late.default.svc.cluster.local A" \
+    "_dns._udp.kube-dns.kube-system.svc.cluster.local SRV" "_https._tcp.kubernetes.default.svc.cluster.local SRV" \
+    "162.32.254.10.in-addr.arpa PTR" "kube-dns-upstream.kube-system.svc.cluster.local A" "nothing.default.svc.cluster.local A"; do
+    echo "$q: $(in_node dig +tcp +time=2 +tries=1 @"$1" -p "$2" $q | awk '/status:/ {print $6} /^[^;]/ && NF {print $1, $4, $5}' | sort | tr '\n' ' ')"
+  done
+}
+alike() {
+  local ips ip ref="" got
+  ips="$(k -n kube-system get pods -l k8s-app=kube-dns --field-selector=status.phase=Running -o jsonpath='{.items[*].status.podIP}')"
+  [[ "$(wc -w <<<"$ips")" == 3 ]] || { echo "pod IPs: $ips"; return 1; }
+  for ip in $ips; do
+    for port in 10053 53; do
+      got="$(answers "$ip" "$port")"
+      [[ -n "$ref" ]] || { ref="$got"; echo "$got" >"$work/answers.txt"; }
+      [[ "$got" == "$ref" ]] || { echo "$ip:$port answers"; echo "$got"; echo "unlike the first replica's"; echo "$ref"; return 1; }
+    done
+  done
+}
+check "3 replicas, kubedns and dnsmasq each, give the same answers to 8 questions" 30 alike
+rollout "3 replicas" 60
+
+# 10. The autoscaler's manifest is accepted and its RBAC is enough for what
 # the cluster-proportional-autoscaler does; its image cannot be pulled here.
 check "kubectl apply -f dns-horizontal-autoscaler.yaml" 10 k apply -f "$work/manifests/dns-horizontal-autoscaler.yaml"
 can() { [[ "$(k auth can-i "$@" --as=system:serviceaccount:kube-system:kube-dns-autoscaler)" == yes ]]; }

@@ -42,6 +42,10 @@ cp="$dir/control-plane"
 ctrd="$dir/containerd"
 sock="$ctrd/containerd.sock"
 images="$root/_output/images"
+# The images a node runs (hack/build-images.sh): the add-on's three, the pod
+# sandbox's, and the node test's (my-nginx's stand-in, the client, CoreDNS
+# as NodeLocal DNSCache).
+node_images=(kube-dns dnsmasq-nanny sidecar pause web client coredns)
 
 log() { echo "node: $*" >&2; }
 fail() {
@@ -103,7 +107,7 @@ preflight() {
   done
   [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || missing+=(containernetworking-plugins)
   ((${#missing[@]} == 0)) || fail "missing ${missing[*]}: apt-get install -y containerd runc containernetworking-plugins iptables conntrack socat iproute2"
-  for i in kube-dns dnsmasq-nanny sidecar pause web client; do
+  for i in "${node_images[@]}"; do
     [[ -f "$images/$i.tar" ]] || fail "no $images/$i.tar: run make images"
   done
 }
@@ -192,7 +196,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 EOF
   start containerd containerd --config "$ctrd/config.toml"
   until_ok "containerd" 30 ctr --address "$sock" version || fail "containerd did not start" "$dir/containerd.log"
-  for i in kube-dns dnsmasq-nanny sidecar pause web client; do
+  for i in "${node_images[@]}"; do
     ctr --address "$sock" -n k8s.io images import "$images/$i.tar" >>"$dir/images.log" 2>&1 || fail "importing $i.tar" "$dir/images.log"
   done
 }
