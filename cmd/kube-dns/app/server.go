@@ -27,6 +27,7 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/server"
 	"github.com/kubedns-go/kube-dns/pkg/dns/upstream"
 	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
+	"github.com/kubedns-go/kube-dns/pkg/httpserver"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 	"github.com/kubedns-go/kube-dns/pkg/version"
 )
@@ -34,6 +35,13 @@ import (
 // httpHost is the host the HTTP listeners bind: every interface, as the
 // original did (the kubelet probes the pod IP). Tests bind loopback.
 var httpHost = ""
+
+// pprofAddr is where --profiling serves pprof; tests bind a free port.
+var pprofAddr = "localhost:6060"
+
+// httpLimits are the timeouts and header limit of every HTTP server,
+// pprof's included (see httpserver.Default); tests shorten them.
+var httpLimits = httpserver.Default()
 
 // Run serves DNS until ctx is cancelled, then shuts down gracefully: readiness
 // turns 503, the lameduck period passes, and the listeners drain.
@@ -146,9 +154,9 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	var stopping atomic.Bool
 	ready := func() bool { return ctrl.Ready() && !stopping.Load() }
 	mux := newMux(ready, ctrl.Snapshot, reg, cfg.MetricsPath)
-	servers := []*http.Server{{Addr: net.JoinHostPort(httpHost, strconv.Itoa(cfg.HealthzPort)), Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	servers := []*http.Server{httpLimits.Server(net.JoinHostPort(httpHost, strconv.Itoa(cfg.HealthzPort)), mux)}
 	if cfg.MetricsPort > 0 && cfg.MetricsPort != cfg.HealthzPort {
-		servers = append(servers, &http.Server{Addr: net.JoinHostPort(httpHost, strconv.Itoa(cfg.MetricsPort)), Handler: mux, ReadHeaderTimeout: 10 * time.Second})
+		servers = append(servers, httpLimits.Server(net.JoinHostPort(httpHost, strconv.Itoa(cfg.MetricsPort)), mux))
 	}
 	if cfg.Profiling {
 		pm := http.NewServeMux()
@@ -157,7 +165,10 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		pm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		pm.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		servers = append(servers, &http.Server{Addr: "localhost:6060", Handler: pm, ReadHeaderTimeout: 10 * time.Second})
+		// The same limits: the profile, trace and delta profiles stream
+		// for the seconds asked, and net/http/pprof moves the write
+		// deadline out by as much itself.
+		servers = append(servers, httpLimits.Server(pprofAddr, pm))
 	}
 	httpErr := make(chan error, len(servers))
 	var httpAddrs []string

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
+	"github.com/kubedns-go/kube-dns/pkg/httpserver"
+	"github.com/kubedns-go/kube-dns/pkg/httpserver/httpservertest"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
@@ -140,5 +144,81 @@ func TestRecordsConfigNegativeTTL(t *testing.T) {
 	cfg.NegativeTTL = 0
 	if rc := RecordsConfig(cfg); rc.NegativeTTL == nil || *rc.NegativeTTL != 0 || rc.TTL != 10 {
 		t.Errorf("--negative-ttl=0 gives %v", rc.NegativeTTL)
+	}
+}
+
+// TestRunHTTPLimits runs kubedns with its three HTTP servers (readiness,
+// metrics, pprof) and short limits, and checks on each that idle and slow
+// connections are closed, oversized headers refused and a GET answered
+// beside slow clients; and that pprof streams a profile longer than the
+// WriteTimeout.
+func TestRunHTTPLimits(t *testing.T) {
+	l := httpservertest.Short()
+	defer func(saved httpserver.Limits, addr string) { httpLimits, pprofAddr = saved, addr }(httpLimits, pprofAddr)
+	httpLimits, pprofAddr = l, "127.0.0.1:0"
+
+	metricsPort, err := freeport.Loopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := options.NewKubeDNSConfig()
+	cfg.DNSBindAddress = "127.0.0.1"
+	cfg.DNSPort = 0
+	cfg.HealthzPort = 0
+	cfg.MetricsPort = metricsPort
+	cfg.Profiling = true
+	cfg.Lameduck = 0
+
+	addrs := make(chan []string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, cfg, fromclientset.New(fake.NewClientset(namespace("default"))), func(_ string, h []string) { addrs <- h })
+	}()
+	var a []string
+	select {
+	case a = <-addrs:
+	case err := <-done:
+		t.Fatalf("run returned early: %v", err)
+	}
+	if len(a) != 3 {
+		t.Fatalf("HTTP addresses %v, want readiness, metrics and pprof", a)
+	}
+	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true,
+		func(context.Context) (bool, error) {
+			code, _ := httpStatus("http://" + a[0] + "/readiness")
+			return code == http.StatusOK, nil
+		})
+	if err != nil {
+		t.Fatalf("waiting for readiness: %v", err)
+	}
+
+	t.Run("servers", func(t *testing.T) {
+		for i, path := range []string{"/readiness", "/metrics", "/debug/pprof/cmdline"} {
+			t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
+				t.Parallel()
+				httpservertest.Check(t, a[i], path, l)
+			})
+		}
+		t.Run("pprof profile past WriteTimeout", func(t *testing.T) {
+			t.Parallel()
+			secs := int(l.WriteTimeout/time.Second) + 1
+			code, body := httpStatus(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", a[2], secs))
+			// A profile is gzipped.
+			if code != http.StatusOK || !strings.HasPrefix(body, "\x1f\x8b") {
+				t.Errorf("%d s profile with WriteTimeout %v: %d %q", secs, l.WriteTimeout, code, body[:min(len(body), 80)])
+			}
+		})
+	})
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
 	}
 }
