@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,7 +9,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
 )
 
@@ -92,10 +90,19 @@ var federationsOnce sync.Once
 // whose value is only white space) keep their defaults; unknown keys are
 // ignored. The error, if any, joins one *KeyError per rejected key. The
 // returned Config has an empty Version: sources fill it in.
-func Parse(data map[string]string) (*Config, error) {
+func Parse(data map[string]string) (*Config, error) { return parse(data, nil) }
+
+// parse is Parse for data some keys of which could not be read:
+// unreadable[key] says why. Such a known key is rejected; an unknown one is
+// ignored like any other.
+func parse(data map[string]string, unreadable map[string]error) (*Config, error) {
 	c := Default()
 	var errs []error
 	for _, key := range knownKeys {
+		if err := unreadable[key]; err != nil {
+			errs = append(errs, &KeyError{Key: key, Err: err})
+			continue
+		}
 		val, ok := data[key]
 		if !ok || strings.TrimSpace(val) == "" {
 			continue
@@ -116,7 +123,13 @@ func Parse(data map[string]string) (*Config, error) {
 		}
 	}
 	unknown := slices.Sorted(maps.Keys(data))
+	for k := range unreadable {
+		if _, dup := data[k]; !dup {
+			unknown = append(unknown, k)
+		}
+	}
 	unknown = slices.DeleteFunc(unknown, func(k string) bool { return slices.Contains(knownKeys, k) })
+	slices.Sort(unknown)
 	for _, k := range unknown {
 		klog.V(2).InfoS("Ignoring unknown key of the kube-dns configuration", "key", k)
 	}
@@ -132,87 +145,66 @@ func Parse(data map[string]string) (*Config, error) {
 	return c, nil
 }
 
-// jsonError words a decoding error of a key that must hold JSON of type want.
-func jsonError(err error, want string) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		at := fmt.Sprintf(" at byte %d", te.Offset)
-		if te.Field != "" {
-			at = " at " + te.Field
-		}
-		return fmt.Errorf("want %s, found a JSON %s%s", want, te.Value, at)
-	}
-	return fmt.Errorf("invalid JSON (want %s): %w", want, err)
-}
-
 // normalizeDomain lower-cases a domain and strips one trailing dot.
 func normalizeDomain(d string) string {
 	return strings.TrimSuffix(strings.ToLower(d), ".")
 }
 
-// dnsProblems returns why name is not valid per check, or "".
-func dnsProblems(check func(string) []string, name string) string {
-	if name == "" {
-		return "empty name"
-	}
-	return strings.Join(check(name), "; ")
-}
-
 func parseStubDomains(val string) (map[string][]string, error) {
 	var raw map[string][]string
-	if err := json.Unmarshal([]byte(val), &raw); err != nil {
-		return nil, jsonError(err, "an object mapping each domain to a list of servers")
+	if err := decodeJSON(val, &raw, "an object mapping each domain to a list of servers"); err != nil {
+		return nil, err
 	}
-	var problems []string
+	var bad problems
 	out := make(map[string][]string, len(raw))
 	for _, d := range slices.Sorted(maps.Keys(raw)) {
 		domain := normalizeDomain(d)
-		if p := dnsProblems(validation.IsDNS1123Subdomain, domain); p != "" {
-			problems = append(problems, fmt.Sprintf("domain %q: %s", d, p))
+		if p := domainProblem(domain); p != "" {
+			bad.add("domain %s: %s", excerpt(d), p)
 			continue
 		}
 		if _, dup := out[domain]; dup {
-			problems = append(problems, fmt.Sprintf("domain %q: given more than once", d))
+			bad.add("domain %s: given more than once", excerpt(d))
 			continue
 		}
 		servers := raw[d]
 		if len(servers) == 0 {
-			problems = append(problems, fmt.Sprintf("domain %q: empty server list", d))
+			bad.add("domain %s: empty server list", excerpt(d))
 			continue
 		}
 		for _, s := range servers {
 			if _, _, err := StubServer(s); err != nil {
-				problems = append(problems, fmt.Sprintf("domain %q: %v", d, err))
+				bad.add("domain %s: %v", excerpt(d), err)
 			}
 		}
 		out[domain] = slices.Clone(servers)
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "; "))
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 func parseUpstreams(val string) ([]string, error) {
 	var raw []string
-	if err := json.Unmarshal([]byte(val), &raw); err != nil {
-		return nil, jsonError(err, "an array of nameserver addresses")
+	if err := decodeJSON(val, &raw, "an array of nameserver addresses"); err != nil {
+		return nil, err
 	}
 	if len(raw) > MaxUpstreamNameservers {
 		return nil, fmt.Errorf("%d servers, at most %d", len(raw), MaxUpstreamNameservers)
 	}
-	var problems []string
+	var bad problems
 	var out []string
 	for _, s := range raw {
 		addr, err := upstreamAddr(s)
 		if err != nil {
-			problems = append(problems, err.Error())
+			bad.add("%v", err)
 			continue
 		}
 		out = append(out, addr)
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "; "))
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -220,7 +212,7 @@ func parseUpstreams(val string) ([]string, error) {
 // parseFederations reads "name=domain,name2=domain2". White space around
 // entries, names and domains is ignored, and so are empty entries.
 func parseFederations(val string) (map[string]string, error) {
-	var problems []string
+	var bad problems
 	out := map[string]string{}
 	for _, entry := range strings.Split(val, ",") {
 		entry = strings.TrimSpace(entry)
@@ -229,26 +221,26 @@ func parseFederations(val string) (map[string]string, error) {
 		}
 		n, d, ok := strings.Cut(entry, "=")
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%q: want name=domain", entry))
+			bad.add("%s: want name=domain", excerpt(entry))
 			continue
 		}
 		name, domain := strings.ToLower(strings.TrimSpace(n)), normalizeDomain(strings.TrimSpace(d))
-		if p := dnsProblems(validation.IsDNS1123Label, name); p != "" {
-			problems = append(problems, fmt.Sprintf("%q: name: %s", entry, p))
+		if p := labelProblem(name); p != "" {
+			bad.add("%s: name: %s", excerpt(entry), p)
 			continue
 		}
-		if p := dnsProblems(validation.IsDNS1123Subdomain, domain); p != "" {
-			problems = append(problems, fmt.Sprintf("%q: domain: %s", entry, p))
+		if p := domainProblem(domain); p != "" {
+			bad.add("%s: domain: %s", excerpt(entry), p)
 			continue
 		}
 		if _, dup := out[name]; dup {
-			problems = append(problems, fmt.Sprintf("%q: name given more than once", entry))
+			bad.add("%s: name given more than once", excerpt(entry))
 			continue
 		}
 		out[name] = domain
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "; "))
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

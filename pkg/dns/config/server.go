@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // DefaultPort is the port of a server given without one.
@@ -17,8 +15,9 @@ const DefaultPort = 53
 // StubServer splits one stub server "host[:port]" into host and port (53 default).
 //
 // The host is an IPv4 address, an IPv6 address (bare, or in brackets when a
-// port follows), or a DNS-1123 subdomain name. An IP is returned in its
-// canonical form without brackets, a name in lower case.
+// port follows), or a domain name (see domainProblem) without the trailing
+// dot. An address must be one a server can have (see addrProblem). An IP is
+// returned in its canonical form without brackets, a name in lower case.
 func StubServer(s string) (host string, port int, err error) {
 	h, port, ip, err := splitServer(s)
 	if err != nil {
@@ -28,8 +27,8 @@ func StubServer(s string) (host string, port int, err error) {
 		return ip.String(), port, nil
 	}
 	name := strings.ToLower(h)
-	if p := dnsProblems(validation.IsDNS1123Subdomain, name); p != "" {
-		return "", 0, fmt.Errorf("server %q: neither an IP address nor a valid name: %s", s, p)
+	if p := domainProblem(name); p != "" {
+		return "", 0, fmt.Errorf("server %s: neither an IP address nor a valid name: %s", excerpt(s), p)
 	}
 	return name, port, nil
 }
@@ -42,16 +41,17 @@ func upstreamAddr(s string) (string, error) {
 		return "", err
 	}
 	if !ip.IsValid() {
-		return "", fmt.Errorf("server %q: not an IP address (names are not allowed here)", s)
+		return "", fmt.Errorf("server %s: not an IP address (names are not allowed here)", excerpt(s))
 	}
 	return net.JoinHostPort(ip.String(), strconv.Itoa(port)), nil
 }
 
 // splitServer splits "host[:port]". ip is the host when it is an IP address,
-// and the zero Addr otherwise; an IPv6 host must be one.
+// and the zero Addr otherwise; an IPv6 host must be one. Every rule on the
+// address and the port is here, for stub servers and upstreams alike.
 func splitServer(s string) (host string, port int, ip netip.Addr, err error) {
 	fail := func(format string, a ...any) (string, int, netip.Addr, error) {
-		return "", 0, netip.Addr{}, fmt.Errorf("server %q: %s", s, fmt.Sprintf(format, a...))
+		return "", 0, netip.Addr{}, fmt.Errorf("server %s: %s", excerpt(s), fmt.Sprintf(format, a...))
 	}
 	host, portStr, hasPort := s, "", false
 	switch {
@@ -66,7 +66,7 @@ func splitServer(s string) (host string, port int, ip netip.Addr, err error) {
 		if rest := s[end+1:]; rest != "" {
 			p, ok := strings.CutPrefix(rest, ":")
 			if !ok {
-				return fail("unexpected %q after ]", rest)
+				return fail("unexpected %s after ]", excerpt(rest))
 			}
 			portStr, hasPort = p, true
 		}
@@ -86,11 +86,16 @@ func splitServer(s string) (host string, port int, ip netip.Addr, err error) {
 			ip = a
 		}
 	}
+	if ip.IsValid() {
+		if p := addrProblem(ip); p != "" {
+			return fail("%s", p)
+		}
+	}
 	port = DefaultPort
 	if hasPort {
 		n, err := strconv.ParseUint(portStr, 10, 64)
 		if err != nil || n < 1 || n > 65535 {
-			return fail("port %q: want a number from 1 to 65535", portStr)
+			return fail("port %s: want a number from 1 to 65535", excerpt(portStr))
 		}
 		port = int(n)
 	}
@@ -101,7 +106,7 @@ func parseIPv6(s string) (netip.Addr, error) {
 	ip, err := netip.ParseAddr(s)
 	switch {
 	case err != nil || !ip.Is6():
-		return netip.Addr{}, fmt.Errorf("%q is not an IPv6 address", s)
+		return netip.Addr{}, fmt.Errorf("%s is not an IPv6 address", excerpt(s))
 	case ip.Zone() != "":
 		return netip.Addr{}, errors.New("IPv6 zones are not supported")
 	}
