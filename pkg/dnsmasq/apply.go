@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 )
@@ -32,10 +33,12 @@ func (m resolvMode) String() string {
 }
 
 // rendered is what dnsmasq is given: its arguments, and the lines of its
-// servers file (none when the servers are arguments).
+// servers file (none when the servers are arguments); version is that of
+// the configuration it comes from, for the logs.
 type rendered struct {
 	args    []string
 	servers []string
+	version string
 }
 
 func (a rendered) equal(b rendered) bool {
@@ -78,10 +81,26 @@ func (r *run) setUp() {
 }
 
 // render computes what dnsmasq is to be given for the current
-// configuration, resolving stub server names and reading the resolv file
-// as needed.
+// configuration, with the stub server names found so far (one not found
+// yet is left out until it is), reading the resolv file as needed. It
+// never waits for a lookup.
 func (r *run) render() rendered {
-	s := nameservers.Resolve(r.ctx, r.cfg, r.n.opts.Resolver)
+	s, left := nameservers.Build(r.ctx, r.cfg, r.names.addrs)
+	if !slices.Equal(left, r.leftOut) {
+		if len(left) > 0 {
+			r.logger.Info("Stub domains left out: none of their servers resolves yet", "domains", left)
+		}
+		r.leftOut = left
+	}
+	out := r.renderServers(s)
+	if r.cfg != nil {
+		out.version = r.cfg.Version
+	}
+	return out
+}
+
+// renderServers computes what dnsmasq is to be given for servers s.
+func (r *run) renderServers(s nameservers.Servers) rendered {
 	if r.servers == nil {
 		return rendered{args: Render(r.n.base, s)}
 	}
@@ -118,27 +137,61 @@ func (r *run) readResolv() []netip.AddrPort {
 	return servers
 }
 
-// writeServers writes the wanted servers into the servers file, if any.
-func (r *run) writeServers() error {
-	if r.servers == nil {
-		return nil
+// namesWait bounds how long a configuration change waits for the first
+// lookup of the stub server names it brings before it is applied without
+// those not found yet: a domain whose servers become names is not left out
+// in between when they resolve within it (kubedns answers in
+// milliseconds). dnsmasq's starts never wait.
+const namesWait = 2 * time.Second
+
+// waitForNames has the change just received wait up to namesWait for its
+// new names, when dnsmasq runs and some are not looked up yet.
+func (r *run) waitForNames() {
+	if r.waitNames != nil {
+		r.waitNames.Stop()
+		r.waitNames = nil
 	}
-	return r.servers.write(r.want.servers)
+	if r.cur != nil && r.names.pending() {
+		r.waitNames = r.n.opts.Clock.NewTimer(namesWait)
+	}
 }
 
 // update renders the configuration again and applies it to the running
 // dnsmasq when it changed.
 func (r *run) update() error {
+	if r.waitNames != nil && !r.names.pending() {
+		r.waitNames.Stop()
+		r.waitNames = nil
+	}
 	want := r.render()
 	if r.ctx.Err() != nil {
 		return nil
 	}
 	changed := !want.equal(r.want)
 	r.want = want
+	return r.apply(changed)
+}
+
+// apply gives the running dnsmasq the wanted configuration, once it has
+// accepted what it was given last, unless it refused this one; changed
+// says whether the wanted configuration is new.
+func (r *run) apply(changed bool) error {
+	want := r.want
 	switch {
-	case r.cur == nil || want.equal(r.have):
-		// Waiting to restart after a failure, that start applies it; or
-		// nothing to do.
+	case r.cur == nil:
+		// Waiting to restart after a failure: that start applies it.
+		return nil
+	case r.trial != nil:
+		// Applied once dnsmasq has accepted or refused what it was given
+		// last: a refusal must be told from the change that caused it.
+		return nil
+	case r.waitNames != nil && r.names.pending():
+		// Applied once the change's new names are looked up, or the wait
+		// ends.
+		return nil
+	case want.equal(r.have):
+		return nil
+	case r.refused != nil && want.equal(*r.refused):
 		return nil
 	case !r.n.opts.RestartOnChange:
 		if changed {
@@ -146,22 +199,22 @@ func (r *run) update() error {
 		}
 		return nil
 	case r.servers != nil && slices.Equal(want.args, r.have.args):
-		r.reload()
+		r.reload(want)
 		return nil
 	}
-	return r.restart()
+	return r.restart(want)
 }
 
-// reload writes the servers file and has dnsmasq read it again (SIGHUP).
-// When the file cannot be written, the running dnsmasq keeps its servers and
-// the next sync tries again.
-func (r *run) reload() {
-	added, removed := diffLines(r.have.servers, r.want.servers)
-	if err := r.writeServers(); err != nil {
+// reload writes g into the servers file and has dnsmasq read it again
+// (SIGHUP). When the file cannot be written, the running dnsmasq keeps its
+// servers and the next sync tries again.
+func (r *run) reload(g rendered) {
+	added, removed := diffLines(r.have.servers, g.servers)
+	if err := r.servers.write(g.servers); err != nil {
 		r.logger.Error(err, "Cannot write dnsmasq's servers file; trying again at the next sync", "pid", r.cur.pid)
 		return
 	}
-	r.have = r.want
+	r.given(g, false)
 	// dnsmasq installs its signal handlers first of all, and reads the
 	// servers file later: until it catches SIGHUP (which would kill it),
 	// the file just written is the one it will read.
@@ -173,9 +226,9 @@ func (r *run) reload() {
 	r.logger.V(2).Info("Reloaded dnsmasq's servers (SIGHUP)", "pid", r.cur.pid, "added", added, "removed", removed)
 }
 
-// restart stops dnsmasq and starts it with the wanted configuration.
-func (r *run) restart() error {
-	kv := []any{"pid", r.cur.pid, "args", r.want.args}
+// restart stops dnsmasq and starts it with g.
+func (r *run) restart(g rendered) error {
+	kv := []any{"pid", r.cur.pid, "args", g.args}
 	if r.servers != nil {
 		kv = append(kv, "previousArgs", r.have.args)
 	}
@@ -184,7 +237,7 @@ func (r *run) restart() error {
 	if r.ctx.Err() != nil {
 		return nil
 	}
-	return r.start()
+	return r.startWith(g)
 }
 
 // diffLines returns the lines of b not in a, and those of a not in b.

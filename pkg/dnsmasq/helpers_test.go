@@ -254,6 +254,9 @@ func startLogged(t *testing.T, opts Options, cfg *config.Config, logs *logBuffer
 	if opts.Restart == (RestartPolicy{}) {
 		opts.Restart = fastRestarts
 	}
+	if opts.AcceptAfter == 0 {
+		opts.AcceptAfter = 50 * time.Millisecond // stubs refuse nothing
+	}
 	n, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,10 @@ type Options struct {
 	Args []string
 	// Source delivers the kube-dns configuration.
 	Source config.Source
-	// Resolver looks up stub domain servers given by name.
+	// Resolver looks up stub domain servers given by name, in the
+	// background (nameservers.DefaultWorkers at once, each within 5 s): it
+	// must return when its context ends. dnsmasq never waits for it; a
+	// name not found yet is left out until it is.
 	Resolver nameservers.Resolver
 	// RestartOnChange applies configuration changes to the running
 	// dnsmasq: through its servers file and SIGHUP, or by restarting it
@@ -64,6 +67,12 @@ type Options struct {
 	// Restart says how a dnsmasq that died on its own is restarted; zero
 	// fields take DefaultRestartPolicy's values.
 	Restart RestartPolicy
+	// AcceptAfter is how long dnsmasq has to refuse a configuration it is
+	// given, by exiting with status 1 when started with it or by logging an
+	// error about its servers file, before the nanny takes it as accepted
+	// and gives it the next change (default DefaultAcceptAfter). A refused
+	// configuration is replaced by the last one accepted.
+	AcceptAfter time.Duration
 	// Clock is the time source (default the real clock).
 	Clock clock.WithTicker
 }
@@ -92,6 +101,9 @@ func New(opts Options) (*Nanny, error) {
 	if opts.GracePeriod <= 0 {
 		opts.GracePeriod = DefaultGracePeriod
 	}
+	if opts.AcceptAfter <= 0 {
+		opts.AcceptAfter = DefaultAcceptAfter
+	}
 	opts.Restart = opts.Restart.withDefaults()
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
@@ -113,7 +125,10 @@ func (n *Nanny) PID() int { return int(n.pid.Load()) }
 // and keeps it running until ctx ends; it then stops dnsmasq (SIGTERM,
 // SIGKILL after the grace period) and returns nil. It returns an error when
 // dnsmasq fails MaxFailures times within the restart window, or when the
-// configuration source fails; dnsmasq is stopped first. dnsmasq's servers
+// configuration source fails; dnsmasq is stopped first. A configuration
+// dnsmasq refuses is no failure: dnsmasq gets the last one it accepted
+// again (see Options.AcceptAfter), and only a dnsmasq that fails with that
+// one, or with its base arguments alone, counts. dnsmasq's servers
 // file lives in a directory of Run's own, removed when it returns. Call Run
 // once.
 func (n *Nanny) Run(ctx context.Context) error {
@@ -124,9 +139,10 @@ func (n *Nanny) Run(ctx context.Context) error {
 	go func() { srcDone <- n.opts.Source.Run(srcCtx, configs) }()
 
 	raiseNoFile(logger, fdsNeeded(n.args))
-	r := &run{n: n, ctx: ctx, logger: logger, restarts: newRestarts(n.opts.Restart)}
+	r := &run{n: n, ctx: ctx, logger: logger, restarts: newRestarts(n.opts.Restart), names: newNames(ctx, n.opts.Resolver, 0)}
 	r.setUp()
 	err := r.loop(configs, srcDone)
+	r.names.close()
 	if r.servers != nil {
 		r.servers.close()
 	}
@@ -153,16 +169,22 @@ type run struct {
 
 	servers *serversFile // nil: the servers are arguments
 	resolv  resolvMode
+	names   *names // stub server names, looked up in the background
 
 	cfg        *config.Config
 	want       rendered         // from cfg
 	have       rendered         // what the running dnsmasq was given
+	good       *rendered        // the last configuration dnsmasq accepted, nil before the first
+	refused    *rendered        // the last one it refused: not given again while wanted
+	trial      *trial           // what dnsmasq was given last, until it has accepted it
+	leftOut    []string         // stub domains without a usable server, last render
 	resolvConf []netip.AddrPort // the resolv file's servers, last read
 	resolvErr  string           // why the resolv file could not be read, last time
 
-	cur     *process     // running dnsmasq, or nil
-	pending clock.Timer  // restart after a failure, or nil
-	srcDone <-chan error // nil once the source has returned
+	cur       *process     // running dnsmasq, or nil
+	pending   clock.Timer  // restart after a failure, or nil
+	waitNames clock.Timer  // a change waits for its new names until then, or nil
+	srcDone   <-chan error // nil once the source has returned
 }
 
 // lameduck lets a running dnsmasq answer for Options.Lameduck more, or
@@ -195,6 +217,7 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 		return r.sourceEnded(err)
 	case r.cfg = <-configs:
 	}
+	r.names.set(r.cfg)
 	r.want = r.render()
 	if err := r.start(); err != nil {
 		return err
@@ -214,9 +237,13 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 		if r.cur != nil {
 			exited = r.cur.done
 		}
-		var restartDue <-chan time.Time
-		if r.pending != nil {
-			restartDue = r.pending.C()
+		var acceptDue <-chan time.Time
+		if r.trial != nil {
+			acceptDue = r.trial.timer.C()
+		}
+		var refusals <-chan string
+		if r.cur != nil {
+			refusals = r.cur.out.refused
 		}
 		select {
 		case <-r.ctx.Done():
@@ -228,18 +255,40 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 		case cfg := <-configs:
 			r.cfg = cfg
 			r.logger.V(2).Info("New configuration", "version", cfg.Version)
+			r.names.set(cfg)
+			r.waitForNames()
+			if err := r.update(); err != nil {
+				return err
+			}
+		case <-timerC(r.waitNames):
+			r.waitNames = nil
 			if err := r.update(); err != nil {
 				return err
 			}
 		case <-resync.C():
+			r.names.lookup()
 			if err := r.update(); err != nil {
+				return err
+			}
+		case <-r.names.ready:
+			if r.names.take() {
+				if err := r.update(); err != nil {
+					return err
+				}
+			}
+		case <-acceptDue:
+			if err := r.accepted(); err != nil {
+				return err
+			}
+		case line := <-refusals:
+			if err := r.refusedLine(line); err != nil {
 				return err
 			}
 		case <-exited:
 			if err := r.exited(); err != nil {
 				return err
 			}
-		case <-restartDue:
+		case <-timerC(r.pending):
 			r.pending = nil
 			if err := r.start(); err != nil {
 				return err
@@ -254,6 +303,14 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 	}
 }
 
+// timerC is t's channel, nil (never ready) when t is nil.
+func timerC(t clock.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
+}
+
 // sourceEnded is the error of a configuration source that returned, nil
 // when it returned because Run is ending.
 func (r *run) sourceEnded(err error) error {
@@ -266,14 +323,25 @@ func (r *run) sourceEnded(err error) error {
 	return fmt.Errorf("nanny: configuration source: %w", err)
 }
 
-// start starts dnsmasq with the wanted configuration, writing its servers
-// file first. A failure to start counts as a dnsmasq failure.
-func (r *run) start() error {
+// start starts dnsmasq with the wanted configuration, or, when dnsmasq
+// refused that one, with the last it accepted.
+func (r *run) start() error { return r.startWith(r.next()) }
+
+// startWith starts dnsmasq with g, writing its servers file first. A
+// failure to start counts as a dnsmasq failure.
+func (r *run) startWith(g rendered) error {
 	now := r.n.opts.Clock.Now()
-	var p *process
-	err := r.writeServers()
+	var (
+		p       *process
+		err     error
+		refusal func(string) bool
+	)
+	if r.servers != nil {
+		err = r.servers.write(g.servers)
+		refusal = refusalMatcher(r.servers.path)
+	}
 	if err == nil {
-		p, err = startProcess(r.logger, r.n.opts.Exec, r.want.args, now)
+		p, err = startProcess(r.logger, r.n.opts.Exec, g.args, now, refusal)
 	}
 	if err != nil {
 		delay, giveUp := r.failed(now, 0, err)
@@ -284,11 +352,11 @@ func (r *run) start() error {
 		return nil
 	}
 	r.cur = p
-	r.have = r.want
+	r.given(g, true)
 	r.n.pid.Store(int64(p.pid))
-	kv := []any{"pid", p.pid, "args", r.want.args}
+	kv := []any{"pid", p.pid, "args", g.args}
 	if r.servers != nil {
-		kv = append(kv, "servers", r.want.servers)
+		kv = append(kv, "servers", g.servers)
 	}
 	r.logger.Info("Started dnsmasq", kv...)
 	return nil
@@ -299,6 +367,13 @@ func (r *run) exited() error {
 	p := r.cur
 	r.cur = nil
 	r.n.pid.Store(0)
+	if t := r.trial; t != nil && t.start && p.exitCode() == exitBadConfig {
+		if back := r.fallback(); !t.r.equal(back) {
+			r.refuse(t.r, back, "pid", p.pid, "reason", p.exitReason(), "lastOutput", p.out.last())
+			return r.startWith(back)
+		}
+	}
+	r.endTrial()
 	now := r.n.opts.Clock.Now()
 	ran := now.Sub(p.started)
 	delay, giveUp := r.failed(now, ran, p.exitError())
@@ -323,8 +398,14 @@ func (r *run) failed(now time.Time, ran time.Duration, cause error) (time.Durati
 	return delay, nil
 }
 
-// stop stops the running dnsmasq, if any, and cancels a pending restart.
+// stop stops the running dnsmasq, if any, and cancels a pending restart
+// and the waits for it.
 func (r *run) stop() {
+	r.endTrial()
+	if r.waitNames != nil {
+		r.waitNames.Stop()
+		r.waitNames = nil
+	}
 	if r.pending != nil {
 		r.pending.Stop()
 		r.pending = nil

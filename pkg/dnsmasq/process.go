@@ -38,9 +38,10 @@ type process struct {
 	err  error // cmd.Wait's result; read only after done is closed
 }
 
-// startProcess starts path with args, its output streamed to logger.
-func startProcess(logger klog.Logger, path string, args []string, now time.Time) (*process, error) {
-	out := &output{logger: logger}
+// startProcess starts path with args, its output streamed to logger. Lines
+// for which refusal is true (when not nil) are also sent on out.refused.
+func startProcess(logger klog.Logger, path string, args []string, now time.Time, refusal func(string) bool) (*process, error) {
+	out := &output{logger: logger, refusal: refusal, refused: make(chan string, 1)}
 	cmd := exec.Command(path, args...)
 	cmd.Stdout = out.stream("stdout")
 	cmd.Stderr = out.stream("stderr")
@@ -108,6 +109,19 @@ func (p *process) exitReason() string {
 	return p.err.Error()
 }
 
+// exitCode is the exit status of the process, which has exited, or -1
+// when a signal ended it.
+func (p *process) exitCode() int {
+	var ee *exec.ExitError
+	switch {
+	case p.err == nil:
+		return 0
+	case errors.As(p.err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
+}
+
 // exitError is the process's end as an error (never nil).
 func (p *process) exitError() error {
 	if p.err != nil {
@@ -116,12 +130,16 @@ func (p *process) exitError() error {
 	return errors.New("exit status 0")
 }
 
-// output logs each line dnsmasq writes and keeps the last few.
+// output logs each line dnsmasq writes and keeps the last few. Lines for
+// which refusal is true go to refused too; while one waits there, others
+// are dropped.
 type output struct {
-	logger klog.Logger
-	mu     sync.Mutex
-	tail   []string
-	open   []*lineWriter
+	logger  klog.Logger
+	refusal func(string) bool
+	refused chan string
+	mu      sync.Mutex
+	tail    []string
+	open    []*lineWriter
 }
 
 func (o *output) stream(name string) *lineWriter {
@@ -132,6 +150,12 @@ func (o *output) stream(name string) *lineWriter {
 
 func (o *output) line(stream, s string) {
 	o.logger.V(1).Info("dnsmasq", "stream", stream, "line", s)
+	if o.refusal != nil && o.refusal(s) {
+		select {
+		case o.refused <- s:
+		default:
+		}
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.tail) == tailLines {

@@ -1,0 +1,166 @@
+package dnsmasq
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
+)
+
+// A stub domain dnsmasq 2.90 refuses: a label of 64 octets.
+func badDomain(i int) string { return strings.Repeat("a", 63) + strconv.Itoa(i%10) + ".local" }
+
+// stubs is a configuration of version v with the stub domains given.
+func stubs(v string, domains map[string]string) *config.Config {
+	c := &config.Config{StubDomains: map[string][]string{}, Version: v}
+	for d, s := range domains {
+		c.StubDomains[d] = []string{s}
+	}
+	return c
+}
+
+const (
+	refusedBack = "dnsmasq refused its configuration; the last accepted one is back"
+	refusedNone = "dnsmasq refused its configuration; it runs without the ConfigMap's servers until it accepts one"
+)
+
+// stillRunning fails the test if Run has returned.
+func stillRunning(t *testing.T, r *running) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		t.Fatalf("Run returned %v", err)
+	default:
+	}
+}
+
+// TestRefusedServersFileLine: dnsmasq refuses a line of its servers file
+// at a reload (it logs "error at line 1 of …"); the nanny gives it the last
+// configuration it accepted again, says so once, does not give it the
+// refused one again, and applies the next change.
+func TestRefusedServersFileLine(t *testing.T) {
+	requireDnsmasq(t)
+	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
+	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
+	port := freePort(t, "127.0.0.1")
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	logs := &logBuffer{}
+	r := startLogged(t, Options{
+		Exec: dnsmasqPath, Args: listenArgs("127.0.0.1", port), RestartOnChange: true,
+		ServersDir: sharedDir(t), AcceptAfter: 500 * time.Millisecond,
+	}, stubs("v1", map[string]string{"acme.local": first}), logs)
+	waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
+	pid := r.PID()
+
+	bad := stubs("v2", map[string]string{"acme.local": second, badDomain(0): second})
+	began := time.Now()
+	r.send(t, bad)
+	waitFor(t, 10*time.Second, "the refusal", func() bool { return strings.Contains(logs.String(), refusedBack) })
+	waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
+	t.Logf("the last accepted configuration answers %v after the refused one was sent", time.Since(began))
+	line := logLine(logs.String(), refusedBack)
+	for _, want := range []string{"version=v2", badDomain(0), " at line 1 of "} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the refusal's log line lacks %q:\n%s", want, line)
+		}
+	}
+
+	// The same configuration again is not given to dnsmasq again; the next
+	// one is.
+	r.send(t, stubs("v2", map[string]string{"acme.local": second, badDomain(0): second}))
+	r.send(t, stubs("v3", map[string]string{"acme.local": second}))
+	waitAnswer(t, addr, "x.acme.local", "10.8.8.8")
+	if n := strings.Count(logs.String(), refusedBack); n != 1 {
+		t.Errorf("%d refusals logged, want 1", n)
+	}
+	if r.PID() != pid {
+		t.Errorf("dnsmasq %d was restarted (now %d): reloads only", pid, r.PID())
+	}
+	stillRunning(t, r)
+}
+
+// logLine returns the first line of logs holding s.
+func logLine(logs, s string) string {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestRefusedServerArguments: with a --servers-file of their own in its
+// arguments the servers are arguments, and dnsmasq refuses a bad one by
+// exiting at its start ("bad command line options", status 1). The nanny
+// starts it again at once with the last configuration it accepted, and
+// does not count the refusal as a failure: five refusals in a row, as many
+// as the failures that end it, leave it and dnsmasq running.
+func TestRefusedServerArguments(t *testing.T) {
+	requireDnsmasq(t)
+	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
+	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
+	own := filepath.Join(t.TempDir(), "servers.conf")
+	if err := os.WriteFile(own, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t, "127.0.0.1")
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	logs := &logBuffer{}
+	r := startLogged(t, Options{
+		Exec: dnsmasqPath, Args: append(listenArgs("127.0.0.1", port), "--servers-file="+own), RestartOnChange: true,
+		AcceptAfter: 500 * time.Millisecond,
+	}, stubs("v1", map[string]string{"acme.local": first}), logs)
+	waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
+
+	for i := range fastRestarts.MaxFailures {
+		began := time.Now()
+		r.send(t, stubs("bad"+strconv.Itoa(i), map[string]string{"acme.local": second, badDomain(i): second}))
+		waitFor(t, 10*time.Second, "refusal "+strconv.Itoa(i+1), func() bool { return strings.Count(logs.String(), refusedBack) == i+1 })
+		waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
+		t.Logf("refusal %d: the last accepted configuration answers again %v after the refused one was sent", i+1, time.Since(began))
+	}
+	stillRunning(t, r)
+	line := logLine(logs.String(), refusedBack)
+	for _, want := range []string{"version=bad0", "--server=/" + badDomain(0) + "/", "bad command line options"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the refusal's log line lacks %q:\n%s", want, line)
+		}
+	}
+	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(r.PID()) + "/cmdline")
+	if err != nil || !strings.Contains(string(cmdline), "--server=/acme.local/"+strings.Replace(first, ":", "#", 1)) {
+		t.Errorf("dnsmasq runs with %q, %v; want the first configuration's arguments", cmdline, err)
+	}
+
+	r.send(t, stubs("v2", map[string]string{"acme.local": second}))
+	waitAnswer(t, addr, "x.acme.local", "10.8.8.8")
+	stillRunning(t, r)
+}
+
+// TestRefusedBaseArguments: when dnsmasq refuses its own arguments, no
+// configuration helps: the nanny goes back to them alone, and ends with
+// the crash-loop error after MaxFailures failures.
+func TestRefusedBaseArguments(t *testing.T) {
+	requireDnsmasq(t)
+	port := freePort(t, "127.0.0.1")
+	logs := &logBuffer{}
+	r := startLogged(t, Options{
+		Exec: dnsmasqPath, Args: append(listenArgs("127.0.0.1", port), "--no-such-option"), RestartOnChange: true,
+		ServersDir: sharedDir(t),
+	}, stubs("v1", map[string]string{"acme.local": "192.0.2.1"}), logs)
+	err := r.result(t, 10*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "failed 5 times") || !strings.Contains(err.Error(), "exit status 1") {
+		t.Fatalf("Run = %v, want the crash-loop error", err)
+	}
+	// The first start also gives the servers file; dnsmasq refuses the
+	// arguments before it reads it.
+	if n := strings.Count(logs.String(), refusedNone); n != 1 {
+		t.Errorf("%d refusals logged, want the configuration's, once:\n%s", n, logs)
+	}
+}
