@@ -95,13 +95,13 @@ func excerpt(s string) string {
 	return strconv.Quote(s[:cut]) + "..."
 }
 
-// maxProblems is how many problems of one value a message lists.
-const maxProblems = 3
+// maxProblems is how many problems of one value a message tells.
+const maxProblems = 1
 
-// problems collects why a value is rejected. Its error lists the first
+// problems collects why a value is rejected. Its error tells the first
 // maxProblems only, and counts the rest: a large value full of mistakes
-// makes one short line, which cannot quote most of the value in pieces
-// either.
+// makes one short line, which quotes one short excerpt, not excerpts from
+// all over the value (which may be a file not meant to be read).
 type problems []string
 
 func (p *problems) add(format string, a ...any) {
@@ -114,8 +114,11 @@ func (p problems) err() error {
 		return nil
 	}
 	msg := strings.Join(p[:min(len(p), maxProblems)], "; ")
-	if more := len(p) - maxProblems; more > 0 {
-		msg += fmt.Sprintf("; and %d more", more)
+	switch more := len(p) - maxProblems; {
+	case more == 1:
+		msg += " (and 1 more problem)"
+	case more > 1:
+		msg += fmt.Sprintf(" (and %d more problems)", more)
 	}
 	return errors.New(msg)
 }
