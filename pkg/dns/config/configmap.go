@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/apiretry"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
@@ -68,7 +69,7 @@ func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
 		return nil // ctx ended first
 	}
 
-	t := &tracker{m: s.m, source: "configmap:" + s.key()}
+	t := &tracker{m: s.m, source: "configmap:" + s.key(), logger: klog.FromContext(ctx)}
 	for {
 		data, version := map[string]string(nil), ""
 		obj, exists, err := inf.GetStore().GetByKey(s.key())
@@ -78,7 +79,7 @@ func (s *configMapSource) Run(ctx context.Context, ch chan<- *Config) error {
 				version = "sha256:" + dataVersion(data)
 			}
 		}
-		if c := t.update(data, version); c != nil && !send(ctx, ch, c) {
+		if c := t.update(data, nil, version); c != nil && !send(ctx, ch, c) {
 			return nil
 		}
 		select {

@@ -163,12 +163,12 @@ func TestDirSourceStartup(t *testing.T) {
 			want:  Default(),
 		},
 		{
-			name: "plain directory: dot-files, directories and dangling symlinks skipped",
+			name: "plain directory: dot-files, unknown directories and dangling symlinks skipped",
 			setup: func(t *testing.T, dir string) {
 				must(t, os.Mkdir(dir, 0o755))
 				must(t, os.WriteFile(filepath.Join(dir, KeyStubDomains), []byte(`{"Acme.Local.": ["dns.corp"]}`), 0o644))
 				must(t, os.WriteFile(filepath.Join(dir, "."+KeyUpstreamNameservers), []byte("not JSON"), 0o644))
-				must(t, os.Mkdir(filepath.Join(dir, KeyFederations), 0o755))
+				must(t, os.Mkdir(filepath.Join(dir, "lost+found"), 0o755))
 				must(t, os.Symlink("nowhere", filepath.Join(dir, KeyUpstreamNameservers)))
 			},
 			want: &Config{StubDomains: map[string][]string{"acme.local": {"dns.corp"}}},
@@ -279,7 +279,7 @@ func TestReadConfigDirSwapped(t *testing.T) {
 	must(t, os.Symlink("..v1", filepath.Join(dir, "..data")))
 	// A file vanishing under the ..data target: the kubelet removed the version being read.
 	must(t, os.Symlink("gone", filepath.Join(dir, "..v1", KeyStubDomains)))
-	if _, _, err := readConfigDir(dir); !errors.Is(err, errSwapped) {
+	if _, _, _, err := readConfigDir(dir); !errors.Is(err, errSwapped) {
 		t.Errorf("readConfigDir = %v, want %v", err, errSwapped)
 	}
 }

@@ -11,9 +11,11 @@ import (
 // directory, polled), NewConfigMapSource (one ConfigMap watched by name), NewStatic.
 type Source interface {
 	// Run delivers the current configuration and then every change on ch, until
-	// ctx ends. An invalid update is rejected (one log line naming the key and the
-	// reason, the rejected-updates counter incremented) and nothing is sent: the last
-	// good configuration stays in force. A missing directory/ConfigMap means Default().
+	// ctx ends. An invalid update, or one with a key that cannot be read, is
+	// rejected (one log line per key naming it and the reason, the
+	// rejected-updates counter incremented) and nothing is sent: the last
+	// good configuration stays in force. A missing directory/ConfigMap means
+	// Default(). Run logs through klog.FromContext(ctx).
 	Run(ctx context.Context, ch chan<- *Config) error
 }
 
@@ -50,6 +52,7 @@ func send(ctx context.Context, ch chan<- *Config, c *Config) bool {
 // goroutine.
 type tracker struct {
 	m       *Metrics
+	logger  klog.Logger
 	source  string  // for logs, e.g. "dir:/kube-dns-config"
 	version string  // of the last data processed, valid or not
 	current *Config // last sent; nil before the first send
@@ -57,22 +60,23 @@ type tracker struct {
 
 // update processes the data of a version and returns the configuration to
 // send, or nil when there is nothing new: the version was already processed,
-// the data are invalid (rejected, logged and counted), or they configure the
-// same as the current configuration. The first call always returns a
-// configuration: Default() when the data are invalid.
-func (t *tracker) update(data map[string]string, version string) *Config {
+// the data are invalid or a key could not be read (unreadable[key] says why;
+// either way rejected, logged and counted), or they configure the same as
+// the current configuration. The first call always returns a configuration:
+// Default() when the data are rejected.
+func (t *tracker) update(data map[string]string, unreadable map[string]error, version string) *Config {
 	if t.current != nil && version == t.version {
 		return nil
 	}
 	t.version = version
-	c, err := Parse(data)
+	c, err := parse(data, unreadable)
 	if err != nil {
 		for _, e := range joined(err) {
 			key := "" // Parse returns only *KeyError; be safe anyway
 			if ke := (*KeyError)(nil); errors.As(e, &ke) {
 				key = ke.Key
 			}
-			klog.ErrorS(e, "Rejected kube-dns configuration; keeping the last good one",
+			t.logger.Error(e, "Rejected kube-dns configuration; keeping the last good one",
 				"key", key, "source", t.source, "version", version, "startup", t.current == nil)
 			t.m.reject(key)
 		}

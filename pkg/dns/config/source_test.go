@@ -19,7 +19,13 @@ const deadline = 10 * time.Second
 // reading the channel.
 func run(t *testing.T, src Source) <-chan *Config {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return runContext(t, context.Background(), src)
+}
+
+// runContext is run with a context, for its logger.
+func runContext(t *testing.T, ctx context.Context, src Source) <-chan *Config {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan *Config)
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, ch) }()
