@@ -164,3 +164,48 @@ func TestRefusedBaseArguments(t *testing.T) {
 		t.Errorf("%d refusals logged, want the configuration's, once:\n%s", n, logs)
 	}
 }
+
+// stubRefusing logs a refusal of its servers file, as dnsmasq does, when
+// the file holds "bad", at its start and at each SIGHUP.
+const stubRefusing = `refuse() { if grep -q bad "$SERVERS_FILE"; then echo "dnsmasq[$$]: error at line 1 of $SERVERS_FILE" >&2; fi; }
+trap 'echo "exit $$" >> "$EVENTS"; exit 0' TERM
+trap 'echo "hup $$ $(servers)" >> "$EVENTS"; refuse' HUP
+echo "ready $$" >> "$EVENTS"
+refuse
+while :; do sleep 0.05; done`
+
+// TestRefusedAtFirstStart: a servers file refused at dnsmasq's first start
+// has nothing accepted before it to go back to: dnsmasq gets its base
+// arguments without the ConfigMap's servers (a reload, no restart), then
+// the next configuration, and a refused one after that is replaced by it.
+func TestRefusedAtFirstStart(t *testing.T) {
+	exe, events := stub(t, stubRefusing)
+	logs := &logBuffer{}
+	r := startLogged(t, Options{Exec: exe, Args: []string{"-R"}, RestartOnChange: true},
+		stubs("v1", map[string]string{"bad.local": "192.0.2.1"}), logs)
+	pid := waitReady(t, r, events, 1)
+	if got := waitHups(t, events, 1)[0]; got.pid != pid || got.args != "" {
+		t.Errorf("SIGHUP to %d with servers %q; want %d with none", got.pid, got.args, pid)
+	}
+	if n := strings.Count(logs.String(), refusedNone); n != 1 {
+		t.Errorf("%d refusals logged as %q, want 1:\n%s", n, refusedNone, logs)
+	}
+
+	r.send(t, stubs("v2", map[string]string{"ok.local": "192.0.2.2"}))
+	if got := waitHups(t, events, 2)[1].args; got != "server=/ok.local/192.0.2.2#53" {
+		t.Errorf("reloaded with %q", got)
+	}
+	r.send(t, stubs("v3", map[string]string{"ok.local": "192.0.2.3", "bad.local": "192.0.2.1"}))
+	hups := waitHups(t, events, 4)
+	if hups[2].args != "server=/bad.local/192.0.2.1#53 server=/ok.local/192.0.2.3#53" || hups[3].args != "server=/ok.local/192.0.2.2#53" {
+		t.Errorf("reloads %q, %q; want v3's, then v2's again", hups[2].args, hups[3].args)
+	}
+	waitFor(t, 5*time.Second, "the refusal", func() bool { return strings.Contains(logs.String(), refusedBack) })
+	if line := logLine(logs.String(), refusedBack); !strings.Contains(line, "version=v3") {
+		t.Errorf("the refusal's log line lacks the version:\n%s", line)
+	}
+	if e := readEvents(t, events); count(e, "start") != 1 || r.PID() != pid {
+		t.Errorf("events %+v: want one start", e)
+	}
+	stillRunning(t, r)
+}
