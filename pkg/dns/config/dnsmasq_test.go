@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -72,13 +73,7 @@ func dnsmasqLines(t *testing.T, c *Config) []string {
 	t.Helper()
 	addr := func(ip netip.Addr, port int) string { return ip.Unmap().String() + "#" + strconv.Itoa(port) }
 	var lines []string
-	for _, d := range slices.Sorted(func(yield func(string) bool) {
-		for d := range c.StubDomains {
-			if !yield(d) {
-				return
-			}
-		}
-	}) {
+	for _, d := range slices.Sorted(maps.Keys(c.StubDomains)) {
 		for _, s := range c.StubDomains[d] {
 			host, port, err := StubServer(s)
 			if err != nil {
