@@ -65,6 +65,9 @@ func (r *run) endTrial() {
 func (r *run) accepted() error {
 	g := r.trial.r
 	r.trial = nil
+	if r.good == nil || !r.good.equal(g) {
+		r.before = r.good
+	}
 	r.good = &g
 	return r.apply(false)
 }
@@ -89,20 +92,22 @@ func (r *run) next() rendered {
 }
 
 // refusedLine handles a line of dnsmasq's output saying it refused its
-// servers file (see refusalMatcher): the configuration on trial is
-// replaced by the fallback, by a reload when the arguments stay. A line
-// that comes with no trial, or during the trial of the fallback itself
-// (more lines about a configuration already refused), changes nothing.
+// servers file (see refusalMatcher): what it was given last is replaced by
+// the fallback, by a reload when the arguments stay. A refusal that comes
+// after AcceptAfter (dnsmasq slow to log it) takes back the acceptance:
+// the fallback is then the configuration accepted before. A line about the
+// fallback itself (more lines about a configuration already refused)
+// changes nothing.
 func (r *run) refusedLine(line string) error {
-	t := r.trial
-	if t == nil {
-		return nil
+	bad := r.have
+	if r.trial == nil && r.good != nil && r.good.equal(bad) {
+		r.good, r.before = r.before, nil
 	}
 	back := r.fallback()
-	if t.r.equal(back) {
+	if bad.equal(back) {
 		return nil
 	}
-	r.refuse(t.r, back, "pid", r.cur.pid, "dnsmasq", line)
+	r.refuse(bad, back, "pid", r.cur.pid, "dnsmasq", line)
 	if r.servers != nil && slices.Equal(back.args, r.have.args) && r.cur.catches(syscall.SIGHUP) {
 		r.reload(back)
 		return nil

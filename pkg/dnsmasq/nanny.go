@@ -175,6 +175,7 @@ type run struct {
 	want       rendered         // from cfg
 	have       rendered         // what the running dnsmasq was given
 	good       *rendered        // the last configuration dnsmasq accepted, nil before the first
+	before     *rendered        // the one it accepted before good
 	refused    *rendered        // the last one it refused: not given again while wanted
 	trial      *trial           // what dnsmasq was given last, until it has accepted it
 	leftOut    []string         // stub domains without a usable server, last render

@@ -166,8 +166,10 @@ func TestRefusedBaseArguments(t *testing.T) {
 }
 
 // stubRefusing logs a refusal of its servers file, as dnsmasq does, when
-// the file holds "bad", at its start and at each SIGHUP.
-const stubRefusing = `refuse() { if grep -q bad "$SERVERS_FILE"; then echo "dnsmasq[$$]: error at line 1 of $SERVERS_FILE" >&2; fi; }
+// the file holds "bad", at its start and at each SIGHUP. (It matches the
+// text read, not grep's status: dash can give a command interrupted by a
+// trap the trap's status.)
+const stubRefusing = `refuse() { case "$(servers)" in *bad*) echo "dnsmasq[$$]: error at line 1 of $SERVERS_FILE" >&2;; esac; }
 trap 'echo "exit $$" >> "$EVENTS"; exit 0' TERM
 trap 'echo "hup $$ $(servers)" >> "$EVENTS"; refuse' HUP
 echo "ready $$" >> "$EVENTS"
@@ -178,10 +180,24 @@ while :; do sleep 0.05; done`
 // has nothing accepted before it to go back to: dnsmasq gets its base
 // arguments without the ConfigMap's servers (a reload, no restart), then
 // the next configuration, and a refused one after that is replaced by it.
+// The same when the refusals come after AcceptAfter: they take the
+// acceptance back.
 func TestRefusedAtFirstStart(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		accept time.Duration
+	}{
+		{name: "within the trial", accept: time.Second},
+		{name: "after it", accept: time.Nanosecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testRefusedAtFirstStart(t, tt.accept) })
+	}
+}
+
+func testRefusedAtFirstStart(t *testing.T, accept time.Duration) {
 	exe, events := stub(t, stubRefusing)
 	logs := &logBuffer{}
-	r := startLogged(t, Options{Exec: exe, Args: []string{"-R"}, RestartOnChange: true},
+	r := startLogged(t, Options{Exec: exe, Args: []string{"-R"}, RestartOnChange: true, AcceptAfter: accept},
 		stubs("v1", map[string]string{"bad.local": "192.0.2.1"}), logs)
 	pid := waitReady(t, r, events, 1)
 	if got := waitHups(t, events, 1)[0]; got.pid != pid || got.args != "" {
