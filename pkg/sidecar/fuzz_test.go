@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kubedns-go/kube-dns/pkg/procnet"
 )
 
 // FuzzParseProbe feeds arbitrary --probe values to ParseProbe: it never
@@ -79,7 +81,7 @@ func FuzzParseTCPState(f *testing.F) {
 				t.Fatalf("with one more connection: %+v, %d listeners, %v; before %+v, %d listeners", more, listen2, err, st, listen)
 			}
 		}
-		if v, err := parseNetstat(strings.NewReader(s), "TcpExt", "ListenOverflows"); err == nil && !strings.Contains(s, strconv.FormatUint(v, 10)) {
+		if v, err := procnet.ParseCounter(strings.NewReader(s), "TcpExt", "ListenOverflows"); err == nil && !strings.Contains(s, strconv.FormatUint(v, 10)) {
 			t.Fatalf("ListenOverflows %d is not in the input", v)
 		}
 		d := diagListeners{port: 53}

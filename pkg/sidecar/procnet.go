@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/pkg/procnet"
 )
 
 // TCP states as /proc/net/tcp writes them (include/net/tcp_states.h).
@@ -76,7 +78,7 @@ func (p ProcNet) TCPPort(port uint16) (TCPPortStats, error) {
 	}
 	err := p.read("netstat", func(r io.Reader) error {
 		var err error
-		st.ListenOverflows, err = parseNetstat(r, "TcpExt", "ListenOverflows")
+		st.ListenOverflows, err = procnet.ParseCounter(r, "TcpExt", "ListenOverflows")
 		return err
 	})
 	if err != nil {
@@ -220,51 +222,4 @@ func parseHexEndpoint(s string, addrLen int) (uint16, error) {
 
 func isHex(c rune) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// parseNetstat returns the value of field name in section of a
-// /proc/net/netstat (or /proc/net/snmp), whose sections are pairs of lines:
-//
-//	TcpExt: SyncookiesSent SyncookiesRecv ... ListenOverflows ...
-//	TcpExt: 0 0 ... 1523 ...
-//
-// Every section up to the one asked for must be such a pair of lines.
-func parseNetstat(r io.Reader, section, name string) (uint64, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n += 2 {
-		head := sc.Text()
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
-				return 0, err
-			}
-			return 0, fmt.Errorf("line %d: header without a line of values", n)
-		}
-		hs, names, ok1 := strings.Cut(head, ":")
-		vs, values, ok2 := strings.Cut(sc.Text(), ":")
-		if !ok1 || !ok2 || hs != vs || strings.ContainsAny(hs, " \t") || hs == "" {
-			return 0, fmt.Errorf("lines %d-%d are not a section's names and values", n, n+1)
-		}
-		if hs != section {
-			continue
-		}
-		nf, vf := strings.Fields(names), strings.Fields(values)
-		if len(nf) != len(vf) {
-			return 0, fmt.Errorf("%s: %d names but %d values", section, len(nf), len(vf))
-		}
-		for i, f := range nf {
-			if f == name {
-				v, err := strconv.ParseUint(vf[i], 10, 64)
-				if err != nil {
-					return 0, fmt.Errorf("%s %s: %.30q is not a count", section, name, vf[i])
-				}
-				return v, nil
-			}
-		}
-		return 0, fmt.Errorf("%s has no %s", section, name)
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("no %s section", section)
 }

@@ -3,6 +3,8 @@ package sidecar
 import (
 	"strings"
 	"testing"
+
+	"github.com/kubedns-go/kube-dns/pkg/procnet"
 )
 
 // The fixtures under testdata/procnet are the /proc/net of a kube-dns pod
@@ -145,7 +147,7 @@ func TestParseNetstat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseNetstat(strings.NewReader(tt.in), "TcpExt", "ListenOverflows")
+			got, err := procnet.ParseCounter(strings.NewReader(tt.in), "TcpExt", "ListenOverflows")
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Errorf("error %v, want one containing %q", err, tt.err)
