@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
+	"github.com/kubedns-go/kube-dns/pkg/lameduck"
 )
 
 // DefaultGracePeriod is how long dnsmasq gets to exit after SIGTERM before
@@ -61,6 +62,13 @@ type Options struct {
 	// endpoints meanwhile, and the queries kube-proxy still sends it are
 	// answered.
 	Lameduck time.Duration
+	// LameduckMax, when above Lameduck, lets dnsmasq answer past Lameduck
+	// while queries still come (Received moves), until a quiet second or
+	// LameduckMax (pkg/lameduck).
+	LameduckMax time.Duration
+	// Received counts what the pod receives (lameduck.UDPReceived); nil:
+	// the lameduck is Lameduck.
+	Received func() (uint64, error)
 	// GracePeriod is how long dnsmasq gets between SIGTERM and SIGKILL
 	// (default DefaultGracePeriod).
 	GracePeriod time.Duration
@@ -191,18 +199,29 @@ type run struct {
 // lameduck lets a running dnsmasq answer for Options.Lameduck more, or
 // until it exits (exited), before Run stops it.
 func (r *run) lameduck(exited <-chan struct{}) {
-	d := r.n.opts.Lameduck
-	if d <= 0 || r.cur == nil {
+	o := r.n.opts
+	if o.Lameduck <= 0 || r.cur == nil {
 		return
 	}
-	r.logger.Info("Lameduck: dnsmasq keeps answering before it is stopped", "pid", r.cur.pid, "duration", d.String())
-	t := r.n.opts.Clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C():
-	case <-exited:
-	}
+	r.logger.Info("Lameduck: dnsmasq keeps answering before it is stopped", "pid", r.cur.pid,
+		"min", o.Lameduck.String(), "max", max(o.Lameduck, o.LameduckMax).String())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	w := lameduck.Wait{Min: o.Lameduck, Max: max(o.Lameduck, o.LameduckMax), Quiet: lameduckQuiet, Received: o.Received, Clock: o.Clock}
+	d, why := w.Run(ctx)
+	r.logger.Info("Lameduck over", "after", d.Round(time.Millisecond).String(), "reason", why)
 }
+
+// lameduckQuiet is how long no query may come before dnsmasq is stopped;
+// kubedns waits for twice as long, so that it outlives dnsmasq.
+const lameduckQuiet = time.Second
 
 func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 	r.srcDone = srcDone

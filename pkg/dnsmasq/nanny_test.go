@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -120,6 +121,47 @@ func TestLameduck(t *testing.T) {
 	}
 	if err := r.result(t, 5*time.Second); err != nil {
 		t.Fatalf("Run = %v after dnsmasq died in the lameduck, want nil", err)
+	}
+}
+
+// While queries still come (Received moves) past Lameduck, dnsmasq keeps
+// answering until a quiet second, at most LameduckMax.
+func TestLameduckWhileQueriesCome(t *testing.T) {
+	exe, events := stub(t, stubSleep)
+	var began atomic.Int64 // when the cancel came, in UnixNano; 0 before
+	const busy = 1500 * time.Millisecond
+	received := func() (uint64, error) {
+		b := began.Load()
+		if b == 0 || time.Since(time.Unix(0, b)) < busy {
+			return uint64(time.Now().UnixNano()), nil // queries arriving
+		}
+		return 0, nil
+	}
+	for _, tt := range []struct {
+		name     string
+		max      time.Duration
+		min, lim time.Duration // bounds of when dnsmasq stops
+	}{
+		{"stops a quiet second after the queries", 10 * time.Second, busy + lameduckQuiet, busy + lameduckQuiet + time.Second},
+		{"stops at LameduckMax while they still come", 700 * time.Millisecond, 700 * time.Millisecond, busy},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			began.Store(0)
+			starts := count(readEvents(t, events), "start")
+			r := start(t, Options{Exec: exe, Lameduck: 200 * time.Millisecond, LameduckMax: tt.max, Received: received}, config.Default())
+			waitFor(t, 5*time.Second, "dnsmasq to start", func() bool { return count(readEvents(t, events), "start") == starts+1 && r.PID() != 0 })
+			pid := r.PID()
+			began.Store(time.Now().UnixNano())
+			r.cancel()
+			waitFor(t, 15*time.Second, "dnsmasq to stop", func() bool { return !alive(pid) })
+			took := time.Since(time.Unix(0, began.Load()))
+			if took < tt.min || took > tt.lim {
+				t.Errorf("dnsmasq stopped %v after the cancel, want between %v and %v", took, tt.min, tt.lim)
+			}
+			if err := r.result(t, 5*time.Second); err != nil {
+				t.Fatalf("Run = %v, want nil", err)
+			}
+		})
 	}
 }
 

@@ -59,7 +59,7 @@ func startKubeDNS(t *testing.T, extra ...string) *kubeDNS {
 		"--dns-bind-address=127.0.0.1",
 		"--dns-port=" + strconv.Itoa(dnsPort),
 		"--healthz-port=" + strconv.Itoa(healthzPort),
-		"--lameduck=100ms",
+		"--lameduck=100ms", "--lameduck-max=100ms",
 		"--v=2",
 	}, extra...)
 	logFile, err := os.Create(k.logPath)

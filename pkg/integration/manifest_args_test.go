@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/pflag"
@@ -157,6 +158,9 @@ func TestManifestArgs(t *testing.T) {
 	}
 	if so.DnsmasqAddress() != wantProbes["dnsmasq"] {
 		t.Errorf("sidecar reads dnsmasq's statistics from %s, dnsmasq is on %s", so.DnsmasqAddress(), wantProbes["dnsmasq"])
+	}
+	if g := pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= max(kd.LameduckMax, no.LameduckMax) {
+		t.Errorf("terminationGracePeriodSeconds %v is not above the lameducks' longest (kubedns %v, the nanny %v)", g, kd.LameduckMax, no.LameduckMax)
 	}
 	dnsmasqTCP := 20 // dnsmasq's default --max-tcp-connections
 	for _, a := range no.DnsmasqArgs {

@@ -29,7 +29,7 @@ type podNanny struct {
 func startPodNanny(t *testing.T, k *kubeDNS, configDir string, extra ...string) *podNanny {
 	t.Helper()
 	port := freePort(t)
-	args := append([]string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true", "-lameduck=100ms",
+	args := append([]string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true", "-lameduck=100ms", "-lameduckMax=100ms",
 		"-syncInterval=200ms", "-kubednsServer=" + k.dns, "--",
 		"-k", "--cache-size=1000", "--no-negcache", "--log-facility=-",
 		"--server=/cluster.local/" + hashPort(k.dns), "--server=/in-addr.arpa/" + hashPort(k.dns), "--server=/ip6.arpa/" + hashPort(k.dns),

@@ -9,6 +9,7 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
 	"github.com/kubedns-go/kube-dns/pkg/dnsmasq"
+	"github.com/kubedns-go/kube-dns/pkg/lameduck"
 )
 
 // Run runs dnsmasq under the nanny until ctx is cancelled, then stops it and
@@ -39,5 +40,7 @@ func NannyOptions(o *options.NannyOptions) dnsmasq.Options {
 		SyncInterval:    o.SyncInterval,
 		LogInterval:     o.LogInterval,
 		Lameduck:        o.Lameduck,
+		LameduckMax:     o.LameduckMax,
+		Received:        lameduck.UDPReceived,
 	}
 }

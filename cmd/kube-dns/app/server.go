@@ -29,6 +29,7 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
 	"github.com/kubedns-go/kube-dns/pkg/httpserver"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
+	"github.com/kubedns-go/kube-dns/pkg/lameduck"
 	"github.com/kubedns-go/kube-dns/pkg/version"
 )
 
@@ -208,14 +209,23 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 
 	stopping.Store(true)
 	if runErr == nil && cfg.Lameduck > 0 {
-		klog.InfoS("Lameduck: readiness is failing, still answering", "duration", cfg.Lameduck)
-		time.Sleep(cfg.Lameduck)
+		w := lameduck.Wait{Min: cfg.Lameduck, Max: max(cfg.Lameduck, cfg.LameduckMax), Quiet: lameduckQuiet, Received: lameduckReceived}
+		klog.InfoS("Lameduck: readiness is failing, still answering", "min", w.Min, "max", w.Max)
+		d, why := w.Run(context.Background())
+		klog.InfoS("Lameduck over", "after", d.Round(time.Millisecond), "reason", why)
 	}
 	shutdownAll(listeners, servers, cfg.ShutdownTimeout)
 	stopBackground()
 	klog.InfoS("Stopped")
 	return runErr
 }
+
+// lameduckQuiet is twice the nanny's quiet second, so that kubedns
+// outlives dnsmasq and answers every query dnsmasq still forwards.
+const lameduckQuiet = 2 * time.Second
+
+// lameduckReceived counts what the pod receives; tests replace it.
+var lameduckReceived = lameduck.UDPReceived
 
 func shutdownAll(l *server.Listeners, servers []*http.Server, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

@@ -42,11 +42,12 @@ type NannyOptions struct {
 	// ServersFileDir (-serversFileDir, new) is where the nanny writes the
 	// servers file dnsmasq reloads on SIGHUP, in a directory of its own.
 	ServersFileDir string
-	// Lameduck (-lameduck, new) is how long dnsmasq keeps answering after
-	// the nanny is told to stop, while the pod leaves the Service's
-	// endpoints (kubedns's readiness fails from SIGTERM on), before it is
-	// stopped.
-	Lameduck time.Duration
+	// Lameduck (-lameduck, new) is how long at least dnsmasq keeps
+	// answering after the nanny is told to stop, while the pod leaves the
+	// Service's endpoints (kubedns's readiness fails from SIGTERM on);
+	// then until no query has come for a second, at most LameduckMax
+	// (-lameduckMax, new). See pkg/lameduck.
+	Lameduck, LameduckMax time.Duration
 	// ClusterDomain (-clusterDomain, new) is the domain whose names are
 	// resolved through kubedns; stored lower-case without a trailing dot.
 	ClusterDomain string
@@ -67,6 +68,7 @@ func NewNannyOptions() *NannyOptions {
 		KubednsServer:  "127.0.0.1:10053",
 		ServersFileDir: os.TempDir(),
 		Lameduck:       5 * time.Second,
+		LameduckMax:    20 * time.Second,
 		ClusterDomain:  "cluster.local",
 	}
 }
@@ -89,7 +91,9 @@ func (o *NannyOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ServersFileDir, "serversFileDir", o.ServersFileDir,
 		"writable directory for the file dnsmasq reads its servers from (--servers-file), reloaded on SIGHUP; if it cannot be written, every change restarts dnsmasq")
 	fs.DurationVar(&o.Lameduck, "lameduck", o.Lameduck,
-		"after SIGTERM, how long dnsmasq keeps answering (as the pod leaves the Service's endpoints) before it is stopped")
+		"after SIGTERM, how long at least dnsmasq keeps answering (as the pod leaves the Service's endpoints); then until no query has come for a second")
+	fs.DurationVar(&o.LameduckMax, "lameduckMax", o.LameduckMax,
+		"after SIGTERM, how long at most dnsmasq keeps answering while queries still come (below the pod's terminationGracePeriodSeconds)")
 	fs.StringVar(&o.ClusterDomain, "clusterDomain", o.ClusterDomain,
 		"cluster domain: stub server names inside it are resolved through -kubednsServer, others through the system resolver")
 	fs.BoolVar(&o.PrintVersion, "version", o.PrintVersion, "print the version and exit")

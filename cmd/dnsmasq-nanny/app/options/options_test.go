@@ -33,6 +33,7 @@ func TestDefaults(t *testing.T) {
 		KubednsServer:  "127.0.0.1:10053",
 		ServersFileDir: os.TempDir(),
 		Lameduck:       5 * time.Second,
+		LameduckMax:    20 * time.Second,
 		ClusterDomain:  "cluster.local",
 	}
 	o, err := parse(t)

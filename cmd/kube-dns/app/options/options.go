@@ -89,9 +89,12 @@ type KubeDNSConfig struct {
 	// DNSService (--dns-service) is the "namespace/name" of kube-dns's own
 	// Service.
 	DNSService string
-	// Lameduck (--lameduck) is how long /readiness fails after SIGTERM
-	// before the listeners close.
-	Lameduck time.Duration
+	// Lameduck (--lameduck) is how long at least /readiness fails after
+	// SIGTERM, while kubedns still answers, before the listeners close;
+	// then until the pod has received no query for two seconds (dnsmasq,
+	// in front, stops after one), at most LameduckMax (--lameduck-max).
+	// See pkg/lameduck.
+	Lameduck, LameduckMax time.Duration
 	// ShutdownTimeout (--shutdown-timeout) bounds draining the listeners.
 	ShutdownTimeout time.Duration
 	// Wildcards (--wildcards) answers "*" labels below svc.<domain>, as the
@@ -135,6 +138,7 @@ func NewKubeDNSConfig() *KubeDNSConfig {
 		PodRecords:         "insecure",
 		DNSService:         "kube-system/kube-dns",
 		Lameduck:           5 * time.Second,
+		LameduckMax:        25 * time.Second,
 		ShutdownTimeout:    5 * time.Second,
 		Wildcards:          true,
 		LogFlushFrequency:  5 * time.Second,
@@ -234,7 +238,10 @@ func (c *KubeDNSConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DNSService, "dns-service", c.DNSService,
 		"namespace/name of the Service of this DNS server, whose cluster IPs answer ns.dns.<domain>.")
 	fs.DurationVar(&c.Lameduck, "lameduck", c.Lameduck,
-		"how long /readiness reports failure after SIGTERM, while still answering, before the listeners close.")
+		"how long at least /readiness reports failure after SIGTERM, while still answering, before the listeners close; "+
+			"then until the pod has received no query for two seconds.")
+	fs.DurationVar(&c.LameduckMax, "lameduck-max", c.LameduckMax,
+		"how long at most kubedns keeps answering after SIGTERM while queries still come (below the pod's terminationGracePeriodSeconds).")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout,
 		"how long to wait for in-flight requests when shutting down.")
 	fs.BoolVar(&c.Wildcards, "wildcards", c.Wildcards,
@@ -357,6 +364,9 @@ func (c *KubeDNSConfig) Validate() error {
 	}
 	if c.Lameduck < 0 {
 		bad("lameduck", "must not be negative, got %v", c.Lameduck)
+	}
+	if c.LameduckMax < 0 {
+		bad("lameduck-max", "must not be negative, got %v", c.LameduckMax)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, got %v", c.ShutdownTimeout)

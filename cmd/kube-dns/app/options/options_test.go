@@ -58,6 +58,7 @@ func TestDefaults(t *testing.T) {
 		PodRecords:         "insecure",
 		DNSService:         "kube-system/kube-dns",
 		Lameduck:           5 * time.Second,
+		LameduckMax:        25 * time.Second,
 		ShutdownTimeout:    5 * time.Second,
 		Wildcards:          true,
 		LogFlushFrequency:  5 * time.Second,
