@@ -171,3 +171,18 @@ func TestIdleConnectionsExpire(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// With a ramp, the caches start over it rather than all within their first
+// period: fewer queries are sent in the same time, and all are answered.
+func TestFanInRamp(t *testing.T) {
+	s := startServer(t, time.Minute)
+	c := config{server: s.addr, caches: 8, rate: 20, duration: time.Second, ramp: 800 * time.Millisecond,
+		expire: defaultExpire, names: []string{"known.example"}}
+	st := run(context.Background(), c)
+	if st.failed.Load() != 0 || st.answered.Load() != st.sent.Load() {
+		t.Fatalf("sent %d answered %d failed %d", st.sent.Load(), st.answered.Load(), st.failed.Load())
+	}
+	if full := int64(c.caches * c.rate); st.sent.Load() >= full {
+		t.Errorf("sent %d with an 800 ms ramp, want fewer than the %d of caches all started at once", st.sent.Load(), full)
+	}
+}

@@ -55,6 +55,7 @@ type config struct {
 	rate     int
 	duration time.Duration
 	expire   time.Duration
+	ramp     time.Duration // caches start at random points within it
 	nxdomain float64
 	names    []string
 }
@@ -66,13 +67,14 @@ func main() {
 	flag.IntVar(&c.rate, "rate", 20, "queries per second of each cache (1-1000)")
 	flag.DurationVar(&c.duration, "duration", 30*time.Second, "how long (at most 10m)")
 	flag.DurationVar(&c.expire, "expire", defaultExpire, "idle connections are closed after this")
+	flag.DurationVar(&c.ramp, "ramp", 0, "caches start at random points within this (0: within their first period), as nodes' caches do not all start at once")
 	flag.Float64Var(&c.nxdomain, "nxdomain", 0.1, "share of queries for names that do not exist (0-1)")
 	maxP99 := flag.Duration("max-p99", 100*time.Millisecond, "exit 1 when the 99th percentile is over this")
 	flag.Parse()
 	c.names = flag.Args()
 	if len(c.names) == 0 || c.caches < 1 || c.caches > 1000 || c.rate < 1 || c.rate > 1000 ||
-		c.duration <= 0 || c.duration > 10*time.Minute || c.nxdomain < 0 || c.nxdomain > 1 {
-		fmt.Fprintln(os.Stderr, "usage: fanin [-server host:port] [-caches 1-1000] [-rate 1-1000] [-duration ≤10m] [-nxdomain 0-1] [-max-p99 D] NAME...")
+		c.duration <= 0 || c.duration > 10*time.Minute || c.nxdomain < 0 || c.nxdomain > 1 || c.ramp < 0 || c.ramp >= c.duration {
+		fmt.Fprintln(os.Stderr, "usage: fanin [-server host:port] [-caches 1-1000] [-rate 1-1000] [-duration ≤10m] [-nxdomain 0-1] [-ramp D] [-max-p99 D] NAME...")
 		os.Exit(2)
 	}
 	s := run(context.Background(), c)
@@ -101,11 +103,12 @@ func run(ctx context.Context, c config) *stats {
 }
 
 // cache sends its queries at its rate, each on its own goroutine, as a
-// cache's clients do, starting at a random point of the first period.
+// cache's clients do, starting at a random point of the first period or of
+// the ramp.
 func cache(i int, t *transport, c config, end time.Time, s *stats, queries *sync.WaitGroup) {
 	period := time.Second / time.Duration(c.rate)
 	rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
-	time.Sleep(time.Duration(rng.Int64N(int64(period))))
+	time.Sleep(time.Duration(rng.Int64N(int64(max(period, c.ramp)))))
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for n := 0; time.Now().Before(end); n++ {
