@@ -202,13 +202,24 @@ over_tcp() { # the cache's forward reached kube-dns-upstream over TCP, never UDP
 }
 check "NodeLocal DNSCache forwarded cluster names to kube-dns-upstream over TCP only" 10 over_tcp
 
-# 8. Two replicas, then a rolling restart while Go's resolver looks names up
-# 200 times a second through the VIP; nothing may fail. (The 64-cache TCP
-# fan-in runs in make e2e, against the pod's port 53; under this node's
-# kubelet it does not hold yet: see cluster/README.md.)
+# 8. Two replicas behind many nodes' caches: 64 caches forwarding over TCP
+# as CoreDNS does (hack/node/fanin), 20 queries/s each, steady and then
+# through a rolling restart, beside Go's resolver looking names up 200 times
+# a second through the VIP; nothing may fail.
 k -n kube-system scale deployment/kube-dns --replicas=2 >/dev/null
 two_ready() { [[ "$(k -n kube-system get deployment kube-dns -o jsonpath='{.status.readyReplicas}')" == 2 ]]; }
 check "kubectl scale to 2 replicas: both Ready" 120 two_ready
+# fanin SECONDS: the load, its flags before the names (Go's flag package
+# takes what follows the first name as names).
+fanin() {
+  k exec client -- /fanin -server 10.254.0.10:53 -caches 64 -rate 20 -max-p99 100ms -duration "$1s" \
+    my-nginx.default.svc.cluster.local kubernetes.default.svc.cluster.local kube-dns.kube-system.svc.cluster.local
+}
+if fanin 30 >"$work/fanin.out" 2>&1; then
+  pass "64 node caches over TCP to 2 replicas: 0 failed, p99 < 100 ms ($(head -1 "$work/fanin.out"))"
+else
+  flunk "64 node caches over TCP to 2 replicas: 0 failed, p99 < 100 ms" "$(cat "$work/fanin.out")"
+fi
 # rollout LABEL SECONDS: a rolling restart while the loads run; each must
 # lose nothing.
 # Evidence for a rollout, kept in $work when the test fails: the pods and the
@@ -234,12 +245,16 @@ rollout() {
   watch_rollout "$label"
   k exec client -- /dnsload -rate 200 -duration "${secs}s" my-nginx kubernetes kube-dns.kube-system >"$work/dnsload-$label.out" 2>&1 &
   pids+=($!)
+  fanin "$secs" >"$work/fanin-$label.out" 2>&1 &
+  pids+=($!)
   load_pid="${pids[*]}"
   sleep 5 # the loads run before the restart begins
   k -n kube-system rollout restart deployment/kube-dns >/dev/null
   check "kubectl rollout restart deployment/kube-dns ($label): done" 120 k -n kube-system rollout status deployment/kube-dns --timeout=5s
   wait "${pids[0]}" && pass "$label: zero failed lookups through the rollout ($(head -1 "$work/dnsload-$label.out"))" ||
     flunk "$label: zero failed lookups through the rollout" "$(cat "$work/dnsload-$label.out")"
+  wait "${pids[1]}" && pass "$label: 64 node caches over TCP through the rollout, 0 failed, p99 < 100 ms ($(head -1 "$work/fanin-$label.out"))" ||
+    flunk "$label: 64 node caches over TCP through the rollout, 0 failed, p99 < 100 ms" "$(cat "$work/fanin-$label.out")"
   load_pid=""
   kill "${watchers[@]}" 2>/dev/null
   watchers=()
@@ -277,7 +292,7 @@ rollout "3 replicas" 60
 # 10. Rollouts on a busy node: back to two replicas, then five rolling
 # restarts in a row while two busy loops (bounded: they end with the test's
 # last rollout, or after 10 minutes) keep both CPUs taken, each under the
-# same load; nothing may fail (the lameduck waits for the queries to stop,
+# same loads; nothing may fail (the lameduck waits for the queries to stop,
 # pkg/lameduck).
 k -n kube-system scale deployment/kube-dns --replicas=2 >/dev/null
 check "kubectl scale back to 2 replicas: both Ready" 120 two_ready

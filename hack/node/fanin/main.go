@@ -72,9 +72,11 @@ func main() {
 	maxP99 := flag.Duration("max-p99", 100*time.Millisecond, "exit 1 when the 99th percentile is over this")
 	flag.Parse()
 	c.names = flag.Args()
-	if len(c.names) == 0 || c.caches < 1 || c.caches > 1000 || c.rate < 1 || c.rate > 1000 ||
+	if len(c.names) == 0 || slices.ContainsFunc(c.names, func(n string) bool { return strings.HasPrefix(n, "-") }) || c.caches < 1 || c.caches > 1000 || c.rate < 1 || c.rate > 1000 ||
 		c.duration <= 0 || c.duration > 10*time.Minute || c.nxdomain < 0 || c.nxdomain > 1 || c.ramp < 0 || c.ramp >= c.duration {
-		fmt.Fprintln(os.Stderr, "usage: fanin [-server host:port] [-caches 1-1000] [-rate 1-1000] [-duration ≤10m] [-nxdomain 0-1] [-ramp D] [-max-p99 D] NAME...")
+		// A name that starts with "-" is a flag given after the first name,
+		// which the flag package does not read: say so rather than ask it.
+		fmt.Fprintln(os.Stderr, "usage (flags before the names): fanin [-server host:port] [-caches 1-1000] [-rate 1-1000] [-duration ≤10m] [-nxdomain 0-1] [-ramp D] [-max-p99 D] NAME...")
 		os.Exit(2)
 	}
 	s := run(context.Background(), c)
