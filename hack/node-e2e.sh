@@ -14,14 +14,13 @@ VERSION="${VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/nul
 work="$(mktemp -d /tmp/kubedns-node.XXXXXX)"
 node="$work/node"
 passed=0 failed=0
-watchers=() burners=()
+watchers=()
 
 cleanup() {
   set +e
   trap - EXIT INT TERM
   [[ -n "${load_pid:-}" ]] && kill $load_pid 2>/dev/null
   ((${#watchers[@]})) && kill "${watchers[@]}" 2>/dev/null
-  ((${#burners[@]})) && kill "${burners[@]}" 2>/dev/null
   [[ -n "${upstream_pid:-}" ]] && kill "$upstream_pid" 2>/dev/null
   "$root/hack/node.sh" down "$node" >/dev/null
   if [[ "$failed" -ne 0 || -n "${KEEP_LOGS:-}" ]]; then
@@ -289,26 +288,7 @@ alike() {
 check "3 replicas, kubedns and dnsmasq each, give the same answers to 8 questions" 30 alike
 rollout "3 replicas" 60
 
-# 10. Rollouts on a busy node: back to two replicas, then five rolling
-# restarts in a row while two busy loops (bounded: they end with the test's
-# last rollout, or after 10 minutes) keep both CPUs taken, each under the
-# same loads; nothing may fail (the lameduck waits for the queries to stop,
-# pkg/lameduck).
-k -n kube-system scale deployment/kube-dns --replicas=2 >/dev/null
-check "kubectl scale back to 2 replicas: both Ready" 120 two_ready
-burners=()
-for _ in 1 2; do
-  timeout 600 sh -c 'while :; do :; done' &
-  burners+=($!)
-done
-for i in 1 2 3 4 5; do
-  rollout "busy node, rollout $i of 5" 60
-done
-kill "${burners[@]}" 2>/dev/null
-wait "${burners[@]}" 2>/dev/null
-burners=()
-
-# 11. The autoscaler's manifest is accepted and its RBAC is enough for what
+# 10. The autoscaler's manifest is accepted and its RBAC is enough for what
 # the cluster-proportional-autoscaler does; its image cannot be pulled here.
 check "kubectl apply -f dns-horizontal-autoscaler.yaml" 10 k apply -f "$work/manifests/dns-horizontal-autoscaler.yaml"
 can() { [[ "$(k auth can-i "$@" --as=system:serviceaccount:kube-system:kube-dns-autoscaler)" == yes ]]; }
