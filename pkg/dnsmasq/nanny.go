@@ -214,14 +214,10 @@ func (r *run) lameduck(exited <-chan struct{}) {
 		case <-ctx.Done():
 		}
 	}()
-	w := lameduck.Wait{Min: o.Lameduck, Max: max(o.Lameduck, o.LameduckMax), Quiet: lameduckQuiet, Received: o.Received, Clock: o.Clock}
+	w := lameduck.Wait{Min: o.Lameduck, Max: max(o.Lameduck, o.LameduckMax), Quiet: lameduck.DnsmasqQuiet, Received: o.Received, Clock: o.Clock}
 	d, why := w.Run(ctx)
 	r.logger.Info("Lameduck over", "after", d.Round(time.Millisecond).String(), "reason", why)
 }
-
-// lameduckQuiet is how long no query may come before dnsmasq is stopped;
-// kubedns waits for twice as long, so that it outlives dnsmasq.
-const lameduckQuiet = time.Second
 
 func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 	r.srcDone = srcDone

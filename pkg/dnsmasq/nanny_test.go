@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/lameduck"
 )
 
 func TestNew(t *testing.T) {
@@ -142,7 +143,7 @@ func TestLameduckWhileQueriesCome(t *testing.T) {
 		max      time.Duration
 		min, lim time.Duration // bounds of when dnsmasq stops
 	}{
-		{"stops a quiet second after the queries", 10 * time.Second, busy + lameduckQuiet, busy + lameduckQuiet + time.Second},
+		{"stops a quiet second after the queries", 10 * time.Second, busy + lameduck.DnsmasqQuiet, busy + lameduck.DnsmasqQuiet + time.Second},
 		{"stops at LameduckMax while they still come", 700 * time.Millisecond, 700 * time.Millisecond, busy},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,14 @@ import (
 // Poll is how often the counter is read.
 const Poll = 100 * time.Millisecond
 
+// The quiet periods: dnsmasq, in front, is stopped after DnsmasqQuiet;
+// kubedns waits twice as long, so that it outlives dnsmasq and answers
+// every query dnsmasq still forwards.
+const (
+	DnsmasqQuiet = time.Second
+	KubednsQuiet = 2 * DnsmasqQuiet
+)
+
 // Wait is one lameduck period.
 type Wait struct {
 	Min, Max, Quiet time.Duration

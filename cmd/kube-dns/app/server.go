@@ -209,7 +209,7 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 
 	stopping.Store(true)
 	if runErr == nil && cfg.Lameduck > 0 {
-		w := lameduck.Wait{Min: cfg.Lameduck, Max: max(cfg.Lameduck, cfg.LameduckMax), Quiet: lameduckQuiet, Received: lameduckReceived}
+		w := lameduck.Wait{Min: cfg.Lameduck, Max: max(cfg.Lameduck, cfg.LameduckMax), Quiet: lameduck.KubednsQuiet, Received: lameduckReceived}
 		klog.InfoS("Lameduck: readiness is failing, still answering", "min", w.Min, "max", w.Max)
 		d, why := w.Run(context.Background())
 		klog.InfoS("Lameduck over", "after", d.Round(time.Millisecond), "reason", why)
@@ -219,10 +219,6 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 	klog.InfoS("Stopped")
 	return runErr
 }
-
-// lameduckQuiet is twice the nanny's quiet second, so that kubedns
-// outlives dnsmasq and answers every query dnsmasq still forwards.
-const lameduckQuiet = 2 * time.Second
 
 // lameduckReceived counts what the pod receives; tests replace it.
 var lameduckReceived = lameduck.UDPReceived
