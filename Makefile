@@ -88,10 +88,12 @@ images: deps-images build node-programs coredns ## The three images (and the nod
 	REGISTRY=$(REGISTRY) VERSION=$(VERSION) hack/build-images.sh
 
 # The node test's own programs: the pod sandbox's pause, my-nginx's stand-in, DNS load clients.
-NODE_PROGRAMS := pause web dnsload fanin
+# dnsload links glibc (cgo) for its -libc lookups; the client image holds the same glibc.
+NODE_PROGRAMS := pause web fanin
 node-programs:
 	@mkdir -p $(OUT)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUT)/ $(addprefix ./hack/node/,$(NODE_PROGRAMS))
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(OUT)/ ./hack/node/dnsload
 
 NODE_DIR ?= _output/node
 node-up: deps-node control-plane images ## A real node in a network namespace (kubelet, containerd, kube-proxy) running the add-on, my-nginx and a client pod.

@@ -59,6 +59,7 @@ need_dnsmasq() { want dnsmasq-base "the real dnsmasq the nanny runs" /usr/sbin/d
 need_images() {
   want buildah "make images: builds the images, no daemon" buildah
   want mmdebstrap "make images: the Debian bases (dnsmasq-base, the client's glibc)" mmdebstrap
+  want gcc "make images: the node test's dnsload links glibc (cgo) for its -libc lookups" gcc
 }
 need_node() {
   need_control_plane

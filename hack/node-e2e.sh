@@ -14,13 +14,14 @@ VERSION="${VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/nul
 work="$(mktemp -d /tmp/kubedns-node.XXXXXX)"
 node="$work/node"
 passed=0 failed=0
-watchers=()
+watchers=() burners=()
 
 cleanup() {
   set +e
   trap - EXIT INT TERM
   [[ -n "${load_pid:-}" ]] && kill $load_pid 2>/dev/null
   ((${#watchers[@]})) && kill "${watchers[@]}" 2>/dev/null
+  ((${#burners[@]})) && kill "${burners[@]}" 2>/dev/null
   [[ -n "${upstream_pid:-}" ]] && kill "$upstream_pid" 2>/dev/null
   "$root/hack/node.sh" down "$node" >/dev/null
   if [[ "$failed" -ne 0 || -n "${KEEP_LOGS:-}" ]]; then
@@ -288,7 +289,62 @@ alike() {
 check "3 replicas, kubedns and dnsmasq each, give the same answers to 8 questions" 30 alike
 rollout "3 replicas" 60
 
-# 10. The autoscaler's manifest is accepted and its RBAC is enough for what
+# 10. Rollouts on a busy node: back to two replicas, then five rolling
+# restarts in a row while two busy loops (bounded: killed after the last
+# rollout, or ended by timeout after 15 minutes) keep both CPUs taken, and
+# the client pod looks names up at 200/s through Go's resolver and at 200/s
+# through glibc's: nothing may fail. The evidence is kept for a failure:
+# the node's conntrack events for the VIP (which pod each flow was sent to,
+# and the flows never answered), the pods' and endpoints' changes and every
+# container's log, with timestamps.
+k -n kube-system scale deployment/kube-dns --replicas=2 >/dev/null
+check "kubectl scale back to 2 replicas: both Ready" 120 two_ready
+# unanswered FILE: the UDP flows to the VIP that conntrack saw end, or still
+# holds, without an answer, counted by the pod they were sent to.
+unanswered() {
+  { grep -h 'DESTROY.*UNREPLIED' "$1"; in_node conntrack -L -p udp --orig-dst 10.254.0.2 2>/dev/null | grep UNREPLIED; } |
+    awk '{n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^src=/ && ++n == 2) print substr($i, 5)}' | sort | uniq -c | tr '\n' ';'
+}
+busy_rollout() {
+  local label="$1" secs=60 pids=() ct
+  watch_rollout "$label"
+  nsenter --net="/run/netns/$NODE_NETNS" -- conntrack -E -p udp --orig-dst 10.254.0.2 --orig-port-dst 53 -o timestamp >"$work/$label-conntrack.log" 2>&1 &
+  ct=$!
+  watchers+=($ct)
+  k exec client -- /dnsload -rate 200 -duration "${secs}s" my-nginx kubernetes kube-dns.kube-system >"$work/dnsload-$label.out" 2>&1 &
+  pids+=($!)
+  k exec client -- /dnsload -libc -rate 200 -duration "${secs}s" my-nginx kubernetes kube-dns.kube-system >"$work/dnsload-libc-$label.out" 2>&1 &
+  pids+=($!)
+  load_pid="${pids[*]}"
+  sleep 5 # the loads run before the restart begins
+  k -n kube-system rollout restart deployment/kube-dns >/dev/null
+  check "kubectl rollout restart deployment/kube-dns ($label): done" 120 k -n kube-system rollout status deployment/kube-dns --timeout=5s
+  local go=0 libc=0
+  wait "${pids[0]}" || go=1
+  wait "${pids[1]}" || libc=1
+  load_pid=""
+  kill "${watchers[@]}" 2>/dev/null
+  watchers=()
+  local flows="conntrack: $(grep -c NEW "$work/$label-conntrack.log") flows to the VIP, unanswered by pod: $(unanswered "$work/$label-conntrack.log")"
+  ((go == 0)) && pass "$label: Go's resolver, zero failed lookups ($(head -1 "$work/dnsload-$label.out"))" ||
+    flunk "$label: Go's resolver, zero failed lookups" "$(cat "$work/dnsload-$label.out"); $flows"
+  ((libc == 0)) && pass "$label: glibc's resolver, zero failed lookups ($(head -1 "$work/dnsload-libc-$label.out"))" ||
+    flunk "$label: glibc's resolver, zero failed lookups" "$(cat "$work/dnsload-libc-$label.out"); $flows"
+  echo "  $label: $flows; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+burners=()
+for _ in 1 2; do
+  timeout 900 sh -c 'while :; do :; done' &
+  burners+=($!)
+done
+for i in 1 2 3 4 5; do
+  busy_rollout "busy node, rollout $i of 5"
+done
+kill "${burners[@]}" 2>/dev/null
+wait "${burners[@]}" 2>/dev/null || true # killed: 143
+burners=()
+
+# 11. The autoscaler's manifest is accepted and its RBAC is enough for what
 # the cluster-proportional-autoscaler does; its image cannot be pulled here.
 check "kubectl apply -f dns-horizontal-autoscaler.yaml" 10 k apply -f "$work/manifests/dns-horizontal-autoscaler.yaml"
 can() { [[ "$(k auth can-i "$@" --as=system:serviceaccount:kube-system:kube-dns-autoscaler)" == yes ]]; }

@@ -2,6 +2,10 @@
 // program would (Go's resolver: the pod's resolv.conf, its search list and
 // ndots), and says how many lookups failed: the node test runs it in a
 // client pod while kube-dns rolls. It exits 1 when any lookup failed.
+//
+// With -libc the lookups go through glibc's getaddrinfo instead (the
+// binary is built with cgo; it re-executes itself with GODEBUG=netdns=cgo),
+// which sends A and AAAA from one socket, as most programs in pods do.
 package main
 
 import (
@@ -20,18 +24,23 @@ func main() {
 	rate := flag.Int("rate", 200, "lookups per second")
 	duration := flag.Duration("duration", 30*time.Second, "how long to look up")
 	timeout := flag.Duration("timeout", 5*time.Second, "how long one lookup may take")
+	libc := flag.Bool("libc", false, "look up through glibc's getaddrinfo, not Go's resolver")
 	flag.Parse()
+	if *libc {
+		useLibc()
+	}
 	names := flag.Args()
 	if len(names) == 0 || *rate <= 0 || *rate > 10000 || *duration <= 0 || *duration > 10*time.Minute {
 		fmt.Fprintln(os.Stderr, "usage: dnsload [-rate N (1-10000)] [-duration D (at most 10m)] [-timeout D] NAME...")
 		os.Exit(2)
 	}
-	r := &net.Resolver{PreferGo: true}
+	r := &net.Resolver{PreferGo: !*libc}
 	var (
 		ok, failed atomic.Int64
 		mu         sync.Mutex
 		errs       = map[string]int{}
 		bySecond   = map[int]int{} // failed lookups by the second they began in
+		firsts     []string        // the first failures, when they began
 		slowest    time.Duration
 		wg         sync.WaitGroup
 	)
@@ -65,6 +74,9 @@ func main() {
 					fmt.Printf(" %ds:%d", s, bySecond[s])
 				}
 				fmt.Printf(" (started %s)\n", start.UTC().Format(time.RFC3339))
+				for _, f := range firsts {
+					fmt.Println("  " + f)
+				}
 			}
 			if failed.Load() > 0 {
 				os.Exit(1)
@@ -86,6 +98,9 @@ func main() {
 			if err != nil {
 				errs[err.Error()]++
 				bySecond[int(t.Sub(start).Seconds())]++
+				if len(firsts) < 20 {
+					firsts = append(firsts, fmt.Sprintf("%s began %s: %v", name, t.UTC().Format("15:04:05.000000"), err))
+				}
 			}
 			mu.Unlock()
 			if err != nil {
