@@ -99,7 +99,7 @@ func main() {
 				errs[err.Error()]++
 				bySecond[int(t.Sub(start).Seconds())]++
 				if len(firsts) < 20 {
-					firsts = append(firsts, fmt.Sprintf("%s began %s: %v", name, t.UTC().Format("15:04:05.000000"), err))
+					firsts = append(firsts, fmt.Sprintf("%s began %s (%d.%06d): %v", name, t.UTC().Format("15:04:05.000000"), t.Unix(), t.Nanosecond()/1000, err))
 				}
 			}
 			mu.Unlock()
