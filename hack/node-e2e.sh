@@ -302,13 +302,13 @@ conntrack_summary() {
 # conntrack entry while the query was on its way to a pod still answering:
 # the platform's loss, README.md), and says which.
 judge() {
-  local name="$1" label="$2" out="$3" r
+  local name="$1" label="$2" out="$3" r total lookups_failed orphaned
   if r="$(lost "$label" "$out")"; then
-    read -r total failed orphaned <<<"$r"
-    if ((failed == 0)); then
+    read -r total lookups_failed orphaned <<<"$r"
+    if ((lookups_failed == 0)); then
       pass "$name: $total lookups, 0 failed ($(head -1 "$out"))"
     else
-      pass "$name: $total lookups, $failed failed, each after its reply was orphaned by kube-proxy's conntrack cleanup, 0 otherwise ($(head -1 "$out"))"
+      pass "$name: $total lookups, $lookups_failed failed, each after its reply was orphaned by kube-proxy's conntrack cleanup, 0 otherwise ($(head -1 "$out"))"
     fi
   else
     flunk "$name: every lookup answered, or lost to kube-proxy's conntrack cleanup" "$(cat "$out"); $r; $(conntrack_summary "$label")"
