@@ -267,6 +267,13 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 			return nil
 		case err := <-r.srcDone:
 			r.srcDone = nil
+			if r.ctx.Err() != nil {
+				// The source ended because Run's context did (its own
+				// derives from it), and this case was taken before the
+				// one above: dnsmasq gets its lameduck all the same.
+				r.lameduck(exited)
+				return nil
+			}
 			return r.sourceEnded(err)
 		case cfg := <-configs:
 			r.cfg = cfg
@@ -310,9 +317,12 @@ func (r *run) loop(configs <-chan *config.Config, srcDone <-chan error) error {
 				return err
 			}
 		case now := <-logStats:
-			// Not before a full interval has passed since the start: a
-			// dnsmasq still starting up has no SIGUSR1 handler yet and would die.
-			if r.cur != nil && now.Sub(r.cur.started) >= opts.LogInterval {
+			// Only to a dnsmasq that catches SIGUSR1: one still starting
+			// up has no handler yet and would die. How long it has run
+			// does not tell (on a busy node a stub had none 84 ms after
+			// its start); not before a full interval either, the only
+			// guard where catches cannot read /proc.
+			if r.cur != nil && now.Sub(r.cur.started) >= opts.LogInterval && r.cur.catches(syscall.SIGUSR1) {
 				r.cur.signal(syscall.SIGUSR1)
 			}
 		}
