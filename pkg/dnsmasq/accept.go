@@ -22,6 +22,10 @@ const DefaultAcceptAfter = time.Second
 // file); network, file and memory failures at its start have others.
 const exitBadConfig = 1
 
+// badArguments begins what dnsmasq 2.90 prints when it refuses its
+// arguments, just before it exits with exitBadConfig.
+const badArguments = "bad command line options"
+
 // trial is a configuration dnsmasq was given and has not yet accepted.
 type trial struct {
 	r     rendered

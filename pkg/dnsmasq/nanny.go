@@ -393,10 +393,20 @@ func (r *run) exited() error {
 	p := r.cur
 	r.cur = nil
 	r.n.pid.Store(0)
-	if t := r.trial; t != nil && t.start && p.exitCode() == exitBadConfig {
-		if back := r.fallback(); !t.r.equal(back) {
-			r.refuse(t.r, back, "pid", p.pid, "reason", p.exitReason(), "lastOutput", p.out.last())
-			return r.startWith(back)
+	if p.exitCode() == exitBadConfig {
+		t := r.trial
+		if t == nil && r.good != nil && r.good.equal(r.have) && p.out.said(badArguments) {
+			// A refusal of its arguments after AcceptAfter (dnsmasq slow
+			// to start on a busy node) takes back the acceptance, as a
+			// late refused line does.
+			r.good, r.before = r.before, nil
+			t = &trial{r: r.have, start: true}
+		}
+		if t != nil && t.start {
+			if back := r.fallback(); !t.r.equal(back) {
+				r.refuse(t.r, back, "pid", p.pid, "reason", p.exitReason(), "lastOutput", p.out.last())
+				return r.startWith(back)
+			}
 		}
 	}
 	r.endTrial()

@@ -181,6 +181,16 @@ func (o *output) last() []string {
 	return append([]string(nil), o.tail...)
 }
 
+// said returns whether one of the last lines written holds s.
+func (o *output) said(s string) bool {
+	for _, l := range o.last() {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // lineWriter splits one stream into lines. os/exec calls Write from a
 // single goroutine per stream.
 type lineWriter struct {

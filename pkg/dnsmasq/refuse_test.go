@@ -101,8 +101,22 @@ func logLine(logs, s string) string {
 // exiting at its start ("bad command line options", status 1). The nanny
 // starts it again at once with the last configuration it accepted, and
 // does not count the refusal as a failure: five refusals in a row, as many
-// as the failures that end it, leave it and dnsmasq running.
+// as the failures that end it, leave it and dnsmasq running. The same when
+// dnsmasq exits after AcceptAfter, as it can on a busy node: the exit
+// takes back the acceptance.
 func TestRefusedServerArguments(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		accept time.Duration
+	}{
+		{name: "within the trial", accept: 500 * time.Millisecond},
+		{name: "after it", accept: time.Nanosecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testRefusedServerArguments(t, tt.accept) })
+	}
+}
+
+func testRefusedServerArguments(t *testing.T, accept time.Duration) {
 	requireDnsmasq(t)
 	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
 	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
@@ -115,7 +129,7 @@ func TestRefusedServerArguments(t *testing.T) {
 	logs := &logBuffer{}
 	r := startLogged(t, Options{
 		Exec: dnsmasqPath, Args: append(listenArgs("127.0.0.1", port), "--servers-file="+own), RestartOnChange: true,
-		AcceptAfter: 500 * time.Millisecond,
+		AcceptAfter: accept,
 	}, stubs("v1", map[string]string{"acme.local": first}), logs)
 	waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
 
