@@ -26,7 +26,9 @@ type contender struct {
 	// reading the API as user.
 	relist bool
 	user   string
-	start  func(ctx context.Context, e *benchEnv) (*server, error)
+	// optIn: run only when named in --contenders.
+	optIn bool
+	start func(ctx context.Context, e *benchEnv) (*server, error)
 }
 
 // benchEnv is what a contender's start needs.
@@ -38,10 +40,14 @@ type benchEnv struct {
 	n     int        // the number of Services
 }
 
-func contenderNames() []string {
+// contenderNames are the contenders run by default (all but the opt-in
+// ones), or with all, every one.
+func contenderNames(all bool) []string {
 	var names []string
 	for _, c := range allContenders() {
-		names = append(names, c.name)
+		if all || !c.optIn {
+			names = append(names, c.name)
+		}
 	}
 	return names
 }
@@ -52,6 +58,10 @@ func allContenders() []contender {
 	return []contender{
 		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS(),
 			relist: true, user: "system:serviceaccount:kube-system:kube-dns"},
+		{name: "kubedns-watchlist", desc: "kube-dns alone, its informers streaming their initial lists (KUBE_FEATURE_WatchListClient=true, client-go's default)", readsAPI: true,
+			start: startKubeDNSWith("", []string{"KUBE_FEATURE_WatchListClient=true"}), relist: true, user: "system:serviceaccount:kube-system:kube-dns", optIn: true},
+		{name: "kubedns-baseline", desc: "kube-dns alone, another build of it (--baseline-kubedns) to compare with", readsAPI: true,
+			start: startKubeDNSWith("baseline", nil), relist: true, user: "system:serviceaccount:kube-system:kube-dns", optIn: true},
 		{name: "kubedns-reuseport", desc: "kube-dns alone, --dns-udp-sockets=0: a UDP socket per CPU (SO_REUSEPORT), each read by its own loop", readsAPI: true,
 			start: startKubeDNS("--dns-udp-sockets=0")},
 		{name: "pod", desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache --dns-forward-max=1500) → kube-dns", readsAPI: true,
@@ -75,6 +85,7 @@ func allContenders() []contender {
 // server is a started contender: the processes and the DNS address.
 type server struct {
 	addr     string // 127.0.0.1:port, UDP
+	metrics  string // kube-dns's Prometheus address, host:port, or ""
 	procs    []*proc
 	commands []string // as a shell would show them, for the report
 }
@@ -250,6 +261,11 @@ func freePorts(n int) ([]int, error) {
 // runKubeDNS starts kube-dns as the add-on runs it, reading the API as the
 // kube-dns service account. --lameduck=0s only shortens its stop.
 func runKubeDNS(s *server, e *benchEnv, extra ...string) (dnsPort int, err error) {
+	return runKubeDNSWith(s, e, filepath.Join(e.cfg.root, "_output/bin/kube-dns"), nil, extra...)
+}
+
+// runKubeDNSWith is runKubeDNS with the binary bin and environment env.
+func runKubeDNSWith(s *server, e *benchEnv, bin string, env []string, extra ...string) (dnsPort int, err error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return 0, err
@@ -258,20 +274,30 @@ func runKubeDNS(s *server, e *benchEnv, extra ...string) (dnsPort int, err error
 		"--kubecfg-file=" + e.cl.env["KUBEDNS_KUBECONFIG"], "--domain=cluster.local.",
 		"--dns-bind-address=127.0.0.1", "--dns-port=" + strconv.Itoa(ports[0]),
 		"--healthz-port=" + strconv.Itoa(ports[1]), "--lameduck=0s", "--v=2"}, extra...)
-	p, err := startProc(e.dir, "kube-dns", []string{"PROMETHEUS_PORT=" + strconv.Itoa(ports[2])},
-		filepath.Join(e.cfg.root, "_output/bin/kube-dns"), args...)
+	p, err := startProc(e.dir, "kube-dns", append([]string{"PROMETHEUS_PORT=" + strconv.Itoa(ports[2])}, env...), bin, args...)
 	if err != nil {
 		return 0, err
 	}
 	s.add(p)
+	s.metrics = "127.0.0.1:" + strconv.Itoa(ports[2])
 	return ports[0], nil
 }
 
 // startKubeDNS starts kube-dns alone, with args added to the usual ones.
 func startKubeDNS(args ...string) func(context.Context, *benchEnv) (*server, error) {
+	return startKubeDNSWith("", nil, args...)
+}
+
+// startKubeDNSWith is startKubeDNS with the environment env added and,
+// when which is "baseline", the --baseline-kubedns binary.
+func startKubeDNSWith(which string, env []string, args ...string) func(context.Context, *benchEnv) (*server, error) {
 	return func(_ context.Context, e *benchEnv) (*server, error) {
+		bin := filepath.Join(e.cfg.root, "_output/bin/kube-dns")
+		if which == "baseline" {
+			bin = e.cfg.baseline
+		}
 		s := &server{}
-		port, err := runKubeDNS(s, e, args...)
+		port, err := runKubeDNSWith(s, e, bin, env, args...)
 		s.addr = fmt.Sprintf("127.0.0.1:%d", port)
 		return s, err
 	}

@@ -52,6 +52,7 @@ type config struct {
 	only        []string // measurements (see measurements); start and RSS after sync always
 	out         string   // the report; also copied into the run directory
 	coredns     string   // the CoreDNS binary
+	baseline    string   // another kube-dns binary, the kubedns-baseline contender
 	quick       bool
 	runDir      string // _output/bench/run-<timestamp>
 	startRuns   int    // starts of each contender; the median is reported
@@ -114,10 +115,11 @@ func parseConfig(args []string) (*config, error) {
 	roundsFlag := fs.Int("rounds", envInt("BENCH_ROUNDS", rounds), "rounds of the saturating runs, the best kept (BENCH_ROUNDS; quick mode 1)")
 	propCount := fs.Int("propagation", envInt("BENCH_PROPAGATION", prop), "Services created under load to time propagation (BENCH_PROPAGATION)")
 	propTO := fs.String("propagation-timeout", env("BENCH_PROPAGATION_TIMEOUT", propTimeout), "give up on one of them after this long (BENCH_PROPAGATION_TIMEOUT)")
-	contenders := fs.String("contenders", env("BENCH_CONTENDERS", strings.Join(contenderNames(), ",")), "comma-separated contenders to run (BENCH_CONTENDERS)")
+	contenders := fs.String("contenders", env("BENCH_CONTENDERS", strings.Join(contenderNames(false), ",")), "comma-separated contenders to run (BENCH_CONTENDERS); kubedns-watchlist and kubedns-baseline run only when named")
 	only := fs.String("only", env("BENCH_ONLY", strings.Join(measurements, ",")), "comma-separated measurements to run besides start and RSS: "+strings.Join(measurements, ", ")+" (BENCH_ONLY)")
 	out := fs.String("out", os.Getenv("BENCH_OUT"), "report file (BENCH_OUT; default hack/bench/results.md; in quick mode and with --only, only the run directory)")
 	coredns := fs.String("coredns", env("BENCH_COREDNS", ""), "CoreDNS binary (BENCH_COREDNS; default _output/bin/coredns-v1.14.7/coredns)")
+	baseline := fs.String("baseline-kubedns", env("BENCH_BASELINE_KUBEDNS", ""), "another kube-dns binary (another commit's build) for the opt-in kubedns-baseline contender (BENCH_BASELINE_KUBEDNS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -125,7 +127,7 @@ func parseConfig(args []string) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg := &config{root: *root, rate: *rate, clients: *clients, threads: *threads, outstanding: *outstanding,
-		propCount: *propCount, out: *out, coredns: *coredns, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate,
+		propCount: *propCount, out: *out, coredns: *coredns, baseline: *baseline, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate,
 		startRuns: *startsFlag}
 	var err error
 	if cfg.root == "" {
@@ -167,13 +169,13 @@ func parseConfig(args []string) (*config, error) {
 		return nil, err
 	}
 	known := map[string]bool{}
-	for _, n := range contenderNames() {
+	for _, n := range contenderNames(true) {
 		known[n] = true
 	}
 	for _, c := range strings.Split(*contenders, ",") {
 		c = strings.TrimSpace(c)
 		if !known[c] {
-			return nil, fmt.Errorf("contenders: unknown %q (known: %s)", c, strings.Join(contenderNames(), ", "))
+			return nil, fmt.Errorf("contenders: unknown %q (known: %s)", c, strings.Join(contenderNames(true), ", "))
 		}
 		cfg.contenders = append(cfg.contenders, c)
 	}

@@ -33,6 +33,7 @@ type result struct {
 	rssSync, rssLoad    int64           // KiB
 	startToAnswer       time.Duration   // the median of starts
 	starts              []time.Duration // every start's time to the first answer
+	startCosts          []startCost     // what each start cost
 	prop                *propResult     // nil when not measured
 	relist              *relistResult
 	relistErr           error
@@ -117,6 +118,10 @@ func preflight(cfg *config) error {
 	// The other servers are optional: a contender whose program is missing
 	// is skipped, and the report says why.
 	cfg.skip = map[string]string{}
+	if slices.Contains(cfg.contenders, "kubedns-baseline") && cfg.baseline == "" {
+		cfg.skip["kubedns-baseline"] = "no --baseline-kubedns binary given"
+		logf("skipping kubedns-baseline: %s", cfg.skip["kubedns-baseline"])
+	}
 	for _, c := range allContenders() {
 		if c.bin == "" || !slices.Contains(cfg.contenders, c.name) {
 			continue
@@ -197,7 +202,7 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 		return sr, nil
 	}
 	logf("N=%d: timing %d starts of each contender, round robin", n, cfg.startRuns)
-	starts, startErrs := startPhase(ctx, envs, run, probe)
+	starts, costs, startErrs := startPhase(ctx, envs, run, probe)
 	if err := ctx.Err(); err != nil {
 		return sr, err
 	}
@@ -211,6 +216,7 @@ func measureSize(ctx context.Context, cfg *config, n int) (*sizeResult, error) {
 		logf("N=%d: %s (start %s)", n, c.name, dur(median(starts[c.name])))
 		t := time.Now()
 		r := measure(ctx, e, c, probe, hits, misses, starts[c.name])
+		r.startCosts = costs[c.name]
 		sr.results = append(sr.results, r)
 		if r.err != nil {
 			logf("N=%d: %s failed: %v", n, c.name, r.err)

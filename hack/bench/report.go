@@ -143,6 +143,7 @@ func renderReport(cfg *config, m machine, sizes []*sizeResult, took time.Duratio
 	for _, sr := range sizes {
 		renderSize(&b, cfg, sr)
 	}
+	renderStarts(&b, sizes)
 	renderRelist(&b, sizes)
 	renderTargets(&b, sizes)
 	renderTargets16(&b, cfg, sizes)

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,30 +19,42 @@ import (
 // so that every contender's k-th start meets the machine and the API server
 // as the others' do. Each contender's median is reported.
 
+// startCost is what one start cost until the first answer: CPU time of
+// the contender's processes, and for kube-dns what its Go runtime
+// allocated (go_memstats_alloc_bytes_total and _mallocs_total, read from
+// its metrics right after the answer; -1 when it has no metrics).
+type startCost struct {
+	cpu           time.Duration
+	bytes, allocs int64
+}
+
 // startPhase times cfg.startRuns starts of each contender in cs, round
-// robin, and returns them by contender name. A contender that fails to
-// answer is not started again; its error is returned under its name.
-func startPhase(ctx context.Context, envs map[string]*benchEnv, cs []contender, probe svcInfo) (map[string][]time.Duration, map[string]error) {
+// robin, and returns them and their costs by contender name. A contender
+// that fails to answer is not started again; its error is returned under
+// its name.
+func startPhase(ctx context.Context, envs map[string]*benchEnv, cs []contender, probe svcInfo) (map[string][]time.Duration, map[string][]startCost, map[string]error) {
 	starts := map[string][]time.Duration{}
+	costs := map[string][]startCost{}
 	errs := map[string]error{}
 	for range envs[cs[0].name].cfg.startRuns {
 		for _, c := range cs {
 			if errs[c.name] != nil || ctx.Err() != nil {
 				continue
 			}
-			d, err := timeStart(ctx, envs[c.name], c, probe)
+			d, cost, err := timeStart(ctx, envs[c.name], c, probe)
 			if err != nil {
 				errs[c.name] = err
 				continue
 			}
 			starts[c.name] = append(starts[c.name], d)
+			costs[c.name] = append(costs[c.name], cost)
 		}
 	}
-	return starts, errs
+	return starts, costs, errs
 }
 
 // timeStart starts c, waits for its first correct answer and stops it.
-func timeStart(ctx context.Context, e *benchEnv, c contender, probe svcInfo) (time.Duration, error) {
+func timeStart(ctx context.Context, e *benchEnv, c contender, probe svcInfo) (time.Duration, startCost, error) {
 	want, name := probeAnswer(c, probe)
 	t := time.Now()
 	s, err := c.start(ctx, e)
@@ -44,8 +62,103 @@ func timeStart(ctx context.Context, e *benchEnv, c contender, probe svcInfo) (ti
 		err = waitAnswer(ctx, s, e.dir, name, want, 3*time.Minute)
 	}
 	d := time.Since(t)
+	cost := startCost{bytes: -1, allocs: -1}
+	if err == nil {
+		var ticks int64
+		for _, pid := range s.pids() {
+			ticks += procTicks(pid)
+		}
+		cost.cpu = time.Duration(ticks) * time.Second / clockTicks
+		if s.metrics != "" {
+			cost.bytes, cost.allocs = goAllocs(ctx, s.metrics)
+		}
+	}
 	s.stop()
-	return d, err
+	return d, cost, err
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times.
+const clockTicks = 100
+
+// goAllocs reads a Go program's allocation counters from its Prometheus
+// metrics at addr; -1 for what it cannot read.
+func goAllocs(ctx context.Context, addr string) (bytes, allocs int64) {
+	bytes, allocs = -1, -1
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "go_memstats_alloc_bytes_total":
+			bytes = int64(f)
+		case "go_memstats_mallocs_total":
+			allocs = int64(f)
+		}
+	}
+	return
+}
+
+// renderStarts writes what the starts cost, by contender and N.
+func renderStarts(b *strings.Builder, sizes []*sizeResult) {
+	var rows []string
+	for _, sr := range sizes {
+		for _, r := range sr.results {
+			if len(r.startCosts) == 0 {
+				continue
+			}
+			var cpus []time.Duration
+			var bytes, allocs []int64
+			for _, c := range r.startCosts {
+				cpus = append(cpus, c.cpu)
+				if c.bytes >= 0 {
+					bytes, allocs = append(bytes, c.bytes), append(allocs, c.allocs)
+				}
+			}
+			alloc := "–"
+			if len(bytes) > 0 {
+				alloc = fmt.Sprintf("%.1f MiB / %.2f M", float64(medianInt(bytes))/(1<<20), float64(medianInt(allocs))/1e6)
+			}
+			all := make([]string, len(r.starts))
+			for i, d := range r.starts {
+				all[i] = strconv.FormatInt(d.Milliseconds(), 10)
+			}
+			rows = append(rows, fmt.Sprintf("| %d | %s | %s | %s | %s | %s |", sr.n, r.c.name, dur(r.startToAnswer),
+				strings.Join(all, ", "), dur(median(cpus)), alloc))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## Starts\n\nEach start from nothing to the first right answer (medians of the round-robin starts): *CPU* is the user and system time of the contender's processes until then, *allocated* what kube-dns's Go runtime allocated until then (bytes / objects, from its metrics).\n\n")
+	b.WriteString("| N | contender | start | every start (ms) | CPU to first answer | allocated to first answer |\n|--:|---|--:|---|--:|--:|\n")
+	for _, r := range rows {
+		b.WriteString(r + "\n")
+	}
+	b.WriteString("\n")
+}
+
+func medianInt(v []int64) int64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // probeAnswer is the name polled and the address it must answer: the

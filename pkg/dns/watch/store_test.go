@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	k8swatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/watchlist"
@@ -37,19 +38,17 @@ func (r *recorder) notify(event string, objs ...any) {
 // take waits until n notifications are in and returns them sorted.
 func (r *recorder) take(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	_ = wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
 		r.mu.Lock()
-		if len(r.got) >= n || time.Now().After(deadline) {
-			out := r.got
-			r.got = nil
-			r.mu.Unlock()
-			sort.Strings(out)
-			return out
-		}
-		r.mu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
+		defer r.mu.Unlock()
+		return len(r.got) >= n, nil
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.got
+	r.got = nil
+	sort.Strings(out)
+	return out
 }
 
 func fullSlice(name, service, version string) *discoveryv1.EndpointSlice {
