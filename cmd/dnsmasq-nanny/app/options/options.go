@@ -15,6 +15,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
+
+	"github.com/kubedns-go/kube-dns/pkg/cliflags"
 )
 
 // NannyOptions are the flags of the original dnsmasq-nanny (same names,
@@ -173,7 +175,7 @@ func checkHostPort(s string) error {
 	if host == "" {
 		return fmt.Errorf("%q has no host", s)
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+	if p, err := strconv.Atoi(port); err != nil || !cliflags.ValidPort(p) {
 		return fmt.Errorf("%q: %q is not a port number (1-65535)", s, port)
 	}
 	return nil

@@ -124,7 +124,7 @@ func (o *SidecarOptions) Validate() error {
 	if err := checkHost(o.DnsmasqAddr, false); err != nil {
 		bad("dnsmasq-addr", "%v", err)
 	}
-	if !validPort(o.DnsmasqPort) {
+	if !cliflags.ValidPort(o.DnsmasqPort) {
 		bad("dnsmasq-port", "%d is not a port number (1-65535)", o.DnsmasqPort)
 	}
 	if o.DnsmasqPollIntervalMs <= 0 {
@@ -136,7 +136,7 @@ func (o *SidecarOptions) Validate() error {
 	if err := checkHost(o.PrometheusAddr, true); err != nil {
 		bad("prometheus-addr", "%v", err)
 	}
-	if !validPort(o.PrometheusPort) {
+	if !cliflags.ValidPort(o.PrometheusPort) {
 		bad("prometheus-port", "%d is not a port number (1-65535)", o.PrometheusPort)
 	}
 	switch p := o.PrometheusPath; {
@@ -181,8 +181,6 @@ func (o *SidecarOptions) LogFlags(fs *pflag.FlagSet) {
 		klog.Infof("FLAG: --%s=%q", f.Name, f.Value.String())
 	})
 }
-
-func validPort(p int) bool { return p >= 1 && p <= 65535 }
 
 // checkHost accepts an IP address or a DNS name, and "" when empty is true.
 func checkHost(h string, empty bool) error {
