@@ -3,38 +3,25 @@
 package main
 
 import (
+	"context"
 	"flag"
-	"fmt"
 	"os"
-
-	"k8s.io/klog/v2"
+	"strconv"
 
 	"github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app"
 	"github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
-	"github.com/kubedns-go/kube-dns/pkg/signals"
-	"github.com/kubedns-go/kube-dns/pkg/version"
+	"github.com/kubedns-go/kube-dns/pkg/cli"
 )
 
 func main() {
 	o := options.NewNannyOptions()
 	o.AddFlags(flag.CommandLine)
-	if err := o.Parse(flag.CommandLine, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	if o.PrintVersion {
-		fmt.Println(version.String("dnsmasq-nanny"))
-		return
-	}
-	if err := o.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	klog.InfoS("Starting", "version", version.String("dnsmasq-nanny"))
-	o.LogFlags(flag.CommandLine)
-	if err := app.Run(signals.Context(), o); err != nil {
-		klog.ErrorS(err, "dnsmasq-nanny failed")
-		klog.FlushAndExit(klog.ExitFlushTimeout, 1)
-	}
-	klog.Flush()
+	cli.Main(cli.Command{
+		Name:     "dnsmasq-nanny",
+		Parse:    func() error { return o.Parse(flag.CommandLine, os.Args[1:]) },
+		Version:  func() string { return strconv.FormatBool(o.PrintVersion) },
+		Validate: o.Validate,
+		LogFlags: func() { o.LogFlags(flag.CommandLine) },
+		Run:      func(ctx context.Context) error { return app.Run(ctx, o) },
+	})
 }

@@ -2,43 +2,30 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
 
 	"github.com/spf13/pflag"
-	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app"
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
-	"github.com/kubedns-go/kube-dns/pkg/signals"
-	"github.com/kubedns-go/kube-dns/pkg/version"
+	"github.com/kubedns-go/kube-dns/pkg/cli"
 )
 
 func main() {
 	cfg := options.NewKubeDNSConfig()
 	cfg.AddFlags(pflag.CommandLine)
-	pflag.Parse()
-	switch cfg.PrintVersion {
-	case "raw":
-		fmt.Println(version.Version)
-		return
-	case "true":
-		fmt.Println(version.String("kube-dns"))
-		return
-	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	if err := cfg.LoadEnv(os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	klog.InfoS("Starting", "version", version.String("kube-dns"))
-	cfg.LogFlags(pflag.CommandLine)
-	if err := app.Run(signals.Context(), cfg); err != nil {
-		klog.ErrorS(err, "kube-dns failed")
-		klog.FlushAndExit(klog.ExitFlushTimeout, 1)
-	}
-	klog.Flush()
+	cli.Main(cli.Command{
+		Name:    "kube-dns",
+		Parse:   func() error { pflag.Parse(); return nil },
+		Version: func() string { return cfg.PrintVersion },
+		Validate: func() error {
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			return cfg.LoadEnv(os.Getenv)
+		},
+		LogFlags: func() { cfg.LogFlags(pflag.CommandLine) },
+		Run:      func(ctx context.Context) error { return app.Run(ctx, cfg) },
+	})
 }

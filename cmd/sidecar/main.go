@@ -3,39 +3,24 @@
 package main
 
 import (
-	"fmt"
-	"os"
+	"context"
 
 	"github.com/spf13/pflag"
-	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/cmd/sidecar/app"
 	"github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
-	"github.com/kubedns-go/kube-dns/pkg/signals"
-	"github.com/kubedns-go/kube-dns/pkg/version"
+	"github.com/kubedns-go/kube-dns/pkg/cli"
 )
 
 func main() {
 	o := options.NewSidecarOptions()
 	o.AddFlags(pflag.CommandLine)
-	pflag.Parse()
-	switch o.PrintVersion {
-	case "raw":
-		fmt.Println(version.Version)
-		return
-	case "true":
-		fmt.Println(version.String("sidecar"))
-		return
-	}
-	if err := o.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	klog.InfoS("Starting", "version", version.String("sidecar"))
-	o.LogFlags(pflag.CommandLine)
-	if err := app.Run(signals.Context(), o); err != nil {
-		klog.ErrorS(err, "sidecar failed")
-		klog.FlushAndExit(klog.ExitFlushTimeout, 1)
-	}
-	klog.Flush()
+	cli.Main(cli.Command{
+		Name:     "sidecar",
+		Parse:    func() error { pflag.Parse(); return nil },
+		Version:  func() string { return o.PrintVersion },
+		Validate: o.Validate,
+		LogFlags: func() { o.LogFlags(pflag.CommandLine) },
+		Run:      func(ctx context.Context) error { return app.Run(ctx, o) },
+	})
 }
