@@ -21,20 +21,12 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 // The tests below run the real dnsmasq on loopback addresses and high
 // ports, without root-only features.
-
-const dnsmasqPath = "/usr/sbin/dnsmasq"
-
-func requireDnsmasq(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(dnsmasqPath); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s is not installed (Debian package dnsmasq-base): skipping the real-dnsmasq tests", dnsmasqPath)
-	}
-}
 
 // freePort returns a port on ip that is free for both UDP and TCP.
 func freePort(t *testing.T, ip string) int {
@@ -60,7 +52,7 @@ func serveAddress(t *testing.T, listenIP, domain, ip string) string {
 	t.Helper()
 	port := freePort(t, listenIP)
 	args := append(listenArgs(listenIP, port), "-k", "--address=/"+domain+"/"+ip)
-	cmd := exec.Command(dnsmasqPath, args...)
+	cmd := exec.Command(dnsmasqtest.Path, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +146,7 @@ func stubDomains(domain, server string) map[string]string {
 }
 
 func TestRealDnsmasq(t *testing.T) {
-	requireDnsmasq(t)
+	dnsmasqtest.Require(t)
 
 	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
 	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
@@ -176,7 +168,7 @@ func TestRealDnsmasq(t *testing.T) {
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	n, err := New(Options{
-		Exec:            dnsmasqPath,
+		Exec:            dnsmasqtest.Path,
 		Args:            listenArgs("127.0.0.1", port),
 		Source:          config.NewDirSource(dir, interval, metrics),
 		Resolver:        nameservers.NewResolver(kubedns, "cluster.local"),

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 )
 
 func TestFDsNeeded(t *testing.T) {
@@ -58,7 +59,7 @@ func openFilesLimit(t *testing.T, pid int) (soft, hard uint64) {
 // and keeps running. With the low limit, dnsmasq 2.90 exits when a
 // connection finds no descriptor for its child's pipe.
 func TestDnsmasqGetsTheHardFileLimit(t *testing.T) {
-	requireDnsmasq(t)
+	dnsmasqtest.Require(t)
 	var orig syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &orig); err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func TestDnsmasqGetsTheHardFileLimit(t *testing.T) {
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	args := append(listenArgs("127.0.0.1", port), "--max-tcp-connections=1000", "--address=/example.test/10.1.2.3")
-	r := start(t, Options{Exec: dnsmasqPath, Args: args}, &config.Config{})
+	r := start(t, Options{Exec: dnsmasqtest.Path, Args: args}, &config.Config{})
 	waitAnswer(t, addr, "x.example.test", "10.1.2.3")
 	pid := r.PID()
 	// The nanny raised its own limit in Run: the test's descriptors need

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/nameservers"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
@@ -83,7 +84,7 @@ func answers(addr, name, ip string) bool {
 // A name a later configuration brings is looked up before them, and a
 // reload adds it once it resolves.
 func TestNamesNeverDelayDnsmasq(t *testing.T) {
-	requireDnsmasq(t)
+	dnsmasqtest.Require(t)
 	known := serveAddress(t, freeport.LoopbackIP(2), "known.local", "10.9.9.9")
 	late := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
 	lateIP, latePort, _ := net.SplitHostPort(late)
@@ -101,7 +102,7 @@ func TestNamesNeverDelayDnsmasq(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	began := time.Now()
 	r := start(t, Options{
-		Exec: dnsmasqPath, Args: listenArgs("127.0.0.1", port), RestartOnChange: true, ServersDir: sharedDir(t),
+		Exec: dnsmasqtest.Path, Args: listenArgs("127.0.0.1", port), RestartOnChange: true, ServersDir: sharedDir(t),
 		Resolver: res, Clock: clk, AcceptAfter: time.Second,
 		Restart: RestartPolicy{InitialDelay: restartDelay, MaxDelay: restartDelay, ResetAfter: time.Hour, MaxFailures: 5, Window: time.Hour},
 	}, cfg)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
@@ -46,14 +47,14 @@ func stillRunning(t *testing.T, r *running) {
 // configuration it accepted again, says so once, does not give it the
 // refused one again, and applies the next change.
 func TestRefusedServersFileLine(t *testing.T) {
-	requireDnsmasq(t)
+	dnsmasqtest.Require(t)
 	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
 	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logs := &logBuffer{}
 	r := startLogged(t, Options{
-		Exec: dnsmasqPath, Args: listenArgs("127.0.0.1", port), RestartOnChange: true,
+		Exec: dnsmasqtest.Path, Args: listenArgs("127.0.0.1", port), RestartOnChange: true,
 		ServersDir: sharedDir(t), AcceptAfter: 500 * time.Millisecond,
 	}, stubs("v1", map[string]string{"acme.local": first}), logs)
 	waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
@@ -117,7 +118,7 @@ func TestRefusedServerArguments(t *testing.T) {
 }
 
 func testRefusedServerArguments(t *testing.T, accept time.Duration) {
-	requireDnsmasq(t)
+	dnsmasqtest.Require(t)
 	first := serveAddress(t, freeport.LoopbackIP(2), "acme.local", "10.9.9.9")
 	second := serveAddress(t, freeport.LoopbackIP(3), "acme.local", "10.8.8.8")
 	own := filepath.Join(t.TempDir(), "servers.conf")
@@ -128,7 +129,7 @@ func testRefusedServerArguments(t *testing.T, accept time.Duration) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logs := &logBuffer{}
 	r := startLogged(t, Options{
-		Exec: dnsmasqPath, Args: append(listenArgs("127.0.0.1", port), "--servers-file="+own), RestartOnChange: true,
+		Exec: dnsmasqtest.Path, Args: append(listenArgs("127.0.0.1", port), "--servers-file="+own), RestartOnChange: true,
 		AcceptAfter: accept,
 	}, stubs("v1", map[string]string{"acme.local": first}), logs)
 	waitAnswer(t, addr, "x.acme.local", "10.9.9.9")
@@ -164,11 +165,11 @@ func testRefusedServerArguments(t *testing.T, accept time.Duration) {
 // verdict however long it takes (226 ms once on a busy machine, past the
 // 50 ms start gives tests, and its refusal was then a plain failure).
 func TestRefusedBaseArguments(t *testing.T) {
-	requireDnsmasq(t)
+	dnsmasqtest.Require(t)
 	port := freePort(t, "127.0.0.1")
 	logs := &logBuffer{}
 	r := startLogged(t, Options{
-		Exec: dnsmasqPath, Args: append(listenArgs("127.0.0.1", port), "--no-such-option"), RestartOnChange: true,
+		Exec: dnsmasqtest.Path, Args: append(listenArgs("127.0.0.1", port), "--no-such-option"), RestartOnChange: true,
 		ServersDir: sharedDir(t), AcceptAfter: time.Hour,
 	}, stubs("v1", map[string]string{"acme.local": "192.0.2.1"}), logs)
 	err := r.result(t, 10*time.Second)

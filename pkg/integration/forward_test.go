@@ -14,22 +14,20 @@ import (
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
 
-const dnsmasqPath = "/usr/sbin/dnsmasq"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
+)
 
 // startDnsmasq runs a real dnsmasq on 127.0.0.1 serving only the given
 // --address rules, as an upstream or stub-domain server.
 func startDnsmasq(t *testing.T, rules ...string) string {
 	t.Helper()
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
+	dnsmasq := dnsmasqtest.Require(t)
 	port := freePort(t)
 	args := append([]string{"--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
 		"--listen-address=127.0.0.1", "--port=" + strconv.Itoa(port), "--pid-file=", "--user=root",
 		"--log-facility=-", "--conf-file=/dev/null"}, rules...)
-	cmd := exec.Command(dnsmasqPath, args...)
+	cmd := exec.Command(dnsmasq, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

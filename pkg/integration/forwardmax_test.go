@@ -17,6 +17,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,9 +47,7 @@ const burstSize = 1000
 // 50 ms), and the health check fails whenever the sidecar's probe is.
 func TestForwardMaxBurst(t *testing.T) {
 	requireCluster(t)
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
+	dnsmasqtest.Require(t)
 	preserveKlog(t)
 	var d appsv1.Deployment
 	loadManifest(t, filepath.Join(renderManifests(t), kubeDNSManifest)).decode(t, "Deployment kube-system/kube-dns", &d)

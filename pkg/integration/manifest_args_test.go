@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -26,6 +25,7 @@ import (
 
 	kubednsoptions "github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	sidecaroptions "github.com/kubedns-go/kube-dns/cmd/sidecar/app/options"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/sidecar"
 )
 
@@ -122,10 +122,8 @@ func TestManifestArgs(t *testing.T) {
 		}
 	}
 	t.Run("dnsmasq --test", func(t *testing.T) {
-		if _, err := os.Stat(dnsmasqPath); err != nil {
-			t.Skipf("no %s: dnsmasq's own syntax check of %v not run (apt-get install dnsmasq-base)", dnsmasqPath, no.DnsmasqArgs)
-		}
-		out, err := exec.Command(dnsmasqPath, append([]string{"--test"}, no.DnsmasqArgs...)...).CombinedOutput()
+		dnsmasq := dnsmasqtest.Require(t)
+		out, err := exec.Command(dnsmasq, append([]string{"--test"}, no.DnsmasqArgs...)...).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "syntax check OK") {
 			t.Errorf("dnsmasq --test %v: %v\n%s", no.DnsmasqArgs, err, out)
 		}

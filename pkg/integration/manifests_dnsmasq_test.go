@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	nannyoptions "github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 )
 
 // mounted is an emptyDir volume mounted by a container.
@@ -116,9 +117,7 @@ func TestManifestDnsmasqSecurityContext(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("not root: cannot make the namespaces that stand in for the container")
 	}
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
+	dnsmasqtest.Require(t)
 	for _, tool := range []string{"unshare", "setpriv", "mount"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("no %s (util-linux)", tool)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 )
 
 // podNanny is the dnsmasq-nanny binary running the real dnsmasq in front of
@@ -92,9 +94,7 @@ func (p *podNanny) log() string {
 // front of kubedns; and a stub domain added by writing the ConfigMap's files.
 func TestPodPath(t *testing.T) {
 	requireCluster(t)
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
+	dnsmasqtest.Require(t)
 	stub := startDnsmasq(t, "--address=/corp.example/192.0.2.77")
 	k := startKubeDNS(t)
 	k.waitReady(t)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
@@ -48,9 +48,7 @@ type podConfig struct {
 func TestPodReloadUnderLoad(t *testing.T) {
 	const changeSpacing = attemptTimeout + 500*time.Millisecond
 	requireCluster(t)
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
+	dnsmasqtest.Require(t)
 	k := startKubeDNS(t)
 	k.waitReady(t)
 	stubs := [2]*fakeDNS{

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 )
 
 // health reads /healthcheck/<label>: the status code and the original's JSON body.
@@ -32,14 +34,12 @@ func health(url string) (int, map[string]any, error) {
 // the nanny, which would restart it before the sidecar could notice.
 func TestSidecar(t *testing.T) {
 	requireCluster(t)
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("no %s: apt-get install dnsmasq-base (CI does)", dnsmasqPath)
-	}
+	dnsmasq := dnsmasqtest.Require(t)
 	k := startKubeDNS(t)
 	k.waitReady(t)
 	port := freePort(t)
 	startFront := func() *exec.Cmd {
-		cmd := exec.Command(dnsmasqPath, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+		cmd := exec.Command(dnsmasq, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
 			"--listen-address=127.0.0.1", "--port="+strconv.Itoa(port), "--pid-file=", "--log-facility=-",
 			"--conf-file=/dev/null", "--cache-size=1000", "--server=/cluster.local/"+hashPort(k.dns))
 		if err := cmd.Start(); err != nil {

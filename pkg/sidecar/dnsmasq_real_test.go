@@ -2,9 +2,7 @@ package sidecar
 
 import (
 	"context"
-	"errors"
 	"net"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -17,10 +15,9 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
-
-const dnsmasqPath = "/usr/sbin/dnsmasq"
 
 // freePort returns a port of 127.0.0.1 free for both UDP and TCP.
 func freePort(t *testing.T) int {
@@ -37,11 +34,9 @@ func freePort(t *testing.T) int {
 // receives its exit. Without dnsmasq, the test is skipped.
 func startDnsmasq(t *testing.T, args ...string) (port int, exited <-chan error, out *lockedBuffer) {
 	t.Helper()
-	if _, err := os.Stat(dnsmasqPath); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s is not installed (Debian package dnsmasq-base): skipping the real-dnsmasq test", dnsmasqPath)
-	}
+	dnsmasq := dnsmasqtest.Require(t)
 	port = freePort(t)
-	cmd := exec.Command(dnsmasqPath, append([]string{
+	cmd := exec.Command(dnsmasq, append([]string{
 		"--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
 		"--listen-address=127.0.0.1", "--port=" + strconv.Itoa(port), "--pid-file=", "--user=root",
 		"--log-facility=-", "--conf-file=/dev/null"}, args...)...)

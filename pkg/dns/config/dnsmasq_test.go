@@ -16,10 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// dnsmasqPath is the dnsmasq that the nanny runs in the image.
-const dnsmasqPath = "/usr/sbin/dnsmasq"
+	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
+)
 
 // edgeCases are values at the limits of what Parse accepts. Everything in
 // them must reach dnsmasq intact: TestDnsmasqAcceptsValidated.
@@ -102,9 +101,7 @@ func dnsmasqLines(t *testing.T, c *Config) []string {
 // nameserver <ip>#<port> for domain <domain>" for each server it takes
 // (0.0.0.0 it drops without a word).
 func TestDnsmasqAcceptsValidated(t *testing.T) {
-	if _, err := os.Stat(dnsmasqPath); err != nil {
-		t.Skipf("the real dnsmasq is needed: %v", err)
-	}
+	dnsmasqtest.Require(t)
 	for _, tt := range edgeCases {
 		c, err := Parse(tt.data)
 		if err != nil {
@@ -143,7 +140,7 @@ func dnsmasqTest(lines []string) error {
 	for _, l := range lines {
 		args = append(args, "--"+l)
 	}
-	out, err := exec.Command(dnsmasqPath, args...).CombinedOutput()
+	out, err := exec.Command(dnsmasqtest.Path, args...).CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("syntax check OK")) {
 		return fmt.Errorf("dnsmasq %q: %v\n%s", args, err, out)
 	}
@@ -265,7 +262,7 @@ func tryDnsmasqServersFile(t *testing.T, file string, complete func(log string) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, dnsmasqPath, args...)
+	cmd := exec.CommandContext(ctx, dnsmasqtest.Path, args...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
