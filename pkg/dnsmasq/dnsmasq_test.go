@@ -93,16 +93,11 @@ func waitAnswer(t *testing.T, addr, name, ip string) {
 		got []string
 		err error
 	)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	if poll(20*time.Millisecond, 10*time.Second, func() bool {
 		got, err = lookupA(addr, name)
-		if err == nil && slices.Equal(got, []string{ip}) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s at %s: got %v, %v; want %s", name, addr, got, err, ip)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil && slices.Equal(got, []string{ip})
+	}) != nil {
+		t.Fatalf("%s at %s: got %v, %v; want %s", name, addr, got, err, ip)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
@@ -144,15 +145,18 @@ func count(events []event, kind string) int {
 	return n
 }
 
-// waitFor polls cond until it holds or timeout passes.
+// poll checks cond at once, then every interval, until it holds; it
+// returns an error when timeout passes first.
+func poll(interval, timeout time.Duration, cond func() bool) error {
+	return wait.PollUntilContextTimeout(context.Background(), interval, timeout, true,
+		func(context.Context) (bool, error) { return cond(), nil })
+}
+
+// waitFor polls cond every 10ms until it holds or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if poll(10*time.Millisecond, timeout, cond) != nil {
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
 	}
 }
 
@@ -164,13 +168,9 @@ func alive(pid int) bool {
 // checkGoroutines fails unless the goroutine count returns to before.
 func checkGoroutines(t *testing.T, before int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
+	if poll(10*time.Millisecond, 5*time.Second, func() bool { return runtime.NumGoroutine() <= before }) != nil {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 	}
 }
 

@@ -59,14 +59,15 @@ func (s *silentResolver) LookupAddrs(ctx context.Context, host string) ([]netip.
 func stepUntil(t *testing.T, clk *clocktesting.FakeClock, step time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	var stepped time.Duration
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s (clock stepped %v)", what, stepped)
+	if poll(10*time.Millisecond, 10*time.Second, func() bool {
+		if cond() {
+			return true
 		}
 		clk.Step(step)
 		stepped += step
-		time.Sleep(10 * time.Millisecond)
+		return false
+	}) != nil {
+		t.Fatalf("timed out waiting for %s (clock stepped %v)", what, stepped)
 	}
 	return stepped
 }
