@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/kubedns-go/kube-dns/pkg/dnsmasq/dnsmasqtest"
 )
 
@@ -274,19 +276,22 @@ func tryDnsmasqServersFile(t *testing.T, file string, complete func(log string) 
 		_ = cmd.Process.Kill()
 		<-exited
 	}()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	var log string
+	err = wait.PollUntilContextCancel(ctx, 10*time.Millisecond, false, func(context.Context) (bool, error) {
 		select {
 		case err := <-exited:
 			exited <- err
-			return "", fmt.Errorf("dnsmasq %q exited: %v\n%s", args, err, out.String())
-		case <-ctx.Done():
-			return out.String(), nil // incomplete: the caller tells what is missing
-		case <-tick.C:
-			if log := out.String(); complete(log) {
-				return log, nil
-			}
+			return false, fmt.Errorf("dnsmasq %q exited: %v\n%s", args, err, out.String())
+		default:
 		}
+		log = out.String()
+		return complete(log), nil
+	})
+	switch {
+	case err == nil:
+		return log, nil
+	case ctx.Err() != nil:
+		return out.String(), nil // incomplete: the caller tells what is missing
 	}
+	return "", err
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 )
 
@@ -101,8 +103,9 @@ func TestLookupAllCancel(t *testing.T) {
 		LookupAll(ctx, r, hosts, 4, time.Hour, func(Lookup) { calls.Add(1) })
 		close(done)
 	}()
-	for r.inFlight.Load() < 4 {
-		time.Sleep(time.Millisecond)
+	if err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) { return r.inFlight.Load() >= 4, nil }); err != nil {
+		t.Fatalf("%d lookups in flight, want 4", r.inFlight.Load())
 	}
 	cancel()
 	select {

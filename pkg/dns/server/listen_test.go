@@ -204,10 +204,8 @@ func TestPipeForgetsUnansweredQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		// One at a time, so that loopback drops none.
-		for deadline := time.Now().Add(5 * time.Second); seen.Load() < sent; time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("query %d never reached the handler", sent)
-			}
+		if poll(5*time.Second, func() bool { return seen.Load() >= sent }) != nil {
+			t.Fatalf("query %d never reached the handler", sent)
 		}
 		l.loops[0].pipe.mu.Lock()
 		n := len(l.loops[0].pipe.oob)

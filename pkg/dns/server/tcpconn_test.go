@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // startTCP serves the test fixture (with huge.ns1, whose SRV reply is 64
@@ -57,13 +58,18 @@ func relaxed(maxConns int) TCPConfig {
 	return TCPConfig{MaxConns: maxConns, IdleTimeout: time.Minute, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 }
 
+// poll checks cond at once, then every millisecond, until it holds; it
+// returns an error when timeout passes first.
+func poll(timeout time.Duration, cond func() bool) error {
+	return wait.PollUntilContextTimeout(context.Background(), time.Millisecond, timeout, true,
+		func(context.Context) (bool, error) { return cond(), nil })
+}
+
 // eventually polls cond every millisecond until it holds or 10 s pass.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("still not %s after 10 s", what)
-		}
+	if poll(10*time.Second, cond) != nil {
+		t.Fatalf("still not %s after 10 s", what)
 	}
 }
 
