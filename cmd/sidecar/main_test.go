@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // The tests run this test binary as the sidecar: with SIDECAR_TEST_MAIN
@@ -100,22 +103,32 @@ func startSidecar(t *testing.T, args ...string) *running {
 	}
 	go func() { r.exited <- r.cmd.Wait() }()
 	url := "http://127.0.0.1:" + port + "/healthz"
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	var (
+		exited  bool
+		exitErr error
+	)
+	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
 		select {
-		case err := <-r.exited:
-			if strings.Contains(r.out.String(), "address already in use") {
-				return nil
-			}
-			t.Fatalf("sidecar exited: %v\n%s", err, r.out.String())
+		case exitErr = <-r.exited:
+			exited = true
+			return true, nil
 		default:
 		}
-		if resp, err := http.Get(url); err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && string(body) == "ok\n" {
-				return r
-			}
+		resp, err := http.Get(url)
+		if err != nil {
+			return false, nil
 		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && string(body) == "ok\n", nil
+	})
+	switch {
+	case exited && strings.Contains(r.out.String(), "address already in use"):
+		return nil
+	case exited:
+		t.Fatalf("sidecar exited: %v\n%s", exitErr, r.out.String())
+	case err == nil:
+		return r
 	}
 	_ = r.cmd.Process.Kill()
 	<-r.exited

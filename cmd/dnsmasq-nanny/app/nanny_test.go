@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/kubedns-go/kube-dns/cmd/dnsmasq-nanny/app/options"
 )
 
@@ -64,16 +66,15 @@ func TestRun(t *testing.T) {
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- Run(ctx, o) }()
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				b, err := os.ReadFile(marker)
-				if err == nil && strings.HasPrefix(string(b), "--keep-in-foreground --cache-size=10 -R --servers-file=/") {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("dnsmasq not started: %q, %v", b, err)
-				}
-				time.Sleep(10 * time.Millisecond)
+			var (
+				b   []byte
+				err error
+			)
+			if wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+				b, err = os.ReadFile(marker)
+				return err == nil && strings.HasPrefix(string(b), "--keep-in-foreground --cache-size=10 -R --servers-file=/"), nil
+			}) != nil {
+				t.Fatalf("dnsmasq not started: %q, %v", b, err)
 			}
 			cancel()
 			select {
