@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
@@ -150,21 +151,18 @@ var errStop = errors.New("giving up")
 // returns how long that took.
 func eventually(timeout time.Duration, fn func() error) (time.Duration, error) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := fn()
-		if err == nil || errors.Is(err, errStop) {
-			return time.Since(start), err
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 2*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		last = fn()
+		if errors.Is(last, errStop) {
+			return false, last
 		}
-		select {
-		case <-ctx.Done():
-			return time.Since(start), fmt.Errorf("after %v: %w", timeout, err)
-		case <-tick.C:
-		}
+		return last == nil, nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		err = fmt.Errorf("after %v: %w", timeout, last)
 	}
+	return time.Since(start), err
 }
 
 func httpGetBody(url string) (string, error) {

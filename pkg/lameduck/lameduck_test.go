@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -26,13 +27,24 @@ func run(t *testing.T, w Wait, at func(time.Duration)) (time.Duration, string) {
 	start := clk.Now()
 	for i := 0; i < 1000; i++ {
 		// Step only once Run waits on its ticker.
-		for !clk.HasWaiters() {
+		var (
+			r     result
+			ended bool
+		)
+		err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
 			select {
-			case r := <-done:
-				return r.d, r.reason
+			case r = <-done:
+				ended = true
+				return true, nil
 			default:
-				time.Sleep(time.Millisecond)
+				return clk.HasWaiters(), nil
 			}
+		})
+		switch {
+		case ended:
+			return r.d, r.reason
+		case err != nil:
+			t.Fatal("Run never waited on its ticker")
 		}
 		if at != nil {
 			at(clk.Now().Sub(start))

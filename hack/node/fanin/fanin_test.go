@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // server answers known. with an A record and anything else with NXDOMAIN
@@ -157,18 +158,13 @@ func TestIdleConnectionsExpire(t *testing.T) {
 	if _, err := tr.query(new(dns.Msg).SetQuestion("known.example.", dns.TypeA)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
 		tr.mu.Lock()
-		n := len(tr.idle)
-		tr.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the idle connection was not closed after expire")
-		}
-		time.Sleep(5 * time.Millisecond)
+		defer tr.mu.Unlock()
+		return len(tr.idle) == 0, nil
+	})
+	if err != nil {
+		t.Fatal("the idle connection was not closed after expire")
 	}
 }
 
