@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
@@ -209,8 +210,11 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 
 	stopping.Store(true)
 	if runErr == nil && cfg.Lameduck > 0 {
-		w := lameduck.Wait{Min: cfg.Lameduck, Max: max(cfg.Lameduck, cfg.LameduckMax), Quiet: lameduck.KubednsQuiet, Received: lameduckReceived}
+		w := lameduck.Wait{Min: cfg.Lameduck, Max: max(cfg.Lameduck, cfg.LameduckMax), Quiet: lameduck.KubednsQuiet,
+			Received: lameduckReceived, Clock: lameduckClock}
 		klog.InfoS("Lameduck: readiness is failing, still answering", "min", w.Min, "max", w.Max)
+		// Not ctx: it has ended, and the lameduck is what follows. A second
+		// signal ends the process (pkg/signals).
 		d, why := w.Run(context.Background())
 		klog.InfoS("Lameduck over", "after", d.Round(time.Millisecond), "reason", why)
 	}
@@ -222,6 +226,9 @@ func run(ctx context.Context, cfg *options.KubeDNSConfig, client kubeclient.Inte
 
 // lameduckReceived counts what the pod receives; tests replace it.
 var lameduckReceived = lameduck.UDPReceived
+
+// lameduckClock times the lameduck (nil: the real clock); tests step a fake one.
+var lameduckClock clock.WithTicker
 
 func shutdownAll(l *server.Listeners, servers []*http.Server, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

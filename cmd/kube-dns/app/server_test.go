@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 	"github.com/kubedns-go/kube-dns/pkg/httpserver"
@@ -65,6 +67,9 @@ func TestRunLifecycle(t *testing.T) {
 	// The machine's UDP traffic is not this pod's: the lameduck is its minimum.
 	defer func(f func() (uint64, error)) { lameduckReceived = f }(lameduckReceived)
 	lameduckReceived = nil
+	clk := clocktesting.NewFakeClock(time.Now())
+	defer func(c clock.WithTicker) { lameduckClock = c }(lameduckClock)
+	lameduckClock = clk
 
 	addrs := make(chan []string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,6 +131,9 @@ func TestRunLifecycle(t *testing.T) {
 	if resp, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(q, dnsAddr); err != nil || len(resp.Answer) != 1 {
 		t.Errorf("during lameduck: %v %v", resp, err)
 	}
+	// The lameduck ends when its clock has moved by cfg.Lameduck.
+	poll("the lameduck's ticker", clk.HasWaiters)
+	clk.Step(cfg.Lameduck)
 	select {
 	case err := <-done:
 		if err != nil {
