@@ -61,8 +61,8 @@ race: ## The packages that share state again under the race detector.
 	$(GO) test $(TESTFLAGS) -race $(RACE_PKGS)
 
 # Every fuzzer, as package:Fuzzer; their seed corpora are in the packages' testdata/fuzz.
-FUZZERS := pkg/dns/server:FuzzServeDNS pkg/dns/server:FuzzFastReply \
-	pkg/dns/config:FuzzParse pkg/sidecar:FuzzParseProbe pkg/sidecar:FuzzParseTCPState
+FUZZERS := pkg/dns/server:FuzzServeDNS pkg/dns/server:FuzzFastReply pkg/kubeclient:FuzzDecode \
+	pkg/kubeclient:FuzzStreamList pkg/dns/config:FuzzParse pkg/sidecar:FuzzParseProbe pkg/sidecar:FuzzParseTCPState
 FUZZTIME ?= 20s
 
 fuzz: ## Every fuzzer for FUZZTIME (20s) each; make test runs it.

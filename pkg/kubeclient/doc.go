@@ -1,5 +1,8 @@
-// Package kubeclient is kube-dns's edge to the Kubernetes API: a client-go
-// clientset (protobuf) and, for ServiceImports, a dynamic client list and
-// watch for the informers, whose transform (Transform) slims each object as
-// it arrives into the types here, which keep just the fields DNS needs.
+// Package kubeclient is a small Kubernetes API client for the few resources
+// kube-dns reads.
+//
+// It links only core/v1 and discovery/v1 and decodes the API server's
+// protobuf into slim objects that keep just the fields DNS needs: a list is
+// read item by item, each item unmarshalled by k8s.io/api's generated code
+// and slimmed at once, so the full objects of a list are never all alive.
 package kubeclient

@@ -1,10 +1,8 @@
 package kubeclient
 
 import (
-	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
@@ -12,78 +10,42 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/cache"
 )
 
-// Slim converts a full core/v1 or discovery/v1 object, a ServiceImport, or
-// a list of them, to its slim type. It reports false for any other object.
-// Slim is the one definition of the slim types' content: empty slices
-// become nil, pointers are copied, the full object is not referenced.
+// Slim converts a full core/v1 or discovery/v1 object, or a list of them, to
+// its slim type. It reports false for any other object. The protobuf
+// decoder unmarshals each object with k8s.io/api's generated code and
+// slims it here, so Slim is the one definition of the slim types' content:
+// empty slices become nil, pointers are copied, the full object is not
+// referenced.
 func Slim(obj runtime.Object) (runtime.Object, bool) {
 	var s slimmer
-	return s.slim(obj)
-}
-
-// Transform returns the informers' transform (cache.TransformFunc): each
-// object is slimmed as it arrives, before it is queued or stored, so the
-// full objects of a streamed list are never all alive. Consecutive objects
-// share their namespace and service name strings, as in a list. Objects
-// without a slim type (tombstones, a ConfigMap) pass unchanged; an
-// unstructured ServiceImport (from the dynamic client) is converted first.
-func Transform() cache.TransformFunc {
-	var (
-		mu sync.Mutex
-		s  slimmer
-	)
-	return func(obj any) (any, error) {
-		if u, ok := obj.(*unstructured.Unstructured); ok {
-			var si mcsv1alpha1.ServiceImport
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), &si); err != nil {
-				return nil, fmt.Errorf("kubeclient: ServiceImport %s/%s: %w", u.GetNamespace(), u.GetName(), err)
-			}
-			obj = &si
-		}
-		ro, ok := obj.(runtime.Object)
-		if !ok {
-			return obj, nil
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if out, ok := s.slim(ro); ok {
-			return out, nil
-		}
-		return obj, nil
-	}
-}
-
-func (s *slimmer) slim(obj runtime.Object) (runtime.Object, bool) {
 	switch o := obj.(type) {
 	case *corev1.Service:
 		return s.service(o, new(Service)), true
 	case *corev1.ServiceList:
-		return &ServiceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(s, o.Items, (*slimmer).service)}, true
+		return &ServiceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).service)}, true
 	case *discoveryv1.EndpointSlice:
 		return s.endpointSlice(o, new(EndpointSlice)), true
 	case *discoveryv1.EndpointSliceList:
-		return &EndpointSliceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(s, o.Items, (*slimmer).endpointSlice)}, true
+		return &EndpointSliceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).endpointSlice)}, true
 	case *corev1.Endpoints:
 		return s.endpoints(o, new(Endpoints)), true
 	case *corev1.EndpointsList:
-		return &EndpointsList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(s, o.Items, (*slimmer).endpoints)}, true
+		return &EndpointsList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).endpoints)}, true
 	case *corev1.Namespace:
 		return s.namespace(o, new(Namespace)), true
 	case *corev1.NamespaceList:
-		return &NamespaceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(s, o.Items, (*slimmer).namespace)}, true
+		return &NamespaceList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).namespace)}, true
 	case *corev1.Pod:
 		return s.pod(o, new(Pod)), true
 	case *corev1.PodList:
-		return &PodList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(s, o.Items, (*slimmer).pod)}, true
+		return &PodList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).pod)}, true
 	case *mcsv1alpha1.ServiceImport:
 		return s.serviceImport(o, new(ServiceImport)), true
 	case *mcsv1alpha1.ServiceImportList:
-		return &ServiceImportList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(s, o.Items, (*slimmer).serviceImport)}, true
+		return &ServiceImportList{ListMeta: slimListMeta(o.ListMeta), Items: slimItems(&s, o.Items, (*slimmer).serviceImport)}, true
 	}
 	return nil, false
 }

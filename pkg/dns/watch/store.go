@@ -1,92 +1,126 @@
 package watch
 
 import (
-	"k8s.io/apimachinery/pkg/runtime"
+	"sync"
+
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
-// store is one watched resource: a client-go shared informer whose
-// transform slims each object as it arrives (kubeclient.Transform), whose
-// indexer is the cache the builder reads, and whose one event handler only
-// tells the Controller what work a change causes. A relist reaches the
-// handler as updates (filtered by changed) and deletes of what is gone.
+// store is the cache of one watched resource: the cache.ReflectorStore a
+// client-go reflector writes into. It applies each change the moment the
+// reflector delivers it and tells the Controller what work the change
+// causes; there is no queue and no event fan-out in between. A relist
+// (Replace) is compared with what the store held, so only what differs is
+// marked.
 type store struct {
-	informer cache.SharedIndexInformer
-	indexer  cache.Indexer
-	reg      cache.ResourceEventHandlerRegistration
 	// notify is told the objects an event concerns (for an update, both
 	// versions); changed filters updates.
 	notify  func(event string, objs ...any)
 	changed func(old, cur any) bool
+	// serviceOf, when set, indexes objects by the "namespace/name" of their
+	// Service and the key of their ServiceImport ("" for none):
+	// EndpointSlices.
+	serviceOf func(obj any) (svc, imp string)
 	// fresh, when set, is told every object that is new (created true) or
 	// changed, not the versions they replace nor deleted ones: what the
 	// DNS programming latency is measured from.
 	fresh func(obj any, created bool)
+
+	mu        sync.RWMutex
+	items     map[string]any
+	byService map[string]map[string]any // only with serviceOf
+
+	syncOnce sync.Once
+	synced   chan struct{} // closed when the first list is in
 }
 
-// byService is the index of EndpointSlices by the "namespace/name" of
-// their Service and the key of their ServiceImport.
-const byService = "service"
-
-// newStore sets up the informer of one resource over lw; serviceOf, when
-// set, indexes objects by their Service and ServiceImport keys ("" for
-// none): EndpointSlices.
-func newStore(name string, lw cache.ListerWatcher, example runtime.Object, notify func(string, ...any), changed func(old, cur any) bool, serviceOf func(any) (string, string)) (*store, error) {
-	indexers := cache.Indexers{}
+func newStore(notify func(string, ...any), changed func(old, cur any) bool, serviceOf func(any) (string, string)) *store {
+	s := &store{notify: notify, changed: changed, serviceOf: serviceOf,
+		items: map[string]any{}, synced: make(chan struct{})}
 	if serviceOf != nil {
-		indexers[byService] = func(obj any) ([]string, error) {
-			svc, imp := serviceOf(obj)
-			keys := make([]string, 0, 2)
-			for _, k := range [...]string{svc, imp} {
-				if k != "" {
-					keys = append(keys, k)
-				}
-			}
-			return keys, nil
-		}
+		s.byService = map[string]map[string]any{}
 	}
-	inf := cache.NewSharedIndexInformerWithOptions(lw, example, cache.SharedIndexInformerOptions{
-		Indexers: indexers, ObjectDescription: name,
-	})
-	if err := inf.SetTransform(kubeclient.Transform()); err != nil {
-		return nil, err
-	}
-	s := &store{informer: inf, indexer: inf.GetIndexer(), notify: notify, changed: changed}
-	reg, err := inf.AddEventHandler(s)
-	if err != nil {
-		return nil, err
-	}
-	s.reg = reg
-	return s, nil
+	return s
 }
 
 // keyOf is the store key of a slim object: "namespace/name", or "name".
 func keyOf(obj any) string {
-	k, _ := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	k, _ := cache.MetaNamespaceKeyFunc(obj)
 	return k
 }
 
-// OnAdd, OnUpdate and OnDelete are the informer's event handler.
-func (s *store) OnAdd(obj any, _ bool) {
-	s.isFresh(obj, true) // before the mark, so that the same sync sees both
-	s.notify("add", obj)
+// put stores obj under key and returns what it replaced; s.mu is held.
+func (s *store) put(key string, obj any) (old any) {
+	old = s.items[key]
+	s.items[key] = obj
+	if s.serviceOf != nil {
+		if old != nil {
+			s.unindex(key, old)
+		}
+		s.index(key, obj)
+	}
+	return old
 }
 
-func (s *store) OnUpdate(old, cur any) {
-	if s.changed(old, cur) {
-		s.isFresh(cur, false)
-		s.notify("update", old, cur)
+// remove deletes key and returns what it held; s.mu is held.
+func (s *store) remove(key string) (old any) {
+	old, ok := s.items[key]
+	if !ok {
+		return nil
+	}
+	delete(s.items, key)
+	if s.serviceOf != nil {
+		s.unindex(key, old)
+	}
+	return old
+}
+
+func (s *store) index(key string, obj any) {
+	svc, imp := s.serviceOf(obj)
+	for _, k := range [...]string{svc, imp} {
+		if k == "" {
+			continue
+		}
+		m := s.byService[k]
+		if m == nil {
+			m = map[string]any{}
+			s.byService[k] = m
+		}
+		m[key] = obj
 	}
 }
 
-func (s *store) OnDelete(obj any) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj // deleted while the watch was down: its last known state
+func (s *store) unindex(key string, obj any) {
+	svc, imp := s.serviceOf(obj)
+	for _, k := range [...]string{svc, imp} {
+		if m := s.byService[k]; k != "" && m != nil {
+			delete(m, key)
+			if len(m) == 0 {
+				delete(s.byService, k)
+			}
+		}
 	}
-	s.notify("delete", obj)
+}
+
+// Add and Update store an object from the watch.
+func (s *store) Add(obj any) error { return s.Update(obj) }
+func (s *store) Update(obj any) error {
+	key := keyOf(obj)
+	s.mu.Lock()
+	old := s.put(key, obj)
+	s.mu.Unlock()
+	switch {
+	case old == nil:
+		s.isFresh(obj, true) // before the mark, so that the same sync sees both
+		s.notify("add", obj)
+	case s.changed(old, obj):
+		s.isFresh(obj, false)
+		s.notify("update", old, obj)
+	}
+	return nil
 }
 
 func (s *store) isFresh(obj any, created bool) {
@@ -95,33 +129,118 @@ func (s *store) isFresh(obj any, created bool) {
 	}
 }
 
-// HasSynced reports whether the first list has been stored and handled.
-func (s *store) HasSynced() bool { return s.reg.HasSynced() }
+// Delete removes an object deleted in the API.
+func (s *store) Delete(obj any) error {
+	s.mu.Lock()
+	old := s.remove(keyOf(obj))
+	s.mu.Unlock()
+	if old != nil {
+		s.notify("delete", old)
+	}
+	return nil
+}
+
+// Replace takes a full list (the first list, and relists after a watch
+// could not resume) and marks what it changed, added and removed.
+func (s *store) Replace(list []any, _ string) error {
+	items := make(map[string]any, len(list))
+	for _, obj := range list {
+		items[keyOf(obj)] = obj
+	}
+	var touched []any
+	s.mu.Lock()
+	old := s.items
+	s.items = items
+	if s.serviceOf != nil {
+		s.byService = map[string]map[string]any{}
+		for key, obj := range items {
+			s.index(key, obj)
+		}
+	}
+	s.mu.Unlock()
+	for key, obj := range items {
+		switch prev, ok := old[key]; {
+		case !ok:
+			touched = append(touched, obj)
+			s.isFresh(obj, true)
+		case s.changed(prev, obj):
+			touched = append(touched, prev, obj)
+			s.isFresh(obj, false)
+		}
+	}
+	for key, prev := range old {
+		if _, ok := items[key]; !ok {
+			touched = append(touched, prev)
+		}
+	}
+	if len(touched) > 0 {
+		s.notify("list", touched...)
+	}
+	s.syncOnce.Do(func() { close(s.synced) })
+	return nil
+}
+
+// Resync does nothing: the Controller resyncs itself (Options.Resync).
+func (s *store) Resync() error { return nil }
+
+// Synced is closed once the first list has been stored.
+func (s *store) Synced() <-chan struct{} { return s.synced }
+
+// HasSynced reports whether the first list has been stored.
+func (s *store) HasSynced() bool {
+	select {
+	case <-s.synced:
+		return true
+	default:
+		return false
+	}
+}
 
 // get returns the object stored under key, or nil.
 func (s *store) get(key string) any {
-	obj, _, _ := s.indexer.GetByKey(key)
-	return obj
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.items[key]
 }
 
 // len returns how many objects are stored.
-func (s *store) len() int { return len(s.indexer.ListKeys()) }
+func (s *store) len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.items)
+}
 
-// eachKey calls fn with the key of every object stored.
+// eachKey calls fn with the key of every object stored; fn must not use s.
 func (s *store) eachKey(fn func(key string)) {
-	for _, key := range s.indexer.ListKeys() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for key := range s.items {
 		fn(key)
 	}
 }
 
 // list returns every object stored.
-func (s *store) list() []any { return s.indexer.List() }
+func (s *store) list() []any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]any, 0, len(s.items))
+	for _, obj := range s.items {
+		out = append(out, obj)
+	}
+	return out
+}
 
 // byServiceKey returns the objects indexed under a Service or
 // ServiceImport key.
 func (s *store) byServiceKey(svc string) []any {
-	objs, _ := s.indexer.ByIndex(byService, svc)
-	return objs
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.byService[svc]
+	out := make([]any, 0, len(m))
+	for _, obj := range m {
+		out = append(out, obj)
+	}
+	return out
 }
 
 // sliceService is the serviceOf of the EndpointSlice store: the key of the
@@ -152,4 +271,4 @@ func sliceServiceKey(obj any) string {
 	return svc
 }
 
-var _ cache.ResourceEventHandler = (*store)(nil)
+var _ cache.ReflectorStore = (*store)(nil)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
 )
 
 // offline drives a Controller without starting its informers: the test writes
@@ -29,7 +30,7 @@ func newOffline(t testing.TB, opts Options) *offline {
 	if opts.Records == nil {
 		opts.Records = &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled}
 	}
-	c, err := New(kubeclient.NewForClients(newClient(), nil), opts)
+	c, err := New(fromclientset.New(newClient()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,24 +58,8 @@ func (o *offline) put(obj runtime.Object) {
 	o.rv++
 	obj = obj.DeepCopyObject()
 	obj.(metav1.Object).SetResourceVersion(strconv.Itoa(o.rv))
-	deliver(o.t, o.store(obj), slimObj(o.t, obj))
-}
-
-// deliver does what an informer does with a watch event's object: stores
-// it in the indexer and calls the handler.
-func deliver(t testing.TB, s *store, obj any) {
-	t.Helper()
-	old, exists, err := s.indexer.Get(obj)
-	if err == nil {
-		err = s.indexer.Update(obj)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if exists {
-		s.OnUpdate(old, obj)
-	} else {
-		s.OnAdd(obj, false)
+	if err := o.store(obj).Update(slimObj(o.t, obj)); err != nil {
+		o.t.Fatal(err)
 	}
 }
 
@@ -84,11 +69,9 @@ func (o *offline) del(obj runtime.Object) {
 	if s.get(keyOf(obj)) == nil {
 		o.t.Fatalf("deleting a missing %T", obj)
 	}
-	old := s.get(keyOf(obj))
-	if err := s.indexer.Delete(old); err != nil {
+	if err := s.Delete(slimObj(o.t, obj)); err != nil {
 		o.t.Fatal(err)
 	}
-	s.OnDelete(old)
 }
 
 func slimObj(t testing.TB, obj runtime.Object) runtime.Object {
@@ -172,7 +155,9 @@ func TestMarking(t *testing.T) {
 
 	// An update with an unchanged resourceVersion marks nothing.
 	st := o.store(svc)
-	deliver(t, st, st.get("default/web"))
+	if err := st.Update(st.get("default/web")); err != nil {
+		t.Fatal(err)
+	}
 	if len(o.c.signal) != 0 || len(o.c.dirty.services) != 0 {
 		t.Error("same-version update marked work")
 	}
@@ -189,9 +174,9 @@ func TestMarking(t *testing.T) {
 func TestResyncPicksUpMissedChanges(t *testing.T) {
 	o := newOffline(t, Options{})
 	st := o.store(clusterIPService("", "", ""))
-	if err := st.indexer.Add(slimObj(t, clusterIPService("default", "web", "10.0.0.1"))); err != nil { // no event
-		t.Fatal(err)
-	}
+	st.mu.Lock()
+	st.put("default/web", slimObj(t, clusterIPService("default", "web", "10.0.0.1"))) // no event
+	st.mu.Unlock()
 	if o.sync(false) {
 		t.Fatal("published without a mark")
 	}

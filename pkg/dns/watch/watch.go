@@ -4,22 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/kubedns-go/kube-dns/pkg/apiretry"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
@@ -97,20 +93,19 @@ type Controller struct {
 	wildAt    time.Time                  // when the wildcard view was last built
 	wildTimer *time.Timer                // set while a rebuild waits for WildcardEvery to pass
 	wildWork  chan records.WildcardInput // to the goroutine that builds the views after the first
-
-	setupErr error // of New's informers
 }
 
 // resource is one watched API resource.
 type resource struct {
 	name  string // plural resource name, as in RBAC rules
+	obj   runtime.Object
 	store *store
 	retry *apiretry.Retrier // retries outages, reports other errors
 	// absent is set for an optional resource, a custom resource whose CRD
 	// may be missing, and closed once the API server says it does not serve
 	// it: the first snapshot waits for its first list only until then, and
-	// its lists are retried more often (retryAbsent), so that a CRD
-	// installed later is picked up within optionalRetryCap.
+	// its lists are retried more often, so that a CRD installed later is
+	// picked up within optionalRetryCap.
 	absent     chan struct{}
 	absentOnce sync.Once
 }
@@ -161,63 +156,40 @@ func New(client kubeclient.Interface, opts Options) (*Controller, error) {
 		signal:  make(chan struct{}, 1),
 		index:   records.NewIndex(opts.Records),
 	}
-	c.services = c.watch("services", &corev1.Service{}, markService, versionChanged, nil)
+	c.services = c.watch("services", &kubeclient.Service{}, markService, versionChanged, nil)
 	c.services.fresh = c.serviceCreated
-	c.namespaces = c.watch("namespaces", &corev1.Namespace{}, markNamespaces, never, nil)
+	c.namespaces = c.watch("namespaces", &kubeclient.Namespace{}, markNamespaces, never, nil)
 	if opts.EndpointsSource == SourceEndpointSlices {
-		c.slices = c.watch("endpointslices", &discoveryv1.EndpointSlice{}, markSliceService, versionChanged, sliceService)
+		c.slices = c.watch("endpointslices", &kubeclient.EndpointSlice{}, markSliceService, versionChanged, sliceService)
 		c.slices.fresh = c.endpointsChanged(sliceService)
 	} else {
-		c.endpoints = c.watch("endpoints", &corev1.Endpoints{}, markService, versionChanged, nil) //nolint:staticcheck // --endpoints-source=endpoints
+		c.endpoints = c.watch("endpoints", &kubeclient.Endpoints{}, markService, versionChanged, nil)
 		c.endpoints.fresh = c.endpointsChanged(func(obj any) (string, string) { return keyOf(obj), "" })
 	}
 	if cfg.Pods == records.PodsVerified {
-		c.pods = c.watch("pods", &corev1.Pod{}, markPods, podIPsChanged, nil)
+		c.pods = c.watch("pods", &kubeclient.Pod{}, markPods, podIPsChanged, nil)
 	}
 	if cfg.Multicluster != "" {
-		c.imports = c.watchOptional("serviceimports", crdMissing, &unstructured.Unstructured{}, markImport, versionChanged)
+		c.imports = c.watchOptional("serviceimports", crdMissing, &kubeclient.ServiceImport{}, markImport, versionChanged)
 		c.imports.fresh = c.importCreated
-	}
-	if c.setupErr != nil {
-		return nil, fmt.Errorf("watch: %w", c.setupErr)
 	}
 	return c, nil
 }
 
-// watch sets up the informer of one resource; example is the type the
-// API server sends.
-func (c *Controller) watch(name string, example runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) (string, string)) *store {
-	return c.add(&resource{name: name, retry: apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api})},
-		example, mark, changed, serviceOf)
+// watch sets up the store of one resource.
+func (c *Controller) watch(name string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) (string, string)) *store {
+	s := newStore(c.marker(name, mark), changed, serviceOf)
+	retry := apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api})
+	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s, retry: retry})
+	return s
 }
 
-// watchOptional sets up the informer of an optional resource, whose 404
+// watchOptional sets up the store of an optional resource, whose 404
 // notFound explains.
-func (c *Controller) watchOptional(name, notFound string, example runtime.Object, mark markFunc, changed func(old, cur any) bool) *store {
+func (c *Controller) watchOptional(name, notFound string, obj runtime.Object, mark markFunc, changed func(old, cur any) bool) *store {
+	s := newStore(c.marker(name, mark), changed, nil)
 	retry := apiretry.New(name, apiretry.Options{Meanwhile: "the last snapshot", Metrics: c.api, NotFound: notFound})
-	return c.add(&resource{name: name, retry: retry, absent: make(chan struct{})}, example, mark, changed, nil)
-}
-
-func (c *Controller) add(r *resource, example runtime.Object, mark markFunc, changed func(old, cur any) bool, serviceOf func(any) (string, string)) *store {
-	lw := apiretry.ListerWatcher(c.client.ListWatch(r.name, "", ""), r.retry)
-	if r.absent != nil {
-		lw = retryAbsent(lw, func() { r.absentOnce.Do(func() { close(r.absent) }) })
-	}
-	if !c.opts.StreamInitialList {
-		lw = listInitialObjects(lw)
-	}
-	s, err := newStore(r.name, lw, example, c.marker(r.name, mark), changed, serviceOf)
-	if err != nil {
-		c.setupErr = errors.Join(c.setupErr, fmt.Errorf("%s: %w", r.name, err))
-		return &store{}
-	}
-	// Errors go to the retrier's handler, which does not log again what it
-	// has reported.
-	if err := s.informer.SetWatchErrorHandlerWithContext(r.retry.HandleWatchError); err != nil {
-		c.setupErr = errors.Join(c.setupErr, fmt.Errorf("%s: %w", r.name, err))
-	}
-	r.store = s
-	c.watched = append(c.watched, r)
+	c.watched = append(c.watched, &resource{name: name, obj: obj, store: s, retry: retry, absent: make(chan struct{})})
 	return s
 }
 
@@ -238,10 +210,14 @@ func (c *Controller) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 	for _, r := range c.watched {
+		lw := apiretry.ListerWatcher(c.client.ListWatch(r.name, "", ""), r.retry)
+		if !c.opts.StreamInitialList {
+			lw = listInitialObjects(lw)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.store.informer.RunWithContext(ctx)
+			r.reflect(ctx, lw)
 		}()
 	}
 
@@ -274,62 +250,50 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-// syncPoll is how often Run looks whether the first lists are in: the
-// first answer waits for it.
-const syncPoll = 5 * time.Millisecond
-
-// waitSynced reports whether every informer had its first list handled
-// (or, for an optional resource, was found not to be served) before ctx
-// ended.
+// waitSynced reports whether every store had its first list (or, for an
+// optional resource, was found not to be served) before ctx ended.
 func (c *Controller) waitSynced(ctx context.Context) bool {
-	err := wait.PollUntilContextCancel(ctx, syncPoll, true, func(context.Context) (bool, error) {
-		for _, r := range c.watched {
-			if !r.store.HasSynced() && !r.isAbsent() {
-				return false, nil
-			}
+	for _, r := range c.watched {
+		select {
+		case <-r.store.Synced():
+		case <-r.absent: // nil unless optional
+		case <-ctx.Done():
+			return false
 		}
-		return true, nil
-	})
-	return err == nil
-}
-
-// isAbsent reports whether the API server said it does not serve an
-// optional resource.
-func (r *resource) isAbsent() bool {
-	select {
-	case <-r.absent: // nil, never ready, unless optional
-		return true
-	default:
-		return false
 	}
+	return true
 }
 
-// retryAbsent makes lw's list ask again, every optionalRetryCap at most,
-// while the API server does not serve the resource (404), calling absent
-// each time, rather than hand the 404 to the reflector, whose backoff
-// grows to 30 s.
-func retryAbsent(lw cache.ListerWatcher, absent func()) cache.ListerWatcher {
-	inner := cache.ToListerWatcherWithContext(lw)
-	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			backoff := wait.Backoff{Duration: 800 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: math.MaxInt32, Cap: optionalRetryCap}
-			for {
-				obj, err := inner.ListWithContext(ctx, opts)
-				if !apierrors.IsNotFound(err) {
-					return obj, err
-				}
-				absent()
-				t := time.NewTimer(backoff.Step())
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return nil, err
-				case <-t.C:
-				}
+// reflect runs a client-go reflector from lw into the resource's store
+// until ctx is done. The loop is Reflector.RunWithContext's, with client-go's
+// backoff between failed list-and-watch rounds, but errors go to the
+// retrier's handler, which does not log again what it has reported (a bare
+// Reflector has no setter for its handler).
+func (r *resource) reflect(ctx context.Context, lw cache.ListerWatcher) {
+	refl := cache.NewReflectorWithOptions(lw, r.obj, r.store, cache.ReflectorOptions{
+		Name:            "kubedns " + r.name,
+		TypeDescription: r.name,
+	})
+	// The reflector's own backoff: 800 ms doubling to 30 s, jittered, reset
+	// after 2 minutes without a failure.
+	backoff := wait.Backoff{Duration: 800 * time.Millisecond, Cap: 30 * time.Second, Steps: 38, Factor: 2, Jitter: 1}
+	if r.absent != nil {
+		backoff.Cap = optionalRetryCap
+	}
+	delay := backoff.DelayWithReset(clock.RealClock{}, 2*time.Minute)
+	for {
+		if err := refl.ListAndWatchWithContext(ctx); err != nil {
+			if r.absent != nil && apierrors.IsNotFound(err) {
+				r.absentOnce.Do(func() { close(r.absent) })
 			}
-		},
-		WatchFuncWithContext: inner.WatchWithContext,
-	}, lw)
+			r.retry.HandleWatchError(ctx, refl, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay()):
+		}
+	}
 }
 
 // listInitialObjects makes a reflector list its initial objects rather than

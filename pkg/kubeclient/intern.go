@@ -1,8 +1,16 @@
 package kubeclient
 
-// constant returns the constant equal to v, if v is one of the short
-// values that repeat across objects (types, protocols, phases, common port
-// names): slim objects share them rather than each holding a copy.
+// intern returns a constant for the short values that repeat across objects
+// (types, protocols, phases, common port names), and a new string otherwise.
+func intern(b []byte) string {
+	if c, ok := constant(b); ok {
+		return c
+	}
+	return string(b)
+}
+
+// constant returns the constant equal to v, if v is one of the values
+// intern knows.
 func constant[T string | []byte](v T) (string, bool) {
 	switch string(v) {
 	case "":
