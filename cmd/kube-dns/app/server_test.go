@@ -21,7 +21,7 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 	"github.com/kubedns-go/kube-dns/pkg/httpserver"
 	"github.com/kubedns-go/kube-dns/pkg/httpserver/httpservertest"
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 
 	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 )
@@ -76,7 +76,7 @@ func TestRunLifecycle(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, cfg, fromclientset.New(client), func(d string, h []string) { addrs <- append([]string{d}, h...) })
+		done <- run(ctx, cfg, fakeapi.New(t, client), func(d string, h []string) { addrs <- append([]string{d}, h...) })
 	}()
 	var a []string
 	select {
@@ -185,7 +185,7 @@ func TestRunHTTPLimits(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, cfg, fromclientset.New(fake.NewClientset(namespace("default"))), func(_ string, h []string) { addrs <- h })
+		done <- run(ctx, cfg, fakeapi.New(t, fake.NewClientset(namespace("default"))), func(_ string, h []string) { addrs <- h })
 	}()
 	var a []string
 	select {

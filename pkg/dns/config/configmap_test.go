@@ -16,7 +16,7 @@ import (
 	k8swatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/apiretry"
@@ -61,7 +61,7 @@ func configMap(name, rv string, data map[string]string) *corev1.ConfigMap {
 // start runs a source on the fake and waits until its watch exists.
 func (h *cmHarness) start(m *Metrics) <-chan *Config {
 	h.t.Helper()
-	return h.startSource(NewConfigMapSource(fromclientset.New(h.client), ns, cmName, m))
+	return h.startSource(NewConfigMapSource(fakeapi.New(h.t, h.client), ns, cmName, m))
 }
 
 // startSource runs src and waits until its watch exists.
@@ -261,7 +261,7 @@ func TestConfigMapSourceReconnects(t *testing.T) {
 		return false, nil, nil
 	})
 	m, reg := newTestMetrics()
-	src := NewConfigMapSource(fromclientset.New(h.client), ns, cmName, m).(*configMapSource)
+	src := NewConfigMapSource(fakeapi.New(h.t, h.client), ns, cmName, m).(*configMapSource)
 	src.backoff = apiretry.Backoff{Initial: time.Millisecond, Max: time.Millisecond}
 	ch := h.startSource(src)
 	expect(t, ch, &Config{UpstreamNameservers: []string{"1.1.1.1:53"}})
@@ -281,7 +281,7 @@ func TestConfigMapSourceStopsBeforeSync(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- NewConfigMapSource(fromclientset.New(h.client), ns, cmName, nil).Run(ctx, make(chan *Config))
+		done <- NewConfigMapSource(fakeapi.New(h.t, h.client), ns, cmName, nil).Run(ctx, make(chan *Config))
 	}()
 	waitFor(t, "a list call", func() bool { return len(h.client.Actions()) > 0 })
 	cancel()

@@ -26,7 +26,7 @@ import (
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 )
 
 const domain = "cluster.local."
@@ -73,7 +73,7 @@ func newHarness(t *testing.T, opts Options, objs ...runtime.Object) *harness {
 		h.serials = append(h.serials, s)
 		h.mu.Unlock()
 	}
-	c, err := New(fromclientset.New(h.client), opts)
+	c, err := New(fakeapi.New(h.t, h.client), opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 )
 
 // offline drives a Controller without starting its informers: the test writes
@@ -30,7 +30,7 @@ func newOffline(t testing.TB, opts Options) *offline {
 	if opts.Records == nil {
 		opts.Records = &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled}
 	}
-	c, err := New(fromclientset.New(newClient()), opts)
+	c, err := New(fakeapi.New(t, newClient()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

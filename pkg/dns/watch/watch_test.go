@@ -25,7 +25,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fromclientset"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 )
 
 const webName = "web.default.svc." + domain
@@ -45,7 +45,7 @@ func TestNewValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(fromclientset.New(newClient()), tt.opts)
+			_, err := New(fakeapi.New(t, newClient()), tt.opts)
 			if (err == nil) != tt.ok {
 				t.Fatalf("New: err = %v, want ok=%v", err, tt.ok)
 			}
@@ -56,10 +56,10 @@ func TestNewValidation(t *testing.T) {
 	}
 	t.Run("metrics registered twice", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		if _, err := New(fromclientset.New(newClient()), Options{Records: cfg, Registerer: reg}); err != nil {
+		if _, err := New(fakeapi.New(t, newClient()), Options{Records: cfg, Registerer: reg}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(fromclientset.New(newClient()), Options{Records: cfg, Registerer: reg}); err == nil {
+		if _, err := New(fakeapi.New(t, newClient()), Options{Records: cfg, Registerer: reg}); err == nil {
 			t.Fatal("second registration on one registry succeeded")
 		}
 	})
@@ -116,7 +116,7 @@ func TestInitialSyncTimeout(t *testing.T) {
 	client.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New("no RBAC"))
 	})
-	c, err := New(fromclientset.New(client), Options{Records: &records.Config{Domain: domain}, InitialSyncTimeout: 300 * time.Millisecond})
+	c, err := New(fakeapi.New(t, client), Options{Records: &records.Config{Domain: domain}, InitialSyncTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestAPIErrorsNotRetried(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no RBAC"))
 	})
 	reg := prometheus.NewPedanticRegistry()
-	c, err := New(fromclientset.New(client), Options{Records: &records.Config{Domain: domain},
+	c, err := New(fakeapi.New(t, client), Options{Records: &records.Config{Domain: domain},
 		InitialSyncTimeout: 300 * time.Millisecond, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +392,7 @@ func TestFirstSnapshotIsComplete(t *testing.T) {
 	var firstSnap atomic.Pointer[records.Snapshot]
 	h := newHarness(t, Options{})
 	h.client = fake.NewClientset(objs...)
-	c, err := New(fromclientset.New(h.client), Options{Records: &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled},
+	c, err := New(fakeapi.New(h.t, h.client), Options{Records: &records.Config{Domain: domain, TTL: 30, Pods: records.PodsDisabled},
 		Notify: func() { firstSnap.CompareAndSwap(nil, h.c.Snapshot()) }})
 	if err != nil {
 		t.Fatal(err)
