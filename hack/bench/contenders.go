@@ -58,9 +58,9 @@ func allContenders() []contender {
 	return []contender{
 		{name: "kubedns", desc: "kube-dns alone", readsAPI: true, start: startKubeDNS(),
 			relist: true, user: "system:serviceaccount:kube-system:kube-dns"},
-		{name: "kubedns-watchlist", desc: "kube-dns alone, its informers streaming their initial lists (KUBE_FEATURE_WatchListClient=true, client-go's default)", readsAPI: true,
+		{name: "kubedns-watchlist", desc: "kube-dns alone, streaming its initial lists (KUBE_FEATURE_WatchListClient=true) rather than listing them", readsAPI: true,
 			start: startKubeDNSWith("", []string{"KUBE_FEATURE_WatchListClient=true"}), relist: true, user: "system:serviceaccount:kube-system:kube-dns", optIn: true},
-		{name: "kubedns-baseline", desc: "kube-dns alone, another build of it (--baseline-kubedns) to compare with", readsAPI: true,
+		{name: "kubedns-baseline", desc: "kube-dns alone, another build of it to compare with (--baseline-kubedns, environment --baseline-env)", readsAPI: true,
 			start: startKubeDNSWith("baseline", nil), relist: true, user: "system:serviceaccount:kube-system:kube-dns", optIn: true},
 		{name: "kubedns-reuseport", desc: "kube-dns alone, --dns-udp-sockets=0: a UDP socket per CPU (SO_REUSEPORT), each read by its own loop", readsAPI: true,
 			start: startKubeDNS("--dns-udp-sockets=0")},
@@ -294,7 +294,7 @@ func startKubeDNSWith(which string, env []string, args ...string) func(context.C
 	return func(_ context.Context, e *benchEnv) (*server, error) {
 		bin := filepath.Join(e.cfg.root, "_output/bin/kube-dns")
 		if which == "baseline" {
-			bin = e.cfg.baseline
+			bin, env = e.cfg.baseline, append(env, e.cfg.baselineEnv...)
 		}
 		s := &server{}
 		port, err := runKubeDNSWith(s, e, bin, env, args...)

@@ -53,6 +53,7 @@ type config struct {
 	out         string   // the report; also copied into the run directory
 	coredns     string   // the CoreDNS binary
 	baseline    string   // another kube-dns binary, the kubedns-baseline contender
+	baselineEnv []string // its environment, added
 	quick       bool
 	runDir      string // _output/bench/run-<timestamp>
 	startRuns   int    // starts of each contender; the median is reported
@@ -120,6 +121,7 @@ func parseConfig(args []string) (*config, error) {
 	out := fs.String("out", os.Getenv("BENCH_OUT"), "report file (BENCH_OUT; default hack/bench/results.md; in quick mode and with --only, only the run directory)")
 	coredns := fs.String("coredns", env("BENCH_COREDNS", ""), "CoreDNS binary (BENCH_COREDNS; default _output/bin/coredns-v1.14.7/coredns)")
 	baseline := fs.String("baseline-kubedns", env("BENCH_BASELINE_KUBEDNS", ""), "another kube-dns binary (another commit's build) for the opt-in kubedns-baseline contender (BENCH_BASELINE_KUBEDNS)")
+	baselineEnv := fs.StringSlice("baseline-env", nil, "NAME=VALUE,… added to kubedns-baseline's environment")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -127,7 +129,7 @@ func parseConfig(args []string) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg := &config{root: *root, rate: *rate, clients: *clients, threads: *threads, outstanding: *outstanding,
-		propCount: *propCount, out: *out, coredns: *coredns, baseline: *baseline, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate,
+		propCount: *propCount, out: *out, coredns: *coredns, baseline: *baseline, baselineEnv: *baselineEnv, quick: quick, rounds: *roundsFlag, cpuRate: *cpuRate,
 		startRuns: *startsFlag}
 	var err error
 	if cfg.root == "" {
