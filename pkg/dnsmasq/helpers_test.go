@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,9 +19,12 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/config"
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/lameduck"
 )
 
 // chanSource delivers the configurations sent on it.
@@ -174,6 +179,102 @@ func checkGoroutines(t *testing.T, before int) {
 	}
 }
 
+// stubAcceptAfter is the tests' AcceptAfter unless they give one: stubs
+// refuse nothing.
+const stubAcceptAfter = 50 * time.Millisecond
+
+// fakeClock is a FakeClock that keeps the timers and tickers made on it,
+// so that a test sees the delays the nanny asks for.
+type fakeClock struct {
+	*clocktesting.FakeClock
+	mu      sync.Mutex
+	timers  []time.Duration
+	tickers []*countedTicker
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{FakeClock: clocktesting.NewFakeClock(time.Unix(1e9, 0))}
+}
+
+func (c *fakeClock) NewTimer(d time.Duration) clock.Timer {
+	t := c.FakeClock.NewTimer(d) // made before it is seen, so a step fires it
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timers = append(c.timers, d)
+	return t
+}
+
+func (c *fakeClock) NewTicker(d time.Duration) clock.Ticker {
+	t := &countedTicker{Ticker: c.FakeClock.NewTicker(d)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tickers = append(c.tickers, t)
+	return t
+}
+
+// timersMade returns the durations of the timers made so far, in order.
+func (c *fakeClock) timersMade() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.timers)
+}
+
+// tickersMade returns how many tickers were made so far.
+func (c *fakeClock) tickersMade() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.tickers)
+}
+
+// waitTimer waits for the timer made after the first n and returns its
+// duration.
+func (c *fakeClock) waitTimer(t *testing.T, n int, what string) time.Duration {
+	t.Helper()
+	var ds []time.Duration
+	waitFor(t, 5*time.Second, what, func() bool { ds = c.timersMade(); return len(ds) > n })
+	return ds[n]
+}
+
+// waitTicker waits for the ticker made after the first n and returns it.
+func (c *fakeClock) waitTicker(t *testing.T, n int, what string) *countedTicker {
+	t.Helper()
+	waitFor(t, 5*time.Second, what, func() bool { return c.tickersMade() > n })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tickers[n]
+}
+
+// countedTicker counts the calls of C: lameduck.Wait calls it each time it
+// waits for a tick, after it has handled the last.
+type countedTicker struct {
+	clock.Ticker
+	waits atomic.Int64
+}
+
+func (t *countedTicker) C() <-chan time.Time {
+	t.waits.Add(1)
+	return t.Ticker.C()
+}
+
+// stepLameduck steps clk by lameduck.Poll, each time once the lameduck
+// waits on its ticker tk for the next tick, until dnsmasq (pid) has
+// stopped; it returns how far the clock moved.
+func stepLameduck(t *testing.T, clk *fakeClock, tk *countedTicker, pid int) time.Duration {
+	t.Helper()
+	waitFor(t, 5*time.Second, "the lameduck's first wait", func() bool { return tk.waits.Load() > 0 })
+	var stepped time.Duration
+	for alive(pid) {
+		if stepped >= time.Minute {
+			t.Fatalf("dnsmasq still running after the clock moved %v", stepped)
+		}
+		w := tk.waits.Load()
+		clk.Step(lameduck.Poll)
+		stepped += lameduck.Poll
+		waitFor(t, 5*time.Second, "the lameduck to take its tick", func() bool { return tk.waits.Load() > w || !alive(pid) })
+	}
+	return stepped
+}
+
 // fastRestarts keeps the lifecycle tests quick.
 var fastRestarts = RestartPolicy{
 	InitialDelay: 10 * time.Millisecond,
@@ -255,7 +356,7 @@ func startLogged(t *testing.T, opts Options, cfg *config.Config, logs *logBuffer
 		opts.Restart = fastRestarts
 	}
 	if opts.AcceptAfter == 0 {
-		opts.AcceptAfter = 50 * time.Millisecond // stubs refuse nothing
+		opts.AcceptAfter = stubAcceptAfter
 	}
 	n, err := New(opts)
 	if err != nil {

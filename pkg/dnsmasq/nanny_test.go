@@ -2,11 +2,13 @@ package dnsmasq
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -74,18 +76,26 @@ func TestStopOnCancel(t *testing.T) {
 	checkGoroutines(t, before)
 }
 
+// A dnsmasq that ignores SIGTERM is killed when the nanny's clock has
+// passed the grace period.
 func TestKillAfterGracePeriod(t *testing.T) {
 	before := runtime.NumGoroutine()
 	exe, events := stub(t, stubIgnore)
 	const grace = 300 * time.Millisecond
-	r := start(t, Options{Exec: exe, GracePeriod: grace}, config.Default())
+	clk := newFakeClock()
+	r := start(t, Options{Exec: exe, GracePeriod: grace, Clock: clk}, config.Default())
 	pid := waitReady(t, r, events, 1)
-	began := time.Now()
-	if err := r.stop(t); err != nil {
-		t.Fatalf("Run = %v, want nil", err)
+	n := len(clk.timersMade())
+	r.cancel()
+	if d := clk.waitTimer(t, n, "the grace period's timer"); d != grace {
+		t.Errorf("SIGKILL due %v after SIGTERM, want the %v grace period", d, grace)
 	}
-	if took := time.Since(began); took < grace {
-		t.Errorf("stopped after %v, before the %v grace period", took, grace)
+	if !alive(pid) {
+		t.Errorf("dnsmasq %d killed before the %v grace period passed", pid, grace)
+	}
+	clk.Step(grace)
+	if err := r.result(t, 10*time.Second); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
 	}
 	if alive(pid) {
 		t.Errorf("dnsmasq %d survived", pid)
@@ -102,12 +112,12 @@ func TestLameduck(t *testing.T) {
 		return r.PID()
 	}
 	const lameduck = 400 * time.Millisecond
-	r := start(t, Options{Exec: exe, Lameduck: lameduck}, config.Default())
+	clk := newFakeClock()
+	r := start(t, Options{Exec: exe, Lameduck: lameduck, Clock: clk}, config.Default())
 	pid := running(r, 1)
-	began := time.Now()
+	n := clk.tickersMade()
 	r.cancel()
-	waitFor(t, 5*time.Second, "dnsmasq to stop", func() bool { return !alive(pid) })
-	if took := time.Since(began); took < lameduck {
+	if took := stepLameduck(t, clk, clk.waitTicker(t, n, "the lameduck's ticker"), pid); took < lameduck {
 		t.Errorf("dnsmasq stopped %v after the cancel, before the %v lameduck", took, lameduck)
 	}
 	if err := r.result(t, 5*time.Second); err != nil {
@@ -126,18 +136,10 @@ func TestLameduck(t *testing.T) {
 }
 
 // While queries still come (Received moves) past Lameduck, dnsmasq keeps
-// answering until a quiet second, at most LameduckMax.
+// answering until a quiet second, at most LameduckMax, of the nanny's clock.
 func TestLameduckWhileQueriesCome(t *testing.T) {
 	exe, events := stub(t, stubSleep)
-	var began atomic.Int64 // when the cancel came, in UnixNano; 0 before
 	const busy = 1500 * time.Millisecond
-	received := func() (uint64, error) {
-		b := began.Load()
-		if b == 0 || time.Since(time.Unix(0, b)) < busy {
-			return uint64(time.Now().UnixNano()), nil // queries arriving
-		}
-		return 0, nil
-	}
 	for _, tt := range []struct {
 		name     string
 		max      time.Duration
@@ -147,15 +149,23 @@ func TestLameduckWhileQueriesCome(t *testing.T) {
 		{"stops at LameduckMax while they still come", 700 * time.Millisecond, 700 * time.Millisecond, busy},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			began.Store(0)
+			clk := newFakeClock()
+			var began atomic.Int64 // when the cancel came, in clk's UnixNano; 0 before
+			received := func() (uint64, error) {
+				b := began.Load()
+				if b == 0 || clk.Since(time.Unix(0, b)) < busy {
+					return uint64(clk.Now().UnixNano()), nil // queries arriving
+				}
+				return 0, nil
+			}
 			starts := count(readEvents(t, events), "start")
-			r := start(t, Options{Exec: exe, Lameduck: 200 * time.Millisecond, LameduckMax: tt.max, Received: received}, config.Default())
+			r := start(t, Options{Exec: exe, Lameduck: 200 * time.Millisecond, LameduckMax: tt.max, Received: received, Clock: clk}, config.Default())
 			waitFor(t, 5*time.Second, "dnsmasq to start", func() bool { return count(readEvents(t, events), "start") == starts+1 && r.PID() != 0 })
 			pid := r.PID()
-			began.Store(time.Now().UnixNano())
+			n := clk.tickersMade()
+			began.Store(clk.Now().UnixNano())
 			r.cancel()
-			waitFor(t, 15*time.Second, "dnsmasq to stop", func() bool { return !alive(pid) })
-			took := time.Since(time.Unix(0, began.Load()))
+			took := stepLameduck(t, clk, clk.waitTicker(t, n, "the lameduck's ticker"), pid)
 			if took < tt.min || took > tt.lim {
 				t.Errorf("dnsmasq stopped %v after the cancel, want between %v and %v", took, tt.min, tt.lim)
 			}
@@ -169,17 +179,28 @@ func TestLameduckWhileQueriesCome(t *testing.T) {
 func TestRestartWithBackoff(t *testing.T) {
 	before := runtime.NumGoroutine()
 	exe, events := stub(t, stubFailing(3))
-	r := start(t, Options{Exec: exe}, config.Default())
+	clk := newFakeClock()
+	r := start(t, Options{Exec: exe, Clock: clk}, config.Default())
+	// Each restart waits for its delay on the nanny's clock: 10ms, 20ms,
+	// 40ms. The other timers are the trials of AcceptAfter.
+	for i, want := range []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond} {
+		var delays []time.Duration
+		waitFor(t, 5*time.Second, fmt.Sprintf("restart %d's timer", i+1), func() bool {
+			delays = slices.DeleteFunc(clk.timersMade(), func(d time.Duration) bool { return d == stubAcceptAfter })
+			return len(delays) > i
+		})
+		if delays[i] != want {
+			t.Errorf("restart %d after %v, want %v", i+1, delays[i], want)
+		}
+		if n := count(readEvents(t, events), "start"); n != i+1 {
+			t.Errorf("%d starts before the clock passed restart %d's delay, want %d", n, i+1, i+1)
+		}
+		clk.Step(delays[i])
+	}
 	waitReady(t, r, events, 1) // the fourth run
 	e := ofKind(readEvents(t, events), "start")
 	if len(e) != 4 || e[3].pid != r.PID() {
 		t.Errorf("events %+v, PID() = %d: want the fourth start running", e, r.PID())
-	}
-	// Timers never fire early: the gaps are at least 10ms, 20ms, 40ms.
-	for i, min := range []time.Duration{10, 20, 40} {
-		if gap := e[i+1].at.Sub(e[i].at); gap < min*time.Millisecond {
-			t.Errorf("restart %d after %v, want at least %vms", i+1, gap, min)
-		}
 	}
 	if err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
