@@ -97,7 +97,7 @@ func TestNamesNeverDelayDnsmasq(t *testing.T) {
 	cfg := &config.Config{StubDomains: map[string][]string{"known.local": {known}, "dead.local": dead}, Version: "v1"}
 
 	before := runtime.NumGoroutine()
-	clk := clocktesting.NewFakeClock(time.Now())
+	clk := newFakeClock()
 	const restartDelay = time.Second
 	port := freePort(t, "127.0.0.1")
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
@@ -116,13 +116,20 @@ func TestNamesNeverDelayDnsmasq(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the lookups", func() bool { return res.inFlight.Load() == nameservers.DefaultWorkers })
 
-	// SIGKILL: restarted after the restart delay of the nanny's clock.
+	// SIGKILL: restarted after the restart delay of the nanny's clock, the
+	// first timer it makes after the exit.
 	pid := r.PID()
+	timers := len(clk.timersMade())
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	stepped := stepUntil(t, clk, 100*time.Millisecond, "the restart", func() bool { return r.PID() != 0 && r.PID() != pid })
+	stepped := clk.waitTimer(t, timers, "the restart's timer")
+	if p := r.PID(); p != 0 {
+		t.Errorf("dnsmasq %d restarted before the clock moved", p)
+	}
+	clk.Step(stepped)
+	waitFor(t, 10*time.Second, "the restart", func() bool { return r.PID() != 0 && r.PID() != pid })
 	waitFor(t, 5*time.Second, "the restarted dnsmasq's answer", func() bool { return answers(addr, "x.known.local", "10.9.9.9") })
 	t.Logf("restarted: clock stepped %v, answering %v after SIGKILL", stepped, time.Since(killed))
 	if stepped < restartDelay || stepped > restartDelay+500*time.Millisecond {
@@ -143,7 +150,7 @@ func TestNamesNeverDelayDnsmasq(t *testing.T) {
 	r.send(t, next)
 	waitFor(t, 5*time.Second, "the new name's lookup", res.lateAsked.Load)
 	close(res.release)
-	stepUntil(t, clk, 100*time.Millisecond, "the new name's domain", func() bool { return answers(addr, "x.acme.local", "10.8.8.8") })
+	stepUntil(t, clk.FakeClock, 100*time.Millisecond, "the new name's domain", func() bool { return answers(addr, "x.acme.local", "10.8.8.8") })
 	if !answers(addr, "x.known.local", "10.9.9.9") {
 		t.Error("known.local lost at the reload")
 	}
