@@ -93,16 +93,14 @@ func TestServerClosedIdleConnectionIsRetriedAtOnce(t *testing.T) {
 	tr.mu.Lock()
 	pc := tr.idle[0]
 	tr.mu.Unlock()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if time.Now().After(deadline) {
-			t.Fatal("the server did not close the idle connection")
-		}
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
 		pc.c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 		var b [1]byte
-		if _, err := pc.c.Conn.Read(b[:]); err != nil && !isTimeout(err) {
-			break
-		}
+		_, err := pc.c.Conn.Read(b[:])
+		return err != nil && !isTimeout(err), nil
+	})
+	if err != nil {
+		t.Fatal("the server did not close the idle connection")
 	}
 	r, err := tr.query(q)
 	if err != nil || len(r.Answer) != 1 {
