@@ -106,20 +106,29 @@ func run(ctx context.Context, c config) *stats {
 
 // cache sends its queries at its rate, each on its own goroutine, as a
 // cache's clients do, starting at a random point of the first period or of
-// the ramp.
+// the ramp. Query k is due k periods after the first: one that comes late
+// (the machine busy) is sent late, not dropped, so a cache sends its whole
+// share of the load whatever the machine's load, as clients keep asking.
 func cache(i int, t *transport, c config, end time.Time, s *stats, queries *sync.WaitGroup) {
 	period := time.Second / time.Duration(c.rate)
 	rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
-	time.Sleep(time.Duration(rng.Int64N(int64(max(period, c.ramp)))))
-	tick := time.NewTicker(period)
-	defer tick.Stop()
-	for n := 0; time.Now().Before(end); n++ {
+	first := time.Now().Add(time.Duration(rng.Int64N(int64(max(period, c.ramp)))))
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for n := 0; ; n++ {
+		due := first.Add(time.Duration(n) * period)
+		if !due.Before(end) {
+			return
+		}
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			<-timer.C
+		}
 		name, rcode := c.names[n%len(c.names)], dns.RcodeSuccess
 		if rng.Float64() < c.nxdomain {
 			name, rcode = fmt.Sprintf("fanin-nx-%d-%d.%s", i, n, parent(c.names[0])), dns.RcodeNameError
 		}
 		queries.Go(func() { ask(t, dns.Fqdn(name), rcode, s) })
-		<-tick.C
 	}
 }
 
