@@ -11,6 +11,8 @@ import (
 
 	"github.com/miekg/dns"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubedns-go/kube-dns/pkg/cliflags"
 )
 
 // Probe is one --probe: a DNS question asked of a server at a fixed interval.
@@ -135,7 +137,7 @@ func checkServer(hp string) error {
 			return fmt.Errorf("host %q is neither an IP address nor a DNS name", host)
 		}
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	if n, err := strconv.Atoi(port); err != nil || !cliflags.ValidPort(n) {
 		return fmt.Errorf("port %q is not a number from 1 to 65535", port)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/pkg/cliflags"
 )
 
 // DefaultPort is the port of a server given without one.
@@ -93,8 +95,8 @@ func splitServer(s string) (host string, port int, ip netip.Addr, err error) {
 	}
 	port = DefaultPort
 	if hasPort {
-		n, err := strconv.ParseUint(portStr, 10, 64)
-		if err != nil || n < 1 || n > 65535 {
+		n, err := strconv.ParseUint(portStr, 10, 16)
+		if err != nil || !cliflags.ValidPort(int(n)) {
 			return fail("port %s: want a number from 1 to 65535", excerpt(portStr))
 		}
 		port = int(n)
