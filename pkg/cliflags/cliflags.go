@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
@@ -53,3 +54,18 @@ func (v versionValue) Set(s string) error {
 func (v versionValue) String() string   { return *v.p }
 func (v versionValue) Type() string     { return "version" }
 func (v versionValue) IsBoolFlag() bool { return true }
+
+// CheckShared tells bad (flag, format, args) what is wrong with the flags
+// kube-dns and the sidecar share: a --version other than true, false or raw
+// (possible when set in code), a --log-flush-frequency that is not
+// positive.
+func CheckShared(version string, logFlush time.Duration, bad func(flag, format string, args ...any)) {
+	switch version {
+	case "true", "false", "raw":
+	default:
+		bad("version", "%q is not one of true, false, raw", version)
+	}
+	if logFlush <= 0 {
+		bad("log-flush-frequency", "must be positive, got %v", logFlush)
+	}
+}

@@ -97,14 +97,7 @@ func (c *KubeDNSConfig) Validate() error {
 	if c.InitialSyncTimeout <= 0 {
 		bad("initial-sync-timeout", "must be positive, got %v", c.InitialSyncTimeout)
 	}
-	switch c.PrintVersion {
-	case "true", "false", "raw":
-	default:
-		bad("version", "%q is not one of true, false, raw", c.PrintVersion)
-	}
-	if c.LogFlushFrequency <= 0 {
-		bad("log-flush-frequency", "must be positive, got %v", c.LogFlushFrequency)
-	}
+	cliflags.CheckShared(c.PrintVersion, c.LogFlushFrequency, bad)
 
 	if c.TTL > maxTTL {
 		bad("ttl", "%d is above the maximum of %d", c.TTL, maxTTL)

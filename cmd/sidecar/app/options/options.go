@@ -148,14 +148,7 @@ func (o *SidecarOptions) Validate() error {
 	if o.PrometheusNamespace != "" && !metricPrefixRE.MatchString(o.PrometheusNamespace) {
 		bad("prometheus-namespace", "%q does not match [A-Za-z_][A-Za-z0-9_]*", o.PrometheusNamespace)
 	}
-	switch o.PrintVersion {
-	case "true", "false", "raw":
-	default:
-		bad("version", "%q is not one of true, false, raw", o.PrintVersion)
-	}
-	if o.LogFlushFrequency <= 0 {
-		bad("log-flush-frequency", "must be positive, got %v", o.LogFlushFrequency)
-	}
+	cliflags.CheckShared(o.PrintVersion, o.LogFlushFrequency, bad)
 	return errors.Join(errs...)
 }
 
