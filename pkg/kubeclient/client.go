@@ -26,6 +26,9 @@ type Interface interface {
 	// none). Objects are the slim types, except configmaps which are
 	// *corev1.ConfigMap.
 	ListWatch(resource, namespace, fieldSelector string) cache.ListerWatcher
+	// ListWatchKnown is ListWatch whose lists take known's objects rather
+	// than make them again (see Known).
+	ListWatchKnown(resource, namespace, fieldSelector string, known Known) cache.ListerWatcher
 }
 
 // Client reads from the API server with one REST client for the core group
@@ -93,8 +96,23 @@ func restClient(base *rest.Config, apiPath string, gv schema.GroupVersion, hc *h
 	return rc, nil
 }
 
+// Known gives the object a store holds for namespace and name ("" for a
+// cluster-scoped one) when it is at resourceVersion, else nil. A list
+// decoded with it takes that object for an item at that version instead of
+// making a new one: a relist of what did not change then allocates nothing
+// for it, and the objects it replaces are not held twice at its peak. The
+// object must not be changed by the store afterwards (slim objects are
+// replaced, never modified).
+type Known func(namespace, name, resourceVersion string) runtime.Object
+
 // ListWatch implements Interface. An unknown resource fails on list and watch.
 func (c *Client) ListWatch(resource, namespace, fieldSelector string) cache.ListerWatcher {
+	return c.ListWatchKnown(resource, namespace, fieldSelector, nil)
+}
+
+// ListWatchKnown is ListWatch whose protobuf lists take known's objects
+// (see Known).
+func (c *Client) ListWatchKnown(resource, namespace, fieldSelector string, known Known) cache.ListerWatcher {
 	request := func(opts *metav1.ListOptions) (*rest.Request, error) {
 		var rc *rest.RESTClient
 		namespaced := true
@@ -127,7 +145,7 @@ func (c *Client) ListWatch(resource, namespace, fieldSelector string) cache.List
 			if err != nil {
 				return nil, err
 			}
-			return list(ctx, r)
+			return list(ctx, r, known)
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 			opts.Watch = true
@@ -147,13 +165,13 @@ func (c *Client) ListWatch(resource, namespace, fieldSelector string) cache.List
 // fault, on the way to the first answer. A protobuf list of a slim kind is
 // decoded item by item through a 64 KB buffer; anything else is read whole
 // with readAll and decoded by decodeBody.
-func list(ctx context.Context, r *rest.Request) (runtime.Object, error) {
+func list(ctx context.Context, r *rest.Request, known Known) (runtime.Object, error) {
 	body, err := r.Stream(ctx) // errors come back as API errors, retries as Do's
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
-	return decodeStream(body)
+	return decodeStreamKnown(body, known)
 }
 
 // readChunk is the size of the chunks readAll reads into.

@@ -28,19 +28,24 @@ func decodeSlim(k kind, b []byte, into runtime.Object) (runtime.Object, error) {
 	switch k {
 	case kindService:
 		o := reset[Service](into)
-		obj, err = o, d.service(b, o)
+		_, err = d.service(b, o)
+		obj = o
 	case kindEndpointSlice:
 		o := reset[EndpointSlice](into)
-		obj, err = o, d.endpointSlice(b, o)
+		_, err = d.endpointSlice(b, o)
+		obj = o
 	case kindEndpoints:
 		o := reset[Endpoints](into)
-		obj, err = o, d.endpoints(b, o)
+		_, err = d.endpoints(b, o)
+		obj = o
 	case kindNamespace:
 		o := reset[Namespace](into)
-		obj, err = o, d.namespace(b, o)
+		_, err = d.namespace(b, o)
+		obj = o
 	case kindPod:
 		o := reset[Pod](into)
-		obj, err = o, d.pod(b, o)
+		_, err = d.pod(b, o)
+		obj = o
 	default:
 		t, ok := newList(k, into)
 		if !ok {
@@ -76,6 +81,10 @@ func reset[T any, P interface {
 // (lists come sorted by namespace).
 type decoder struct {
 	s slimmer
+	// known, when set, gives the object a store already holds at the
+	// version being decoded: a list item at that version is that object,
+	// and no new one is made (see Known).
+	known Known
 	// The full objects items are unmarshalled into, reused (see reuse).
 	svc   corev1.Service
 	slice discoveryv1.EndpointSlice
@@ -107,56 +116,66 @@ func reuse(m *metav1.ObjectMeta) {
 // the fields the slim types are made from (the selections in fields.go):
 // the rest, managedFields and status above all, are skipped unread.
 
-func (d *decoder) service(b []byte, out *Service) error {
+func (d *decoder) service(b []byte, out *Service) (*Service, error) {
 	full := &d.svc
 	reuse(&full.ObjectMeta)
 	ports := full.Spec.Ports[:0]
 	full.Spec = corev1.ServiceSpec{Ports: ports}
 	if err := serviceFields.unmarshal(b, full, metadata(&full.ObjectMeta, metaFields), subMessage{num: specField, m: &full.Spec, keep: specFields}); err != nil {
-		return err
+		return nil, err
 	}
-	d.s.service(full, out)
-	return nil
+	if old, ok := knownAs[Service](d, &full.ObjectMeta); ok {
+		return old, nil
+	}
+	return d.s.service(full, out), nil
 }
 
-func (d *decoder) endpointSlice(b []byte, out *EndpointSlice) error {
+func (d *decoder) endpointSlice(b []byte, out *EndpointSlice) (*EndpointSlice, error) {
 	full := &d.slice
 	reuse(&full.ObjectMeta)
 	endpoints, ports := full.Endpoints[:0], full.Ports[:0]
 	*full = discoveryv1.EndpointSlice{ObjectMeta: full.ObjectMeta, Endpoints: endpoints, Ports: ports}
 	if err := sliceFields.unmarshal(b, full, metadata(&full.ObjectMeta, sliceMetaFields),
 		subMessage{num: endpointField, add: d.addEndpoint, keep: endpointFields}); err != nil {
-		return err
+		return nil, err
 	}
-	d.s.endpointSlice(full, out)
-	return nil
+	if old, ok := knownAs[EndpointSlice](d, &full.ObjectMeta); ok {
+		return old, nil
+	}
+	return d.s.endpointSlice(full, out), nil
 }
 
-func (d *decoder) endpoints(b []byte, out *Endpoints) error {
+func (d *decoder) endpoints(b []byte, out *Endpoints) (*Endpoints, error) {
 	var full corev1.Endpoints //nolint:staticcheck // a decoded kind
 	if err := endpointsFields.unmarshal(b, &full, metadata(&full.ObjectMeta, metaFields)); err != nil {
-		return err
+		return nil, err
 	}
-	d.s.endpoints(&full, out)
-	return nil
+	if old, ok := knownAs[Endpoints](d, &full.ObjectMeta); ok {
+		return old, nil
+	}
+	return d.s.endpoints(&full, out), nil
 }
 
-func (d *decoder) namespace(b []byte, out *Namespace) error {
+func (d *decoder) namespace(b []byte, out *Namespace) (*Namespace, error) {
 	var full corev1.Namespace
 	if err := namespaceFields.unmarshal(b, &full, metadata(&full.ObjectMeta, metaFields)); err != nil {
-		return err
+		return nil, err
 	}
-	d.s.namespace(&full, out)
-	return nil
+	if old, ok := knownAs[Namespace](d, &full.ObjectMeta); ok {
+		return old, nil
+	}
+	return d.s.namespace(&full, out), nil
 }
 
-func (d *decoder) pod(b []byte, out *Pod) error {
+func (d *decoder) pod(b []byte, out *Pod) (*Pod, error) {
 	var full corev1.Pod
 	if err := podFields.unmarshal(b, &full, metadata(&full.ObjectMeta, metaFields), subMessage{num: podStatusField, m: &full.Status, keep: podStatusFields}); err != nil {
-		return err
+		return nil, err
 	}
-	d.s.pod(&full, out)
-	return nil
+	if old, ok := knownAs[Pod](d, &full.ObjectMeta); ok {
+		return old, nil
+	}
+	return d.s.pod(&full, out), nil
 }
 
 // decodeList decodes a list message: its ListMeta (field 1) and its items
@@ -194,14 +213,26 @@ func newList(k kind, into runtime.Object) (listDec, bool) {
 	return listDec{}, false
 }
 
-func listOf[T any](obj runtime.Object, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) error) listDec {
+func listOf[T any](obj runtime.Object, lm *metav1.ListMeta, items *[]*T, item func(*decoder, []byte, *T) (*T, error)) listDec {
+	var spare *T // not used by the last item: that was a known object
 	return listDec{
 		obj:  obj,
 		meta: lm,
 		add: func(d *decoder, b []byte) error {
-			it := new(T)
-			*items = append(*items, it)
-			return item(d, b, it)
+			it := spare
+			if it == nil {
+				it = new(T)
+			}
+			got, err := item(d, b, it)
+			if err != nil {
+				return err
+			}
+			spare = nil
+			if got != it {
+				spare = it
+			}
+			*items = append(*items, got)
+			return nil
 		},
 		grow: func(n int) {
 			if *items == nil && n > 0 {
@@ -209,6 +240,17 @@ func listOf[T any](obj runtime.Object, lm *metav1.ListMeta, items *[]*T, item fu
 			}
 		},
 	}
+}
+
+// knownAs returns the object d.known gives for m's namespace, name and
+// resourceVersion, when it is a *T.
+func knownAs[T any](d *decoder, m *metav1.ObjectMeta) (*T, bool) {
+	if d.known == nil {
+		return nil, false
+	}
+	var obj any = d.known(m.Namespace, m.Name, m.ResourceVersion)
+	o, ok := obj.(*T)
+	return o, ok && o != nil
 }
 
 // decodeList decodes the ListMeta and the items of a list message.

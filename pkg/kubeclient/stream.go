@@ -44,7 +44,11 @@ var (
 // decodeStream decodes a response body: a protobuf list of a slim kind
 // straight from body, anything else by reading the whole body and passing it
 // to decodeBody.
-func decodeStream(body io.Reader) (runtime.Object, error) {
+func decodeStream(body io.Reader) (runtime.Object, error) { return decodeStreamKnown(body, nil) }
+
+// decodeStreamKnown is decodeStream taking the objects known gives rather
+// than making them again (see Known).
+func decodeStreamKnown(body io.Reader, known Known) (runtime.Object, error) {
 	br := bufio.NewReaderSize(body, streamBufSize)
 	window, err := br.Peek(streamBufSize)
 	if err != nil && err != io.EOF {
@@ -62,7 +66,7 @@ func decodeStream(body io.Reader) (runtime.Object, error) {
 	if _, err := br.Discard(h.size); err != nil { // within window: cannot fail
 		return nil, err
 	}
-	obj, err := decodeListStream(h.kind, &stream{r: br, left: h.rawLen})
+	obj, err := decodeListStream(h.kind, &stream{r: br, left: h.rawLen}, known)
 	if err != nil {
 		return nil, fmt.Errorf("kubeclient: decoding %s: %w", kindGVK[h.kind].Kind, err)
 	}
@@ -189,8 +193,8 @@ func envelopeTail(s *stream, h header) error {
 }
 
 // decodeListStream decodes a list of kind k from s.
-func decodeListStream(k kind, s *stream) (runtime.Object, error) {
-	var d decoder
+func decodeListStream(k kind, s *stream, known Known) (runtime.Object, error) {
+	d := decoder{known: known}
 	l, ok := newList(k, nil)
 	if !ok {
 		return nil, fmt.Errorf("kubeclient: no streaming decoder for kind %d", k)

@@ -3,6 +3,9 @@ package watch
 import (
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
@@ -201,6 +204,24 @@ func (s *store) get(key string) any {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.items[key]
+}
+
+// known is the store's kubeclient.Known: a relist takes the objects whose
+// version it holds rather than decode them again, so the objects it
+// replaces are not held twice at its peak.
+func (s *store) known(namespace, name, resourceVersion string) runtime.Object {
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	s.mu.RLock()
+	obj, ok := s.items[key].(metav1.Object)
+	s.mu.RUnlock()
+	if !ok || obj.GetResourceVersion() != resourceVersion || resourceVersion == "" {
+		return nil
+	}
+	ro, _ := obj.(runtime.Object)
+	return ro
 }
 
 // len returns how many objects are stored.

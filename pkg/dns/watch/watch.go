@@ -210,7 +210,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 	for _, r := range c.watched {
-		lw := apiretry.ListerWatcher(c.client.ListWatch(r.name, "", ""), r.retry)
+		lw := apiretry.ListerWatcher(c.client.ListWatchKnown(r.name, "", "", r.store.known), r.retry)
 		if !c.opts.StreamInitialList {
 			lw = listInitialObjects(lw)
 		}
