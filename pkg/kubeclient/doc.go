@@ -23,6 +23,9 @@
 // comparison at the decoding step, and make bench compares any build
 // (--baseline-kubedns) end to end.
 //
+// Since then a relist takes the store's unchanged objects (Known): 158 MiB
+// at that peak.
+//
 // Tests read through this client too, against a fake clientset served over
 // HTTP by package fakeapi.
 package kubeclient
