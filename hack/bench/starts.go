@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Start to first answer varies by tens of percent from one start to the
@@ -95,25 +97,24 @@ func goAllocs(ctx context.Context, addr string) (bytes, allocs int64) {
 		return
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "go_memstats_alloc_bytes_total":
-			bytes = int64(f)
-		case "go_memstats_mallocs_total":
-			allocs = int64(f)
-		}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return
 	}
-	return
+	value := func(name string) int64 {
+		if f := families[name]; f != nil && len(f.GetMetric()) == 1 {
+			m := f.GetMetric()[0]
+			if c := m.GetCounter(); c != nil {
+				return int64(c.GetValue())
+			}
+			if u := m.GetUntyped(); u != nil {
+				return int64(u.GetValue())
+			}
+		}
+		return -1
+	}
+	return value("go_memstats_alloc_bytes_total"), value("go_memstats_mallocs_total")
 }
 
 // renderStarts writes what the starts cost, by contender and N.
