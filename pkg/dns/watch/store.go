@@ -210,12 +210,8 @@ func (s *store) get(key string) any {
 // version it holds rather than decode them again, so the objects it
 // replaces are not held twice at its peak.
 func (s *store) known(namespace, name, resourceVersion string) runtime.Object {
-	key := name
-	if namespace != "" {
-		key = namespace + "/" + name
-	}
 	s.mu.RLock()
-	obj, ok := s.items[key].(metav1.Object)
+	obj, ok := s.items[cache.NewObjectName(namespace, name).String()].(metav1.Object)
 	s.mu.RUnlock()
 	if !ok || obj.GetResourceVersion() != resourceVersion || resourceVersion == "" {
 		return nil
