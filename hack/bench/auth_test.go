@@ -11,14 +11,20 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	dnsserver "github.com/kubedns-go/kube-dns/pkg/dns/server"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 )
 
 func testAuthConf() authConf {
-	return authConf{dir: "/run/x", zonesDir: "/z", zones: zoneApexes, port: 25353, workers: 2, user: "bench:bench"}
+	return authConf{dir: "/run/x", zonesDir: "/z", zones: []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."}, port: 25353, workers: 2, user: "bench:bench"}
 }
 
 func TestKnotConfig(t *testing.T) {
@@ -100,24 +106,149 @@ var authQueries = []struct {
 	{"cluster.local.", dns.TypeSOA},
 }
 
-// TestAuthServers starts knotd and nsd on zone files of the fixtures and
-// checks that they answer as kube-dns's own handler does on the same
-// objects: rcode, answers, authority; and Knot the additional records too
-// (NSD's minimal responses leave out SRV targets' addresses), but for
-// repeating one.
-func TestAuthServers(t *testing.T) {
+// fixtures are Services and EndpointSlices as the bench cluster holds them
+// (createService, createSlice), and the cases around them: the API's own
+// Service, the DNS Service, a dual-stack one, ports that make the same bare
+// SRV record, hostnames, a not-ready endpoint, an FQDN slice.
+func fixtures() ([]corev1.Service, []discoveryv1.EndpointSlice) {
+	svc := func(ns, name string, spec corev1.ServiceSpec) corev1.Service {
+		return corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
+	}
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	svcs := []corev1.Service{
+		svc("default", "kubernetes", corev1.ServiceSpec{ClusterIP: "10.254.0.1", ClusterIPs: []string{"10.254.0.1"},
+			Ports: []corev1.ServicePort{{Name: "https", Port: 443, Protocol: tcp}}}),
+		svc("kube-system", "kube-dns", corev1.ServiceSpec{ClusterIP: "10.254.0.10",
+			Ports: []corev1.ServicePort{{Name: "dns", Port: 53, Protocol: udp}, {Name: "dns-tcp", Port: 53, Protocol: tcp}}}),
+		svc(namespaceOf(0), svcName(0), corev1.ServiceSpec{ClusterIP: "10.254.4.0", ClusterIPs: []string{"10.254.4.0"}, Ports: servicePorts()}),
+		svc(namespaceOf(8), svcName(8), corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Ports: servicePorts()}),
+		svc(namespaceOf(9), svcName(9), corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "svc-00000.bench-0.svc.cluster.local"}),
+		svc("bench-1", "ext-ip", corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "10.1.2.3"}),
+		svc("bench-1", "dual", corev1.ServiceSpec{ClusterIP: "10.254.9.9", ClusterIPs: []string{"10.254.9.9", "fd00::9"},
+			Ports: []corev1.ServicePort{{Port: 8080}}}),
+		svc("bench-1", "pending", corev1.ServiceSpec{Ports: servicePorts()}), // no cluster IP yet: no records
+		svc("bench-1", "hosts", corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone}),
+	}
+	ready, notReady := true, false
+	slice := func(ns, svc, name string, at discoveryv1.AddressType, ports []discoveryv1.EndpointPort, eps ...discoveryv1.Endpoint) discoveryv1.EndpointSlice {
+		return discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
+			AddressType: at, Ports: ports, Endpoints: eps,
+		}
+	}
+	httpPorts := []discoveryv1.EndpointPort{
+		{Name: ptr("http"), Port: ptr(int32(80)), Protocol: &tcp},
+		{Name: ptr("https"), Port: ptr(int32(443)), Protocol: &tcp},
+	}
+	var bench []discoveryv1.Endpoint
+	for j := range 3 {
+		bench = append(bench, discoveryv1.Endpoint{Addresses: []string{endpointIP(8, j)}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+	}
+	eps := []discoveryv1.EndpointSlice{
+		slice(namespaceOf(8), svcName(8), svcName(8)+"-bench", discoveryv1.AddressTypeIPv4, httpPorts, bench...),
+		slice("bench-1", "hosts", "hosts-b", discoveryv1.AddressTypeIPv4,
+			[]discoveryv1.EndpointPort{{Name: ptr("metrics"), Port: ptr(int32(9090)), Protocol: &udp}, {Name: ptr("noport")}},
+			discoveryv1.Endpoint{Addresses: []string{"10.9.0.1"}, Hostname: ptr("web-0")},
+			discoveryv1.Endpoint{Addresses: []string{"10.9.0.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &notReady}}),
+		slice("bench-1", "hosts", "hosts-a", discoveryv1.AddressTypeIPv6, nil,
+			discoveryv1.Endpoint{Addresses: []string{"fd00::1:2"}}),
+		slice("bench-1", "hosts", "hosts-f", discoveryv1.AddressTypeFQDN, httpPorts,
+			discoveryv1.Endpoint{Addresses: []string{"example.com"}}),
+	}
+	return svcs, eps
+}
+
+// fixtureZones reads the fixtures through kube-dns's client and watch, as
+// the harness reads the API server, and writes their zone files.
+func fixtureZones(t *testing.T) (*records.Snapshot, *zoneFiles) {
+	t.Helper()
 	svcs, eps := fixtures()
-	zf, err := writeZoneFiles(filepath.Join(t.TempDir(), "zones"), buildZones(svcs, eps, testSerial))
+	var objs []runtime.Object
+	for i := range svcs {
+		objs = append(objs, &svcs[i])
+	}
+	for i := range eps {
+		objs = append(objs, &eps[i])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	snap, err := snapshotOf(ctx, fakeapi.New(t, fake.NewClientset(objs...)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &records.Config{Domain: domain, TTL: zoneTTL, Pods: records.PodsInsecure, DNSService: dnsService}
-	b := records.NewBuilder(cfg)
-	for i := range svcs {
-		b.AddService(cfg.ServiceRecords(toRecords(&svcs[i]), toSets(&svcs[i], eps)))
-		b.AddNamespace(svcs[i].Namespace)
+	zf, err := writeZones(snap, filepath.Join(t.TempDir(), "zones"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	snap := b.Finish(testSerial)
+	return snap, zf
+}
+
+// TestZones checks records of every kind in the zone files of the fixtures.
+func TestZones(t *testing.T) {
+	_, zf := fixtureZones(t)
+	got := map[string]bool{}
+	for _, apex := range zf.apexes {
+		b, err := os.ReadFile(filepath.Join(zf.dir, zoneFile(apex)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zp := dns.NewZoneParser(strings.NewReader(string(b)), apex, "")
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			got[rr.String()] = true
+		}
+		if err := zp.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc0, svc8 := "svc-00000.bench-0.svc.cluster.local.", "svc-00008.bench-0.svc.cluster.local."
+	want := []string{
+		"cluster.local.\t30\tIN\tSOA\tns.dns.cluster.local. hostmaster.cluster.local. 1764700000 7200 1800 86400 30",
+		"in-addr.arpa.\t30\tIN\tNS\tns.dns.cluster.local.",
+		"dns-version.cluster.local.\t30\tIN\tTXT\t\"1.1.0\"",
+		"ns.dns.cluster.local.\t30\tIN\tA\t10.254.0.10",
+		svc0 + "\t30\tIN\tA\t10.254.4.0",
+		svc0 + "\t30\tIN\tSRV\t0 50 80 " + svc0,
+		svc0 + "\t30\tIN\tSRV\t0 50 443 " + svc0,
+		"_http._tcp." + svc0 + "\t30\tIN\tSRV\t0 100 80 " + svc0,
+		"0.4.254.10.in-addr.arpa.\t30\tIN\tPTR\t" + svc0,
+		// the two ports 53 make one bare SRV record
+		"kube-dns.kube-system.svc.cluster.local.\t30\tIN\tSRV\t0 100 53 kube-dns.kube-system.svc.cluster.local.",
+		"_dns._udp.kube-dns.kube-system.svc.cluster.local.\t30\tIN\tSRV\t0 100 53 kube-dns.kube-system.svc.cluster.local.",
+		svc8 + "\t30\tIN\tA\t10.201.0.8",
+		"10-201-0-8." + svc8 + "\t30\tIN\tA\t10.201.0.8",
+		"8.0.201.10.in-addr.arpa.\t30\tIN\tPTR\t10-201-0-8." + svc8,
+		svc8 + "\t30\tIN\tSRV\t0 16 443 10-202-0-8." + svc8, // 3 endpoints × 2 ports
+		"_http._tcp." + svc8 + "\t30\tIN\tSRV\t0 33 80 10-200-0-8." + svc8,
+		"svc-00009.bench-0.svc.cluster.local.\t30\tIN\tCNAME\t" + svc0,
+		"ext-ip.bench-1.svc.cluster.local.\t30\tIN\tA\t10.1.2.3",
+		"dual.bench-1.svc.cluster.local.\t30\tIN\tAAAA\tfd00::9",
+		"dual.bench-1.svc.cluster.local.\t30\tIN\tSRV\t0 100 8080 dual.bench-1.svc.cluster.local.",
+		"9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.\t30\tIN\tPTR\tdual.bench-1.svc.cluster.local.",
+		"web-0.hosts.bench-1.svc.cluster.local.\t30\tIN\tA\t10.9.0.1",
+		"_metrics._udp.hosts.bench-1.svc.cluster.local.\t30\tIN\tSRV\t0 100 9090 web-0.hosts.bench-1.svc.cluster.local.",
+		"fd00--1-2.hosts.bench-1.svc.cluster.local.\t30\tIN\tAAAA\tfd00::1:2",
+	}
+	for _, w := range want {
+		if !got[w] && !strings.Contains(w, "\tSOA\t") {
+			t.Errorf("missing %q", w)
+		}
+	}
+	for line := range got {
+		for _, bad := range []string{"pending.", "10.9.0.2", "example.com", "_dual.", "_noport."} {
+			if strings.Contains(line, bad) {
+				t.Errorf("unexpected %q", line)
+			}
+		}
+	}
+}
+
+// TestAuthServers starts knotd and nsd on the zone files of the fixtures
+// and checks that they answer as kube-dns's own handler does on the same
+// snapshot: rcode, answers, authority; and Knot the additional records too
+// (NSD's minimal responses leave out SRV targets' addresses), but for
+// repeating one.
+func TestAuthServers(t *testing.T) {
+	snap, zf := fixtureZones(t)
 	kubedns := dnsserver.NewHandler(dnsserver.Options{Domain: domain, Snapshot: func() *records.Snapshot { return snap }})
 
 	for _, tc := range []struct {

@@ -67,6 +67,7 @@ type cluster struct {
 	root, dir string
 	env       map[string]string // DIR/env
 	client    kubernetes.Interface
+	rest      *rest.Config // admin's
 }
 
 // startCluster starts (or restarts) the control plane whose data lives in
@@ -95,6 +96,7 @@ func startCluster(ctx context.Context, root, dir, logPath string) (*cluster, err
 	}
 	cfg.QPS, cfg.Burst = 2000, 4000
 	cfg.WarningHandler = rest.NoWarnings{}
+	c.rest = cfg
 	if c.client, err = kubernetes.NewForConfig(cfg); err != nil {
 		return c, err
 	}

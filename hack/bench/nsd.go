@@ -31,7 +31,7 @@ func nsdConfig(c authConf) string {
 	p("    minimal-responses: yes\n    verbosity: 1\n")
 	p("\nremote-control:\n    control-enable: no\n")
 	for _, z := range c.zones {
-		p("\nzone:\n    name: %s\n    zonefile: %q\n", z, filepath.Join(c.zonesDir, (&zone{apex: z}).file()))
+		p("\nzone:\n    name: %s\n    zonefile: %q\n", z, filepath.Join(c.zonesDir, zoneFile(z)))
 	}
 	return b.String()
 }
