@@ -1,6 +1,7 @@
 // Package cli holds the sequence the three commands' main functions share:
 // parse the command line, print the version when asked, validate, log the
-// start and the flags, run until SIGTERM or SIGINT, and exit.
+// start and the flags, set the Go memory limit from the container's
+// (pkg/memlimit), run until SIGTERM or SIGINT, and exit.
 package cli
 
 import (
@@ -11,6 +12,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/kubedns-go/kube-dns/pkg/memlimit"
 	"github.com/kubedns-go/kube-dns/pkg/signals"
 	"github.com/kubedns-go/kube-dns/pkg/version"
 )
@@ -70,6 +72,12 @@ func (c Command) main(stdout, stderr io.Writer, signalContext func() context.Con
 	}
 	klog.InfoS("Starting", "version", version.String(c.Name))
 	c.LogFlags()
+	switch cgroup, goLimit, err := memlimit.Set(); {
+	case err != nil:
+		klog.ErrorS(err, "Reading the container's memory limit; the Go runtime has none")
+	case goLimit > 0:
+		klog.InfoS("Go memory limit set below the container's", "containerLimit", cgroup, "goMemoryLimit", goLimit)
+	}
 	if err := c.Run(signalContext()); err != nil {
 		klog.ErrorS(err, c.Name+" failed")
 		return 1

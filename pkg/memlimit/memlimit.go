@@ -1,0 +1,142 @@
+// Package memlimit gives the Go runtime a soft memory limit below the memory
+// limit of the container the program runs in (its cgroup, v1 or v2), so that
+// the garbage collector works harder before the kernel's OOM killer acts: a
+// start or a relist that would briefly pass the limit with garbage collects
+// it instead. GOMEMLIMIT, when set, wins; without a cgroup limit nothing is
+// set.
+package memlimit
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// Ratio is the share of the cgroup's limit the Go runtime may use. The rest
+// is for what the runtime does not count: the binary's pages (about 16 MiB
+// for kube-dns) and memory outside the Go heap.
+const Ratio = 0.9
+
+// unlimited is where cgroup v1 limits mean "no limit" (page-rounded
+// math.MaxInt64).
+const unlimited = 1 << 62
+
+// Set sets the Go memory limit to Ratio of the cgroup's memory limit unless
+// GOMEMLIMIT is set. It returns the cgroup's limit and the limit it set, 0
+// and 0 when it set none.
+func Set() (cgroup, goLimit int64, err error) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return 0, 0, nil
+	}
+	cgroup, err = Limit(os.DirFS("/"))
+	if err != nil || cgroup == 0 {
+		return 0, 0, err
+	}
+	goLimit = int64(float64(cgroup) * Ratio)
+	debug.SetMemoryLimit(goLimit)
+	return cgroup, goLimit, nil
+}
+
+// Limit returns the memory limit of the cgroup of this process, reading
+// proc/self/cgroup and sys/fs/cgroup in root: the smallest limit of its
+// cgroup and their parents, 0 when there is none.
+func Limit(root fs.FS) (int64, error) {
+	b, err := fs.ReadFile(root, "proc/self/cgroup")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		// hierarchy-ID:controllers:path
+		f := strings.SplitN(sc.Text(), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		switch {
+		case f[0] == "0" && f[1] == "":
+			if l, ok := v2Limit(root, f[2]); ok {
+				return l, nil
+			}
+		case hasController(f[1], "memory"):
+			return v1Limit(root, f[2]), nil
+		}
+	}
+	return 0, sc.Err()
+}
+
+func hasController(list, c string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// dir returns the directory of a cgroup's files under mount: mount/p on a
+// host, or mount itself in a container, whose mount's root is its own
+// cgroup (p then names a directory that is not under mount).
+func dir(root fs.FS, mount, p string) string {
+	full := path.Join(mount, strings.TrimPrefix(path.Clean("/"+p), "/"))
+	if st, err := fs.Stat(root, full); err == nil && st.IsDir() {
+		return full
+	}
+	return mount
+}
+
+// v1Limit reads hierarchical_memory_limit from memory.stat: the smallest
+// limit of the cgroup and its parents.
+func v1Limit(root fs.FS, p string) int64 {
+	b, err := fs.ReadFile(root, path.Join(dir(root, "sys/fs/cgroup/memory", p), "memory.stat"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "hierarchical_memory_limit "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n <= 0 || n >= unlimited {
+				return 0
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// v2Limit reads memory.max of the cgroup and of each parent up to the
+// mount's root, and returns the smallest; ok is false when the unified
+// hierarchy has no memory controller there (a host on cgroup v1).
+func v2Limit(root fs.FS, p string) (int64, bool) {
+	const mount = "sys/fs/cgroup"
+	d := dir(root, mount, p)
+	least, found := int64(math.MaxInt64), false
+	for {
+		if b, err := fs.ReadFile(root, path.Join(d, "memory.max")); err == nil {
+			found = true
+			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && n < least {
+				least = n
+			}
+		}
+		if d == mount {
+			break
+		}
+		d = path.Dir(d)
+	}
+	if !found {
+		return 0, false
+	}
+	if least == math.MaxInt64 {
+		return 0, true
+	}
+	return least, true
+}
