@@ -1,7 +1,6 @@
 package records
 
 import (
-	"hash/maphash"
 	"iter"
 	"maps"
 	"net/netip"
@@ -13,11 +12,11 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/dns/dnsname"
 )
 
-// The names are split by hash into nShards maps, reached through a two-level
-// table of midSize-wide arrays. A change copies the top table, the mid arrays
-// and the maps it touches, never the rest: its cost depends on the size of
-// the change, not of the cluster (a map holds a handful of names even at
-// 50,000 Services).
+// The names are split by hash into nShards tables, reached through a
+// two-level table of midSize-wide arrays. A change copies the top table, the
+// mid arrays and the tables it touches, never the rest: its cost depends on
+// the size of the change, not of the cluster (a table holds a few dozen
+// names even at 50,000 Services).
 const (
 	shardBits = 12
 	nShards   = 1 << shardBits
@@ -27,24 +26,22 @@ const (
 )
 
 type (
-	midTable [midSize]map[string]*Node
+	midTable [midSize]*table
 	shards   [topSize]*midTable
 )
 
-// get returns the node of name in shard i.
-func (t *shards) get(i uint64, name string) *Node {
+// shard returns the table of the names whose hash is h, or nil.
+func (t *shards) shard(h uint64) *table {
+	i := h & (nShards - 1)
 	m := t[i>>midBits]
 	if m == nil {
 		return nil
 	}
-	return m[i&(midSize-1)][name]
+	return m[i&(midSize-1)]
 }
 
-var shardSeed = maphash.MakeSeed()
-
-func shardOf(name string) uint64 { return maphash.String(shardSeed, name) & (nShards - 1) }
-
-func shardOfBytes(name []byte) uint64 { return maphash.Bytes(shardSeed, name) & (nShards - 1) }
+// get returns the node of name, whose hash is h.
+func (t *shards) get(h uint64, name string) *Node { return t.shard(h).get(h, name) }
 
 // Keys of the fragments that are not Services; "\x00" sorts them first.
 const (
@@ -279,7 +276,7 @@ func (x *Index) Publish(serial uint32) *Snapshot {
 	return s
 }
 
-func (x *Index) get(name string) *Node { return x.names.get(shardOf(name), name) }
+func (x *Index) get(name string) *Node { return x.names.get(hashOf(name), name) }
 
 // fragsAt returns the fragments with records at name, whose node is n.
 func (x *Index) fragsAt(name string, n *Node) []*Fragment {
@@ -314,7 +311,7 @@ func (x *Index) replace(old, cur *Fragment) {
 		default:
 			name, inOld, inCur, og, cg = og[0].name, true, true, og[1:], cg[1:]
 		}
-		sh := shardOf(name)
+		sh := hashOf(name)
 		prev := x.names.get(sh, name)
 		l := x.fragsAt(name, prev)
 		if inOld {
@@ -409,18 +406,18 @@ func (s *RRSet) answerEnd() int {
 // set stores the node of name, or removes the name when nothing makes it
 // exist any more, and keeps the parents' existence in step.
 func (x *Index) set(name string, n *Node) {
-	sh := shardOf(name)
+	sh := hashOf(name)
 	x.setAt(sh, x.names.get(sh, name), name, n)
 }
 
-// setAt is set for a name in shard sh whose current node is old.
+// setAt is set for a name whose hash is sh and whose current node is old.
 func (x *Index) setAt(sh uint64, old *Node, name string, n *Node) {
 	exists := len(n.sets) > 0 || x.marks[name] > 0 || x.below[name] > 0
 	switch {
 	case exists && old != n:
-		x.writable(sh)[name] = n
+		x.writable(sh).put(sh, n)
 	case !exists && old != nil:
-		delete(x.writable(sh), name)
+		x.writable(sh).del(sh, name)
 	}
 	switch {
 	case exists && old == nil:
@@ -473,9 +470,10 @@ func (x *Index) settle(name string) {
 	x.set(name, n)
 }
 
-// writable returns map i, copying it (and its mid array) first when a
-// published Snapshot shares it.
-func (x *Index) writable(i uint64) map[string]*Node {
+// writable returns the table of the names whose hash is h, copying it (and
+// its mid array) first when a published Snapshot shares it.
+func (x *Index) writable(h uint64) *table {
+	i := h & (nShards - 1)
 	top, low := i>>midBits, i&(midSize-1)
 	if x.ownedMid[top] != x.gen+1 {
 		mid := new(midTable)
@@ -487,11 +485,7 @@ func (x *Index) writable(i uint64) map[string]*Node {
 	}
 	mid := x.names[top]
 	if x.owned[i] != x.gen+1 {
-		m := maps.Clone(mid[low]) // copies the table whole, cheaper than inserting
-		if m == nil {
-			m = map[string]*Node{}
-		}
-		mid[low] = m
+		mid[low] = mid[low].clone()
 		x.owned[i] = x.gen + 1
 	}
 	return mid[low]

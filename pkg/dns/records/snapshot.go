@@ -84,16 +84,12 @@ func (s *Snapshot) Serial() uint32 { return s.serial }
 func (s *Snapshot) Len() int { return s.count }
 
 // Lookup returns the node of a lower-case FQDN, or nil when the name does not exist.
-func (s *Snapshot) Lookup(name string) *Node { return s.names.get(shardOf(name), name) }
+func (s *Snapshot) Lookup(name string) *Node { return s.names.get(hashOf(name), name) }
 
 // LookupBytes is Lookup for a name held in a byte slice; it does not allocate.
 func (s *Snapshot) LookupBytes(name []byte) *Node {
-	i := shardOfBytes(name)
-	m := s.names[i>>midBits]
-	if m == nil {
-		return nil
-	}
-	return m[i&(midSize-1)][string(name)]
+	h := hashOfBytes(name)
+	return s.names.shard(h).getBytes(h, name)
 }
 
 // each calls fn for every node, in no particular order.
@@ -102,10 +98,8 @@ func (s *Snapshot) each(fn func(*Node)) {
 		if mid == nil {
 			continue
 		}
-		for _, m := range mid {
-			for _, n := range m {
-				fn(n)
-			}
+		for _, t := range mid {
+			t.each(fn)
 		}
 	}
 }
