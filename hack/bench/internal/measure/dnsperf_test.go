@@ -1,0 +1,121 @@
+package measure
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+const verboseOutput = `DNS Performance Testing Tool
+Version 2.10.0
+
+[Status] Command line: dnsperf -s 127.0.0.1 -p 15353 -d q -v -n 2 -Q 100
+[Status] Sending queries (to 127.0.0.1:15353)
+[Status] Started at: Fri Nov 27 04:39:59 2026
+[Status] Stopping after 2 runs through file
+> NOERROR x.a.test A 0.000986
+> NXDOMAIN nope.b.test A 0.000165
+> T slow.a.test A
+> NOERROR x.a.test A 0.000096
+[Status] Testing complete (end of file)
+
+Statistics:
+
+  Queries sent:         4
+  Queries completed:    3 (75.00%)
+  Queries lost:         1 (25.00%)
+
+  Response codes:       NOERROR 2 (66.67%), NXDOMAIN 1 (33.33%)
+  Average packet size:  request 27, response 35
+  Run time (s):         0.040182
+  Queries per second:   74.660544
+
+  Average Latency (s):  0.000416 (min 0.000096, max 0.000986)
+  Latency StdDev (s):   0.000423
+
+`
+
+func TestParseDNSPerf(t *testing.T) {
+	r, err := parseDNSPerf(strings.NewReader(verboseOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.sent != 4 || r.Completed != 3 || r.Lost != 1 {
+		t.Errorf("sent/completed/lost = %d/%d/%d, want 4/3/1", r.sent, r.Completed, r.Lost)
+	}
+	if r.QPS != 74.660544 || r.RunTime != 0.040182 || r.avgLatency != 0.000416 {
+		t.Errorf("qps %v, run time %v, average latency %v", r.QPS, r.RunTime, r.avgLatency)
+	}
+	if r.Rcodes["NOERROR"] != 2 || r.Rcodes["NXDOMAIN"] != 1 || len(r.Rcodes) != 2 {
+		t.Errorf("rcodes = %v", r.Rcodes)
+	}
+	want := []float64{0.000986, 0.000165, math.Inf(1), 0.000096}
+	if len(r.Latencies) != len(want) {
+		t.Fatalf("latencies = %v, want %v", r.Latencies, want)
+	}
+	for i := range want {
+		if r.Latencies[i] != want[i] {
+			t.Errorf("latency %d = %v, want %v", i, r.Latencies[i], want[i])
+		}
+	}
+	if got := r.OkShare("NOERROR"); math.Abs(got-2.0/3) > 1e-9 {
+		t.Errorf("okShare(NOERROR) = %v", got)
+	}
+}
+
+func TestParseDNSPerfWithoutStatistics(t *testing.T) {
+	if _, err := parseDNSPerf(strings.NewReader("[Fatal] unable to open data file\n")); err == nil {
+		t.Error("no error for output without statistics")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	hundred := make([]float64, 100)
+	for i := range hundred {
+		hundred[i] = float64(100 - i) // 100..1, unsorted
+	}
+	for _, tc := range []struct {
+		name string
+		xs   []float64
+		p    float64
+		want float64
+	}{
+		{name: "median of 1..100", xs: hundred, p: 50, want: 50},
+		{name: "p99 of 1..100", xs: hundred, p: 99, want: 99},
+		{name: "p100 of 1..100", xs: hundred, p: 100, want: 100},
+		{name: "one value", xs: []float64{7}, p: 99, want: 7},
+		{name: "median of 4", xs: []float64{4, 1, 3, 2}, p: 50, want: 2},
+		{name: "lost counts as slowest", xs: []float64{1, math.Inf(1)}, p: 99, want: math.Inf(1)},
+		{name: "tiny p is the minimum", xs: []float64{3, 1, 2}, p: 0.1, want: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			xs := append([]float64(nil), tc.xs...)
+			if got := Percentile(xs, tc.p); got != tc.want {
+				t.Errorf("percentile(%v) = %v, want %v", tc.p, got, tc.want)
+			}
+		})
+	}
+	if !math.IsNaN(Percentile(nil, 50)) {
+		t.Error("percentile of nothing is not NaN")
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 45123.6: "45,124", 1234567: "1,234,567"} {
+		if got := Thousands(in); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestForeignShare(t *testing.T) {
+	a := cpuMark{busy: 1000, own: 500}
+	b := cpuMark{at: a.at.Add(2 * tick * 100), busy: 1000 + 300, own: 500 + 150} // 2 s later
+	// 300 ticks busy, 150 by our processes, 50 by dnsperf: 100 ticks (1 s) in 2 s.
+	if got := foreignShare(a, b, 50); got != 0.5 {
+		t.Errorf("foreignShare = %v, want 0.5", got)
+	}
+	if got := foreignShare(a, b, 400); got != 0 {
+		t.Errorf("foreignShare with more own time than busy = %v, want 0", got)
+	}
+}

@@ -1,0 +1,400 @@
+package measure
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// result is everything measured for one contender at one N.
+type Result struct {
+	C                   contender.Contender
+	Hits, Misses, Fixed *Perf           // hits and misses: the best round of the first setting
+	Sat                 []SatRuns       // every setting's saturating runs
+	CPU                 *Perf           // hits at cfg.cpuRate, for the CPU per answer
+	Skip                string          // why the contender did not run here
+	RSSSync, RSSLoad    int64           // KiB
+	StartToAnswer       time.Duration   // the median of starts
+	Starts              []time.Duration // every start's time to the first answer
+	StartCosts          []startCost     // what each start cost
+	Prop                *PropResult     // nil when not measured
+	Relist              *RelistResult
+	RelistErr           error
+	Profile             *profile // at targetsN, for the profiled contenders
+	ProfileErr          error
+	Commands            []string
+	Err                 error
+}
+
+// sizeResult is one N: the load and every contender's result.
+type Size struct {
+	N        int
+	LoadTime time.Duration
+	Queries  int // lines of the hits file
+	zones    *cluster.ZoneFiles
+	Results  []*Result
+}
+
+// preflight checks every program a run needs, naming how to get it.
+func Preflight(cfg *Config) error {
+	need := map[string]string{
+		filepath.Join(cfg.Root, "_output/bin/kube-dns"):               "make build",
+		filepath.Join(cfg.Root, "_output/bin/dnsmasq-nanny"):          "make build",
+		filepath.Join(cfg.Root, "_output/bin/v1.35.4/kube-apiserver"): "make control-plane",
+		filepath.Join(cfg.Root, "_output/bin/v1.35.4/etcd"):           "make control-plane",
+		filepath.Join(cfg.Root, "_output/bin/v1.35.4/kubectl"):        "make control-plane",
+		"/usr/sbin/dnsmasq": "apt-get install -y dnsmasq-base",
+	}
+	for _, c := range cfg.Contenders {
+		if c == "coredns" || c == "coredns-cache" {
+			need[cfg.Coredns] = "hack/build-coredns.sh"
+		}
+	}
+	for path, how := range need {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("%s is missing: run %s", path, how)
+		}
+	}
+	if _, err := exec.LookPath("dnsperf"); err != nil {
+		return errors.New("dnsperf is missing: apt-get install -y dnsperf")
+	}
+	// The other servers are optional: a contender whose program is missing
+	// is skipped, and the report says why.
+	cfg.skip = map[string]string{}
+	if slices.Contains(cfg.Contenders, "kubedns-baseline") && cfg.Baseline == "" {
+		cfg.skip["kubedns-baseline"] = "no --baseline-kubedns binary given"
+		proc.Logf("skipping kubedns-baseline: %s", cfg.skip["kubedns-baseline"])
+	}
+	for _, c := range contender.All() {
+		if c.Bin == "" || !slices.Contains(cfg.Contenders, c.Name) {
+			continue
+		}
+		if _, err := proc.LookBin(c.Bin); err != nil {
+			cfg.skip[c.Name] = fmt.Sprintf("%s is missing (Debian package %s: apt-get install -y %s)", c.Bin, c.Pkg, c.Pkg)
+			proc.Logf("skipping %s: %s", c.Name, cfg.skip[c.Name])
+		}
+	}
+	return nil
+}
+
+func MeasureSize(ctx context.Context, cfg *Config, n int) (*Size, error) {
+	dir := filepath.Join(cfg.RunDir, fmt.Sprintf("n%d", n))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	proc.Logf("N=%d: starting the control plane in _output/bench/cluster-%d", n, n)
+	t0 := time.Now()
+	cl, err := cluster.Start(ctx, cfg.Root, filepath.Join(cfg.Root, "_output/bench", fmt.Sprintf("cluster-%d", n)),
+		filepath.Join(dir, "cluster.log"))
+	defer cl.Stop()
+	if err != nil {
+		return nil, err
+	}
+	proc.Logf("N=%d: control plane up in %s", n, time.Since(t0).Round(100*time.Millisecond))
+	if err := cl.Load(ctx, n); err != nil {
+		return nil, err
+	}
+	sr := &Size{N: n, LoadTime: time.Since(t0)}
+	svcs, err := cl.Services(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hits, misses := filepath.Join(dir, "hits.txt"), filepath.Join(dir, "misses.txt")
+	probe, err := cluster.QueryFiles(svcs, hits, misses)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := os.ReadFile(hits); err == nil {
+		sr.Queries = bytes.Count(b, []byte("\n"))
+	}
+	// The zone files, from what the API server holds now, for the
+	// contenders that serve them; without them those contenders fail.
+	var zoneErr error
+	if slices.ContainsFunc(contender.All(), func(c contender.Contender) bool {
+		return c.Zone && slices.Contains(cfg.Contenders, c.Name) && cfg.skip[c.Name] == ""
+	}) {
+		if sr.zones, zoneErr = cl.WriteZones(ctx, filepath.Join(dir, "zones")); zoneErr != nil {
+			zoneErr = fmt.Errorf("zone files: %w", zoneErr)
+			proc.Logf("N=%d: %v", n, zoneErr)
+		} else {
+			proc.Logf("N=%d: %d records written to %s in %s", n, sr.zones.Records, sr.zones.Dir, sr.zones.Took.Round(time.Millisecond))
+		}
+	}
+	var run []contender.Contender
+	envs := map[string]*contender.Env{}
+	for _, c := range contender.All() {
+		if !slices.Contains(cfg.Contenders, c.Name) {
+			continue
+		}
+		if why := cfg.skip[c.Name]; why != "" {
+			sr.Results = append(sr.Results, &Result{C: c, Skip: why})
+			continue
+		}
+		if c.Zone && zoneErr != nil {
+			sr.Results = append(sr.Results, &Result{C: c, Err: zoneErr})
+			continue
+		}
+		e := &contender.Env{Root: cfg.Root, Coredns: cfg.Coredns, Baseline: cfg.Baseline, BaselineEnv: cfg.BaselineEnv, Cl: cl, Dir: filepath.Join(dir, c.Name), Zones: sr.zones, N: n}
+		if err := os.MkdirAll(e.Dir, 0o755); err != nil {
+			return sr, err
+		}
+		run = append(run, c)
+		envs[c.Name] = e
+	}
+	if len(run) == 0 {
+		return sr, nil
+	}
+	proc.Logf("N=%d: timing %d starts of each contender, round robin", n, cfg.StartRuns)
+	starts, costs, startErrs := startPhase(ctx, cfg, envs, run, probe)
+	if err := ctx.Err(); err != nil {
+		return sr, err
+	}
+	for _, c := range run {
+		if err := startErrs[c.Name]; err != nil {
+			proc.Logf("N=%d: %s failed to start: %v", n, c.Name, err)
+			sr.Results = append(sr.Results, &Result{C: c, Err: err})
+			continue
+		}
+		e := envs[c.Name]
+		proc.Logf("N=%d: %s (start %s)", n, c.Name, Dur(Median(starts[c.Name])))
+		t := time.Now()
+		r := measure(ctx, cfg, e, c, probe, hits, misses, starts[c.Name])
+		r.StartCosts = costs[c.Name]
+		sr.Results = append(sr.Results, r)
+		if r.Err != nil {
+			proc.Logf("N=%d: %s failed: %v", n, c.Name, r.Err)
+		}
+		if r.Err == nil && c.Relist && cfg.Measures("relist") && ctx.Err() == nil {
+			proc.Logf("N=%d: %s through a relist", n, c.Name)
+			if r.Relist, r.RelistErr = measureRelist(ctx, cfg, e, c, probe); r.RelistErr != nil {
+				proc.Logf("N=%d: %s relist failed: %v", n, c.Name, r.RelistErr)
+			} else {
+				proc.Logf("N=%d: %s relist: steady %s, peak %s (%.2f×), new Service answered %s after the API server's return",
+					n, c.Name, MiB(r.Relist.Steady), MiB(r.Relist.Peak), r.Relist.Ratio(), Dur(r.Relist.Relist))
+			}
+		}
+		proc.Logf("N=%d: %s done in %s", n, c.Name, time.Since(t).Round(100*time.Millisecond))
+		if err := ctx.Err(); err != nil {
+			return sr, err
+		}
+	}
+	return sr, nil
+}
+
+// measure starts one contender alone, measures it, and stops it.
+func measure(ctx context.Context, cfg *Config, e *contender.Env, c contender.Contender, probe cluster.Service, hits, misses string, starts []time.Duration) *Result {
+	r := &Result{C: c, Starts: starts, StartToAnswer: Median(starts)}
+	want, name := contender.ProbeAnswer(c, probe)
+	s, err := c.Start(ctx, e)
+	defer s.Stop()
+	r.Commands = s.Commands
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	if r.Err = contender.WaitAnswer(ctx, s, e.Dir, name, want, 3*time.Minute); r.Err != nil {
+		return r
+	}
+	if !proc.Sleep(ctx, time.Second) { // let start-up garbage be collected
+		r.Err = ctx.Err()
+		return r
+	}
+	r.RSSSync = s.RSS()
+	own := append(s.PIDs(), e.Cl.PIDs()...)
+	// run runs dnsperf, again (twice at most) when other processes took more
+	// than noisyCPU of a CPU meanwhile, and keeps the least disturbed run.
+	run := func(name string, pr PerfRun) (*Perf, error) {
+		var kept *Perf
+		tries := 0
+		for attempt := 1; attempt <= 3; attempt++ {
+			tries = attempt
+			out := filepath.Join(e.Dir, name+".txt")
+			if attempt > 1 {
+				out = filepath.Join(e.Dir, fmt.Sprintf("%s-%d.txt", name, attempt))
+			}
+			pr.Addr, pr.out, pr.own, pr.server = s.Addr, out, own, s.PIDs()
+			res, err := cfg.dnsperf(ctx, pr)
+			if err == nil {
+				err = s.Exited()
+			}
+			if err != nil {
+				return nil, err
+			}
+			if kept == nil || res.Foreign < kept.Foreign {
+				kept = res
+			}
+			if res.Foreign <= NoisyCPU {
+				break
+			}
+			proc.Logf("  %s: other processes took %.0f%% of a CPU during the run", name, 100*res.Foreign)
+		}
+		kept.Attempts = tries
+		return kept, nil
+	}
+	if cfg.Measures("dnsperf") {
+		// Rounds outermost, so that a slow spell of the machine does not
+		// fall on one setting's every run.
+		for _, st := range cfg.PerfSettings {
+			r.Sat = append(r.Sat, SatRuns{Setting: st})
+		}
+		for round := 1; round <= cfg.Rounds; round++ {
+			for i := range r.Sat {
+				sr := &r.Sat[i]
+				for _, q := range []struct {
+					kind, file string
+					runs       *[]*Perf
+				}{{"hits", hits, &sr.Hits}, {"misses", misses, &sr.Misses}} {
+					name := q.kind // the first run keeps the names of old
+					if i > 0 || round > 1 {
+						name = fmt.Sprintf("%s-%s-r%d", q.kind, sr.Setting.tag(), round)
+					}
+					res, err := run(name, PerfRun{Queries: q.file, Duration: cfg.PerfDuration, Setting: sr.Setting})
+					if err != nil {
+						r.Err = err
+						return r
+					}
+					*q.runs = append(*q.runs, res)
+				}
+			}
+		}
+		r.Hits, r.Misses = Best(r.Sat[0].Hits), Best(r.Sat[0].Misses)
+		if r.Fixed, r.Err = run("fixed-rate", PerfRun{Queries: hits, Duration: cfg.Duration, rate: cfg.Rate, verbose: true}); r.Err != nil {
+			return r
+		}
+		if r.CPU, r.Err = run("cpu-rate", PerfRun{Queries: hits, Duration: cfg.Duration, rate: cfg.CPURate}); r.Err != nil {
+			return r
+		}
+	}
+	if cfg.Measures("profile") && e.N == ProfileAt && slices.Contains(Profiled, c.Name) {
+		r.Profile, r.ProfileErr = measureProfile(ctx, cfg, e, s, hits)
+		if r.ProfileErr != nil {
+			proc.Logf("  profile: %v", r.ProfileErr)
+		}
+	}
+	if c.ReadsAPI && cfg.PropCount > 0 && cfg.Measures("propagation") {
+		r.Prop, r.Err = propagation(ctx, cfg, e, s, hits)
+	}
+	r.RSSLoad = s.RSS()
+	return r
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// propResult is the time from a Service's create call returning to the
+// contender answering its name with the cluster IP.
+type PropResult struct {
+	Samples  []float64 // seconds; +Inf for one that timed out
+	Timeouts int
+	Skipped  int // not measured: three timed out in a row
+	Load     *Perf
+}
+
+// propagation creates Services one at a time while dnsperf sends hits at
+// the fixed rate, polls each new name until it is answered, and deletes
+// them afterwards.
+func propagation(ctx context.Context, cfg *Config, e *contender.Env, s *contender.Server, hits string) (*PropResult, error) {
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	out := filepath.Join(e.Dir, "propagation-load.txt")
+	cmd, f, err := cfg.startDNSPerf(loadCtx, PerfRun{Addr: s.Addr, Queries: hits, out: out,
+		Duration: time.Hour, rate: cfg.Rate})
+	if err != nil {
+		stopLoad()
+		return nil, err
+	}
+	res := &PropResult{}
+	client := e.Cl.Client.CoreV1().Services("bench-0")
+	var created []string
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, name := range created {
+			_ = client.Delete(dctx, name, metav1.DeleteOptions{})
+		}
+	}()
+	plog, err := os.Create(filepath.Join(e.Dir, "propagation.log"))
+	if err != nil {
+		stopLoad()
+		_ = cmd.Wait()
+		f.Close()
+		return nil, err
+	}
+	defer plog.Close()
+	tag := strconv.FormatInt(time.Now().UnixMilli()%1e6, 36)
+	if proc.Sleep(ctx, 500*time.Millisecond) { // the load ramps up
+		inARow := 0
+		for k := range cfg.PropCount {
+			if inARow == 3 {
+				res.Skipped = cfg.PropCount - k
+				break
+			}
+			svc := &corev1.Service{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s%s-%02d", cluster.PropPrefix, tag, k)},
+				Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: cluster.ServicePorts()},
+			}
+			got, err := client.Create(ctx, svc, metav1.CreateOptions{})
+			if err != nil {
+				stopLoad()
+				_ = cmd.Wait()
+				f.Close()
+				return nil, fmt.Errorf("create %s: %w", svc.Name, err)
+			}
+			t0 := time.Now()
+			created = append(created, got.Name)
+			name := cluster.Fqdn(got.Name, "bench-0")
+			d, first, polls := math.Inf(1), "", 0
+			for time.Since(t0) < cfg.PropTimeout && ctx.Err() == nil {
+				ok, reply := contender.Answers(ctx, s.Addr, name, got.Spec.ClusterIP, 50*time.Millisecond)
+				polls++
+				if ok {
+					d = time.Since(t0).Seconds()
+					break
+				}
+				if first == "" {
+					first = reply
+				}
+				proc.Sleep(ctx, time.Millisecond)
+			}
+			fmt.Fprintf(plog, "%s %s %s after %d queries; first reply: %s\n", name, got.Spec.ClusterIP,
+				strings.ReplaceAll(Ms(d), "lost", "not answered"), polls, or(first, "the answer"))
+			res.Samples = append(res.Samples, d)
+			if math.IsInf(d, 1) {
+				res.Timeouts++
+				inARow++
+			} else {
+				inARow = 0
+			}
+		}
+	}
+	stopLoad()
+	_ = cmd.Wait()
+	f.Close()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if load, err := readDNSPerf(out); err == nil {
+		res.Load = load
+	}
+	if err := s.Exited(); err != nil {
+		return res, err
+	}
+	return res, nil
+}

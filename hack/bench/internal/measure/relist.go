@@ -1,0 +1,234 @@
+package measure
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const (
+	// rssEvery is how often VmRSS is sampled through the relist.
+	RSSEvery = 5 * time.Millisecond
+	// relistTimeout bounds each wait: the API server's return, the new
+	// Service's answer, the lists.
+	relistTimeout = 3 * time.Minute
+	// relistTail is how long sampling goes on once everything is relisted
+	// and the new Service answers: the collector may still be running.
+	RelistTail = 2 * time.Second
+	// relistGoal is the target: peak RSS through the relist over steady RSS.
+	RelistGoal = 1.3
+)
+
+// relistWatched are the resources every contender watches and must list
+// again.
+var RelistWatched = []string{"services", "endpointslices", "namespaces"}
+
+// relistResult is what one contender did through a relist.
+type RelistResult struct {
+	Steady int64 // KiB: VmRSS just before the API server stops
+	Peak   int64 // KiB: the most through the relist (VmHWM after its reset, and the samples)
+	After  int64 // KiB: VmRSS at the end
+	// hwm tells whether VmHWM could be reset first (/proc/PID/clear_refs);
+	// without it the peak is the samples' alone.
+	Hwm     bool
+	samples int
+	Down    time.Duration // from the API server's exit until it is ready again
+	Relist  time.Duration // from the API server being ready to the new Service answering
+	Listed  time.Duration // from the API server's exit to the contender's last list's response
+	Lists   map[string]int
+}
+
+func (r *RelistResult) Ratio() float64 {
+	if r == nil || r.Steady == 0 {
+		return 0
+	}
+	return float64(r.Peak) / float64(r.Steady)
+}
+
+// measureRelist starts the contender anew (its own logs in e.dir/relist),
+// waits for its first answer, and restarts the API server under it.
+func measureRelist(ctx context.Context, cfg *Config, e *contender.Env, c contender.Contender, probe cluster.Service) (*RelistResult, error) {
+	re := *e
+	re.Dir = filepath.Join(e.Dir, "relist")
+	if err := os.MkdirAll(re.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(re.Dir, "relist.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	logr := func(format string, args ...any) {
+		fmt.Fprintf(log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	}
+	s, err := c.Start(ctx, &re)
+	defer s.Stop()
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Procs) != 1 {
+		return nil, fmt.Errorf("the relist measures one process; %s has %d", c.Name, len(s.Procs))
+	}
+	pid := s.Procs[0].Cmd.Process.Pid
+	if err := contender.WaitAnswer(ctx, s, re.Dir, cluster.Fqdn(probe.Name, probe.Ns), probe.IP, relistTimeout); err != nil {
+		return nil, err
+	}
+	if !proc.Sleep(ctx, time.Second) { // as for "RSS sync"
+		return nil, ctx.Err()
+	}
+	res := &RelistResult{Steady: proc.VmRSS(pid), Lists: map[string]int{}}
+	res.Hwm = resetHWM(pid)
+	logr("steady VmRSS %d kB; VmHWM reset: %v (VmHWM now %d kB)", res.Steady, res.Hwm, proc.ProcStatus(pid, "VmHWM:"))
+	audit := filepath.Join(e.Cl.Dir, "audit.log")
+	auditFrom := fileSize(audit)
+	samples := startSampler(pid)
+	defer samples.stop()
+	t0 := time.Now()
+
+	stopped, err := e.Cl.RestartAPIServer(ctx, re.Dir, logr)
+	if err != nil {
+		return nil, err
+	}
+	back := time.Now()
+	res.Down = back.Sub(stopped)
+	logr("API server ready again %s after it was stopped (%s after the stop began)", res.Down.Round(time.Millisecond), back.Sub(t0).Round(time.Millisecond))
+
+	svc, err := e.Cl.CreateAfterRestart(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Cl.DeleteService(svc)
+	name := cluster.Fqdn(svc.Name, svc.Namespace)
+	for {
+		if ok, _ := contender.Answers(ctx, s.Addr, name, svc.Spec.ClusterIP, 100*time.Millisecond); ok {
+			res.Relist = time.Since(back)
+			break
+		}
+		if err := s.Exited(); err != nil {
+			return nil, err
+		}
+		if time.Since(back) > relistTimeout {
+			return nil, fmt.Errorf("%s did not answer %s with %s within %s of the API server's return", c.Name, name, svc.Spec.ClusterIP, relistTimeout)
+		}
+		if !proc.Sleep(ctx, RSSEvery) {
+			return nil, ctx.Err()
+		}
+	}
+	logr("%s answered %s after %s", name, svc.Spec.ClusterIP, res.Relist.Round(time.Millisecond))
+
+	// Every watched resource must have been listed again, by the
+	// contender's user, after the restart: the audit log says so.
+	var last time.Time
+	for {
+		var err error
+		res.Lists, last, err = auditedLists(audit, auditFrom, c.User)
+		if err != nil {
+			return nil, err
+		}
+		if missing := notListed(res.Lists); len(missing) == 0 {
+			break
+		} else if time.Since(back) > relistTimeout {
+			return nil, fmt.Errorf("%s did not list %s again within %s of the API server's return (audit log %s)",
+				c.Name, strings.Join(missing, ", "), relistTimeout, audit)
+		}
+		if !proc.Sleep(ctx, 100*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
+	if !last.IsZero() {
+		res.Listed = last.Sub(stopped)
+	}
+	logr("lists after the restart by %s: %v, the last done %s after the API server's exit", c.User, res.Lists, res.Listed.Round(time.Millisecond))
+	proc.Sleep(ctx, RelistTail)
+	peak, n, trace := samples.stop()
+	res.samples = n
+	res.Peak = peak
+	if res.Hwm {
+		res.Peak = max(res.Peak, proc.ProcStatus(pid, "VmHWM:"))
+	}
+	res.After = proc.VmRSS(pid)
+	logr("peak %d kB (%d samples every %s, VmHWM %d kB), after %d kB", res.Peak, n, RSSEvery, proc.ProcStatus(pid, "VmHWM:"), res.After)
+	if err := os.WriteFile(filepath.Join(re.Dir, "rss.tsv"), trace, 0o644); err != nil {
+		return res, err
+	}
+	return res, s.Exited()
+}
+
+// auditedLists counts, in the audit log from offset on, the lists of user
+// per resource: list calls once complete, and watches that stream the list
+// (sendInitialEvents=true) once started. It returns the time of the last.
+func auditedLists(path string, offset int64, user string) (map[string]int, time.Time, error) {
+	counts := map[string]int{}
+	var last time.Time
+	f, err := os.Open(path)
+	if err != nil {
+		return counts, last, fmt.Errorf("the audit log: %w (is %s/audit-policy.yaml read by local-cluster.sh?)", err, filepath.Dir(path))
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, 0); err != nil {
+		return counts, last, err
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var ev struct {
+			Stage      string `json:"stage"`
+			Verb       string `json:"verb"`
+			RequestURI string `json:"requestURI"`
+			User       struct {
+				Username string `json:"username"`
+			} `json:"user"`
+			ObjectRef struct {
+				Resource string `json:"resource"`
+			} `json:"objectRef"`
+			StageTimestamp time.Time `json:"stageTimestamp"`
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.User.Username != user {
+			continue
+		}
+		switch {
+		case ev.Verb == "list" && ev.Stage == "ResponseComplete":
+		case ev.Verb == "watch" && ev.Stage == "ResponseStarted" && streamsList(ev.RequestURI):
+		default:
+			continue
+		}
+		counts[ev.ObjectRef.Resource]++
+		if ev.StageTimestamp.After(last) {
+			last = ev.StageTimestamp
+		}
+	}
+	return counts, last, sc.Err()
+}
+
+// streamsList reports whether a watch request asks for the initial list.
+func streamsList(requestURI string) bool {
+	u, err := url.Parse(requestURI)
+	return err == nil && u.Query().Get("sendInitialEvents") == "true"
+}
+
+func notListed(lists map[string]int) []string {
+	var out []string
+	for _, r := range RelistWatched {
+		if lists[r] == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}

@@ -1,0 +1,439 @@
+package report
+
+import (
+	"fmt"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// originalPodQPS is the original kube-dns pod's hits QPS stated in the issue
+// (it cannot be built here), by N.
+var originalPodQPS = map[int]float64{1000: 18000, 10000: 19000}
+
+// issueStaticQPS is the static server's hits QPS in the same table of the
+// issue, the machine's limit that the pod path's figures are a share of.
+var issueStaticQPS = map[int]float64{1000: 86000, 10000: 88000}
+
+// machine is the report's description of where it ran.
+type machine struct{ rows [][2]string }
+
+func Machine(cfg *measure.Config) machine {
+	var m machine
+	add := func(k, v string) { m.rows = append(m.rows, [2]string{k, v}) }
+	cpu, cores := "", 0
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			switch strings.TrimSpace(k) {
+			case "model name":
+				if cpu == "" {
+					cpu = strings.TrimSpace(v)
+				}
+			case "processor":
+				cores++
+			}
+		}
+	}
+	add("CPU", fmt.Sprintf("%s, %d logical CPUs", cpu, cores))
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				add("memory", fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20)))
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		add("kernel", "Linux "+strings.TrimSpace(string(b)))
+	}
+	add("Go", firstLine(command(cfg.Root, "go", "version"), runtime.Version()))
+	add("kube-dns", firstLine(command(cfg.Root, filepath.Join(cfg.Root, "_output/bin/kube-dns"), "--version"), "?"))
+	add("kube-apiserver", firstLine(command(cfg.Root, filepath.Join(cfg.Root, "_output/bin/v1.35.4/kube-apiserver"), "--version"), "?"))
+	add("CoreDNS", strings.ReplaceAll(command(cfg.Root, cfg.Coredns, "-version"), "\n", " "))
+	add("dnsmasq", firstLine(command(cfg.Root, "/usr/sbin/dnsmasq", "--version"), "?"))
+	for _, s := range [][3]string{{"Knot DNS", "knotd", "-V"}, {"NSD", "nsd", "-v"}} {
+		if bin, err := proc.LookBin(s[1]); err == nil {
+			add(s[0], firstLine(command(cfg.Root, bin, s[2]), "?"))
+		} else {
+			add(s[0], "not installed")
+		}
+	}
+	dnsperf := "?"
+	for _, line := range strings.Split(command(cfg.Root, "dnsperf", "-h"), "\n") {
+		if strings.HasPrefix(line, "Version") {
+			dnsperf = "dnsperf " + strings.TrimSpace(strings.TrimPrefix(line, "Version"))
+		}
+	}
+	add("dnsperf", dnsperf)
+	commit := strings.TrimSpace(command(cfg.Root, "git", "rev-parse", "HEAD"))
+	if commit == "" {
+		commit = "?"
+	} else if strings.TrimSpace(command(cfg.Root, "git", "status", "--porcelain", "--untracked-files=no")) != "" {
+		commit += " (with uncommitted changes)"
+	}
+	add("project commit", commit)
+	return m
+}
+
+// command runs a version query; "" when it fails. GIT_OPTIONAL_LOCKS=0 keeps
+// git status from writing the index.
+func command(dir, name string, args ...string) string {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
+	out, _ := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out))
+}
+
+func firstLine(s, def string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if s = strings.TrimSpace(s); s == "" {
+		return def
+	}
+	return s
+}
+
+func Markdown(cfg *measure.Config, m machine, sizes []*measure.Size, took time.Duration, runErr error) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# kube-dns benchmark\n\n")
+	mode := ""
+	if cfg.Quick {
+		mode = " in quick mode (a smoke test; not for comparison)"
+	}
+	if len(cfg.Only) < len(measure.Measurements) {
+		mode += fmt.Sprintf(", measuring start, RSS and %s only (`--only=%s`)", strings.Join(cfg.Only, ", "), strings.Join(cfg.Only, ","))
+	}
+	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`. Before/after comparisons that issues asked for are kept by hand in [history.md](history.md), as this file is rewritten whole.\n\n",
+		time.Now().Format("2006-01-02 15:04 MST"), mode, took.Round(time.Second), relPath(cfg.Root, cfg.RunDir))
+	if runErr != nil {
+		p("**The run stopped early:** %v\n\n", runErr)
+	}
+	p("## Machine\n\n| | |\n|---|---|\n")
+	for _, r := range m.rows {
+		p("| %s | %s |\n", r[0], r[1])
+	}
+	p("\nEverything runs on this machine over loopback: the control plane (etcd, kube-apiserver), the server under test and dnsperf share its CPUs.\n\n")
+
+	p("## Method\n\n")
+	p("- A real kube-apiserver (`hack/local-cluster.sh`) holds N Services in 10 namespaces: 80%% ClusterIP with ports http/80 and https/443, 10%% headless with 3 ready endpoints (hand-written EndpointSlices), 10%% ExternalName. Data is kept in `_output/bench/cluster-<N>/` and loaded only once.\n")
+	p("- Each contender runs alone: started, measured, stopped.\n")
+	p("- **hits**: A of ClusterIP and headless names, SRV `_http._tcp.<svc>.<ns>.svc.cluster.local` and PTR of cluster IPs (60/20/20 among ClusterIP names), shuffled; **misses**: `nosuch-<k>.<ns>.svc.cluster.local` A (NXDOMAIN).\n")
+	rounds := "one round"
+	if cfg.Rounds > 1 {
+		rounds = fmt.Sprintf("the best of %d rounds", cfg.Rounds)
+	}
+	p("- **QPS**: dnsperf saturating the server for %s (`%s`), %s (see *dnsperf settings* for the other settings); **lost**: queries without an answer within 2 s.\n",
+		cfg.PerfDuration, "dnsperf "+strings.Join(cfg.DnsperfArgs(measure.PerfRun{Addr: "127.0.0.1:PORT", Queries: "hits.txt", Duration: cfg.PerfDuration, Setting: cfg.PerfSettings[0]}), " "), rounds)
+	p("- **p50/p99**: per-query latency (dnsperf `-v`) of hits at a fixed %d qps for %s; a lost query counts as slower than any answer.\n", cfg.Rate, cfg.Duration)
+	p("- **RSS**: VmRSS summed over the contender's processes (the pod: kube-dns, dnsmasq-nanny, dnsmasq), 1 s after the first correct answer (*sync*) and after all the load (*load*).\n")
+	p("- **start**: from starting the processes until a query for a known Service returns its cluster IP (polled every 5 ms; each contender's `start-probe.log` lists what came back until then); the median of %d starts, each from nothing, timed round robin over the contenders before any is measured further.\n", cfg.StartRuns)
+	p("- **other CPU**: the most CPU time that processes outside the benchmark (not the server, dnsperf, the control plane or the harness) took during one of the row's dnsperf runs, as a share of one CPU; a run disturbed by more than %.0f%% is repeated (twice at most) and the least disturbed one kept.\n", 100*measure.NoisyCPU)
+	p("- **propagation**: while dnsperf sends hits at %d qps, %d Services are created one at a time; the time from each create call returning until the name is answered with its cluster IP (polled every 1 ms, given up after %s; after three such timeouts in a row the rest are not tried). The static servers, Knot and NSD read no API.\n",
+		cfg.Rate, cfg.PropCount, cfg.PropTimeout)
+	renderMethodMore(&b, cfg)
+	p("\n")
+
+	for _, sr := range sizes {
+		renderSize(&b, cfg, sr)
+	}
+	renderStarts(&b, sizes)
+	renderRelist(&b, sizes)
+	renderTargets(&b, sizes)
+	renderTargets16(&b, cfg, sizes)
+	renderProfiles(&b, cfg, sizes)
+	renderDnsmasq(&b, sizes)
+
+	p("## Commands\n\n")
+	p("Ports are free loopback ports picked at each start.\n\n```\n")
+	p("make bench   # make build control-plane coredns, then: _output/bin/kubedns-bench --coredns=_output/bin/coredns-v1.14.7/coredns\n")
+	last := sizes[len(sizes)-1]
+	for _, r := range last.Results {
+		if r.Skip != "" {
+			continue
+		}
+		p("\n# %s\n", r.C.Name)
+		for _, c := range r.Commands {
+			p("%s\n", c)
+		}
+	}
+	p("```\n")
+	return b.String()
+}
+
+func relPath(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil {
+		return r
+	}
+	return p
+}
+
+func renderSize(b *strings.Builder, cfg *measure.Config, sr *measure.Size) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## N = %d\n\n", sr.N)
+	p("Control plane start and load: %s; the hits file holds %d queries.\n\n", sr.LoadTime.Round(100*time.Millisecond), sr.Queries)
+	p("| contender | hits QPS | misses QPS | lost (hits/misses) | p50 / p99 at %d qps | CPU s / M answers at %d qps | RSS sync | RSS load | start | propagation p50 / p99 | other CPU |\n", cfg.Rate, cfg.CPURate)
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	var notes []string
+	for _, r := range sr.Results {
+		if r.Skip != "" {
+			p("| %s | skipped |  |  |  |  |  |  |  |  |  |\n", r.C.Name)
+			notes = append(notes, fmt.Sprintf("%s: skipped: %s", r.C.Name, r.Skip))
+			continue
+		}
+		if r.Err != nil {
+			notes = append(notes, fmt.Sprintf("%s: failed: %v", r.C.Name, r.Err))
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.C.Name,
+			qps(r.Hits), qps(r.Misses), lost(r.Hits, r.Misses), fixedLatency(r.Fixed), CPUPerMCell(r.CPU),
+			measure.MiB(r.RSSSync), measure.MiB(r.RSSLoad), measure.Dur(r.StartToAnswer), propagationCell(r.Prop), otherCPU(r))
+		notes = append(notes, cpuNotes(cfg, r)...)
+		for _, run := range []struct {
+			name string
+			r    *measure.Perf
+		}{{"hits", r.Hits}, {"misses", r.Misses}, {"fixed-rate", r.Fixed}, {"cpu-rate", r.CPU}} {
+			if run.r != nil && run.r.Foreign > measure.NoisyCPU {
+				notes = append(notes, fmt.Sprintf("%s: other processes took %.0f%% of a CPU during the least disturbed of %d %s runs; its numbers are unreliable",
+					r.C.Name, 100*run.r.Foreign, run.r.Attempts, run.name))
+			}
+		}
+		if r.Hits != nil && r.Hits.OkShare("NOERROR") < 1 {
+			notes = append(notes, fmt.Sprintf("%s: hits answered %s", r.C.Name, rcodes(r.Hits)))
+		}
+		if r.Misses != nil && (r.C.ReadsAPI || r.C.Zone) && r.Misses.OkShare("NXDOMAIN") < 1 {
+			notes = append(notes, fmt.Sprintf("%s: misses answered %s", r.C.Name, rcodes(r.Misses)))
+		}
+		if r.Prop != nil && r.Prop.Load != nil && r.Prop.Load.Lost > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d queries of the load during propagation lost", r.C.Name, r.Prop.Load.Lost))
+		}
+	}
+	p("\n")
+	for _, r := range sr.Results {
+		p("- %s: %s\n", r.C.Name, r.C.Desc)
+	}
+	for _, n := range notes {
+		p("- **%s**\n", n)
+	}
+	p("\n")
+	renderSettings(b, cfg, sr)
+}
+
+// otherCPU is the most CPU other processes took during one of the
+// contender's dnsperf runs, as a share of one CPU.
+func otherCPU(r *measure.Result) string {
+	worst, seen := 0.0, false
+	for _, x := range []*measure.Perf{r.Hits, r.Misses, r.Fixed, r.CPU} {
+		if x != nil {
+			worst, seen = max(worst, x.Foreign), true
+		}
+	}
+	if !seen {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f%%", 100*worst)
+}
+
+func rcodes(r *measure.Perf) string {
+	var parts []string
+	for k, v := range r.Rcodes {
+		parts = append(parts, fmt.Sprintf("%s %d", k, v))
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" of %d", r.Completed)
+}
+
+func qps(r *measure.Perf) string {
+	if r == nil {
+		return "–"
+	}
+	return measure.Thousands(r.QPS)
+}
+
+func lost(h, m *measure.Perf) string {
+	if h == nil || m == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%d / %d", h.Lost, m.Lost)
+}
+
+func fixedLatency(r *measure.Perf) string {
+	if r == nil || len(r.Latencies) == 0 {
+		return "–"
+	}
+	return measure.Ms(measure.Percentile(r.Latencies, 50)) + " / " + measure.Ms(measure.Percentile(r.Latencies, 99))
+}
+
+func propagationCell(p *measure.PropResult) string {
+	if p == nil {
+		return "–"
+	}
+	xs := p.All()
+	s := measure.Ms(measure.Percentile(xs, 50)) + " / " + measure.Ms(measure.Percentile(xs, 99))
+	switch {
+	case p.Skipped > 0:
+		s += fmt.Sprintf(" (%d of %d not answered, %d not tried)", p.Timeouts, len(p.Samples), p.Skipped)
+	case p.Timeouts > 0:
+		s += fmt.Sprintf(" (%d of %d not answered)", p.Timeouts, len(xs))
+	}
+	return strings.ReplaceAll(s, "lost", "timeout")
+}
+
+// target is one row of the targets table.
+type target struct {
+	what, n, ours, ref, ratio, goal, verdict string
+}
+
+func renderTargets(b *strings.Builder, sizes []*measure.Size) {
+	var rows []target
+	largest := sizes[len(sizes)-1]
+	for _, sr := range sizes {
+		n := strconv.Itoa(sr.N)
+		kd, static := find(sr, "kubedns"), find(sr, "static")
+		cd := bestBy(sr, []string{"coredns", "coredns-cache"}, func(r *measure.Result) float64 { return r.Hits.QPS }, true, func(r *measure.Result) bool { return r.Hits != nil })
+		if kd != nil && kd.Hits != nil && cd != nil {
+			x := kd.Hits.QPS / cd.Hits.QPS
+			rows = append(rows, target{"hits QPS vs the better CoreDNS", n, measure.Thousands(kd.Hits.QPS), measure.Thousands(cd.Hits.QPS) + " (" + cd.C.Name + ")",
+				fmt.Sprintf("%.2f×", x), "≥ 1.5×", verdictOf(x >= 1.5, true)})
+		}
+		if kd != nil && kd.Hits != nil && static != nil && static.Hits != nil {
+			x := kd.Hits.QPS / static.Hits.QPS
+			rows = append(rows, target{"hits QPS vs static", n, measure.Thousands(kd.Hits.QPS), measure.Thousands(static.Hits.QPS),
+				fmt.Sprintf("%.0f%%", 100*x), "≥ 80%", verdictOf(x >= 0.8, true)})
+		}
+		p99 := func(r *measure.Result) float64 { return measure.Percentile(r.Fixed.Latencies, 99) }
+		cdp := bestBy(sr, []string{"coredns", "coredns-cache"}, p99, false, func(r *measure.Result) bool { return r.Fixed != nil && len(r.Fixed.Latencies) > 0 })
+		if kd != nil && kd.Fixed != nil && len(kd.Fixed.Latencies) > 0 && cdp != nil {
+			a, c := p99(kd), p99(cdp)
+			rows = append(rows, target{"p99 at the fixed rate vs the better CoreDNS", n, measure.Ms(a), measure.Ms(c) + " (" + cdp.C.Name + ")",
+				ratio(a, c), "≤ 1×", verdictOf(a <= c, !math.IsInf(c, 1) || !math.IsInf(a, 1))})
+		}
+		pod := find(sr, "pod")
+		if pod != nil && pod.Hits != nil {
+			ref, at := originalPodQPS[sr.N], sr.N
+			if ref == 0 {
+				at = 1000
+				if sr.N > 3000 {
+					at = 10000
+				}
+				ref = originalPodQPS[at]
+			}
+			// Context, not one of the issue's targets: the original cannot be
+			// run here, and absolute figures from another machine are not
+			// comparable, so the pod path is compared as a share of the
+			// static server, here and on the issue's machine.
+			if static != nil && static.Hits != nil {
+				here, there := pod.Hits.QPS/static.Hits.QPS, ref/issueStaticQPS[at]
+				rows = append(rows, target{"pod path hits as a share of static, vs the original's pod (context)", n,
+					fmt.Sprintf("%s (%.0f%% of static)", measure.Thousands(pod.Hits.QPS), 100*here),
+					fmt.Sprintf("%s (%.0f%% of the issue's static %s at N=%d, not measured here)", measure.Thousands(ref), 100*there, measure.Thousands(issueStaticQPS[at]), at),
+					fmt.Sprintf("%.2f×", here/there), "not a target", "–"})
+			}
+		}
+	}
+	n := strconv.Itoa(largest.N)
+	if largest.N != 10000 {
+		n += " (stated for 10000)"
+	}
+	kd := find(largest, "kubedns")
+	if kd != nil && kd.RSSSync > 0 {
+		cd := bestBy(largest, []string{"coredns", "coredns-cache"}, func(r *measure.Result) float64 { return float64(r.RSSSync) }, false, func(r *measure.Result) bool { return r.RSSSync > 0 })
+		if cd != nil {
+			x := float64(kd.RSSSync) / float64(cd.RSSSync)
+			rows = append(rows, target{"RSS after sync vs the smaller CoreDNS", n, measure.MiB(kd.RSSSync), measure.MiB(cd.RSSSync) + " (" + cd.C.Name + ")",
+				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdictOf(x <= 0.5, true)})
+		}
+	}
+	if kd != nil && kd.StartToAnswer > 0 {
+		cd := bestBy(largest, []string{"coredns", "coredns-cache"}, func(r *measure.Result) float64 { return r.StartToAnswer.Seconds() }, false, func(r *measure.Result) bool { return r.StartToAnswer > 0 })
+		if cd != nil {
+			x := kd.StartToAnswer.Seconds() / cd.StartToAnswer.Seconds()
+			rows = append(rows, target{"start to first answer vs the faster CoreDNS", n, measure.Dur(kd.StartToAnswer), measure.Dur(cd.StartToAnswer) + " (" + cd.C.Name + ")",
+				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdictOf(x <= 0.5, true)})
+		}
+	}
+	if kd != nil && kd.Prop != nil && len(kd.Prop.All()) > 0 {
+		xs := kd.Prop.All()
+		p50, p99 := measure.Percentile(xs, 50), measure.Percentile(xs, 99)
+		rows = append(rows, target{"propagation p50 under load", n, measure.Ms(p50), "", "", "≤ 10 ms", verdictOf(p50 <= 0.010, true)})
+		rows = append(rows, target{"propagation p99 under load", n, measure.Ms(p99), "", "", "≤ 50 ms", verdictOf(p99 <= 0.050, true)})
+	}
+	for _, sr := range sizes {
+		rows = append(rows, relistTargets(sr, verdictOf)...)
+	}
+	fmt.Fprintf(b, "## Targets (issue 7)\n\nkubedns unless the row says otherwise; ratios are of numbers measured in this run.\n\n")
+	fmt.Fprintf(b, "| target | N | ours | reference | ratio | goal | result |\n|---|--:|--:|--:|--:|--:|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.what, r.n, r.ours, r.ref, r.ratio, r.goal, r.verdict)
+	}
+	b.WriteString("\n")
+}
+
+func ratio(a, c float64) string {
+	if math.IsInf(a, 0) || math.IsInf(c, 0) || c == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/c)
+}
+
+func find(sr *measure.Size, name string) *measure.Result {
+	for _, r := range sr.Results {
+		if r.C.Name == name && r.Err == nil && r.Skip == "" {
+			return r
+		}
+	}
+	return nil
+}
+
+// bestBy picks, among the named results that have the value, the one with
+// the highest (or lowest) value.
+func bestBy(sr *measure.Size, names []string, value func(*measure.Result) float64, highest bool, has func(*measure.Result) bool) *measure.Result {
+	var best *measure.Result
+	for _, n := range names {
+		r := find(sr, n)
+		if r == nil || !has(r) {
+			continue
+		}
+		if best == nil || (highest && value(r) > value(best)) || (!highest && value(r) < value(best)) {
+			best = r
+		}
+	}
+	return best
+}
+
+// renderDnsmasq compares the pod's dnsmasq settings: what negative caching
+// and a larger cache change.
+func renderDnsmasq(b *strings.Builder, sizes []*measure.Size) {
+	names := []string{"pod", "pod-negcache", "pod-negcache-cache10k"}
+	ran := false
+	for _, sr := range sizes {
+		for _, name := range names {
+			ran = ran || find(sr, name) != nil
+		}
+	}
+	if !ran {
+		return
+	}
+	fmt.Fprintf(b, "## dnsmasq settings in the pod\n\n`pod` uses the manifest's `--cache-size=1000 --no-negcache`; the variants replace them.\n\n")
+	fmt.Fprintf(b, "| N | variant | hits QPS | misses QPS | p99 at fixed rate | RSS load | propagation p50 / p99 |\n|--:|---|--:|--:|--:|--:|--:|\n")
+	for _, sr := range sizes {
+		for _, name := range names {
+			r := find(sr, name)
+			if r == nil {
+				continue
+			}
+			p99 := "–"
+			if r.Fixed != nil && len(r.Fixed.Latencies) > 0 {
+				p99 = measure.Ms(measure.Percentile(r.Fixed.Latencies, 99))
+			}
+			fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s |\n", sr.N, name, qps(r.Hits), qps(r.Misses), p99, measure.MiB(r.RSSLoad), propagationCell(r.Prop))
+		}
+	}
+	b.WriteString("\nWith negative caching on, a name asked for before the server has seen its Service gets an NXDOMAIN that is then cached: dnsmasq keeps a negative answer for its SOA's TTL and minimum (kube-dns's `--negative-ttl`, 5 s in the variants; dnsmasq's own `--neg-ttl` only applies to negative answers without an SOA, which kube-dns never sends), CoreDNS's `cache` for up to 30 s. The propagation poll starts as soon as the create call returns, often before the watch event has arrived, so those rows can show Services answered only after that time, or not within the timeout; each contender's `propagation.log` lists the first reply for every Service.\n\n")
+}
