@@ -5,7 +5,7 @@ import "hash/maphash"
 // table is one shard of the name table: an open-addressing hash table of
 // nodes keyed by their own names. A name is stored once, in its node, and a
 // slot costs 9 bytes (a tag and a pointer), where a Go map of string keys
-// spends about 45 bytes a name (hack: BenchmarkNameTable compares them).
+// spends about 50 (BenchmarkNameTable compares the two).
 // It probes linearly over the tags, so a miss reads a few bytes of one cache
 // line; a tag is the top 7 bits of the name's hash with the high bit set, 0
 // is an empty slot. A table shared with a Snapshot is never written: the
