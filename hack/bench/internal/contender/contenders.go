@@ -113,16 +113,14 @@ func (s *Server) Stop() {
 	}
 }
 
-// rss sums VmRSS (KiB) over the processes and their descendants (the
+// RSS sums VmRSS and RssAnon (KiB) over the processes and their descendants (the
 // nanny's dnsmasq).
-func (s *Server) RSS() int64 {
-	var total int64
-	for _, p := range s.Procs {
-		for _, pid := range append([]int{p.Cmd.Process.Pid}, proc.Descendants(p.Cmd.Process.Pid)...) {
-			total += proc.VmRSS(pid)
-		}
+func (s *Server) RSS() (rss, anon int64) {
+	for _, pid := range s.PIDs() {
+		kb := proc.Status(pid, "VmRSS:", "RssAnon:")
+		rss, anon = rss+kb[0], anon+kb[1]
 	}
-	return total
+	return rss, anon
 }
 
 // runKubeDNS starts kube-dns as the add-on runs it, reading the API as the

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// config is what one run measures; every field has an env knob (see
+// Config is what one run measures; every field has an env knob (see
 // README.md) that a flag of the same meaning overrides.
 type Config struct {
 	Root        string // repository root
@@ -37,9 +37,13 @@ type Config struct {
 	StartRuns   int    // starts of each contender; the median is reported
 }
 
-// measures reports whether the run includes measurement m.
+// Measures reports whether the run includes measurement m.
 func (c *Config) Measures(m string) bool { return slices.Contains(c.Only, m) }
 
-// measurements are the names --only accepts; start and RSS after sync are
+// Measurements are the names --only accepts; start and RSS after sync are
 // always measured.
 var Measurements = []string{"dnsperf", "propagation", "relist", "profile"}
+
+// Sizing is the measurement of the sizing series (--only=sizing): kubedns's
+// start, RSS after sync and after a short load, and relist peak, at each N.
+const Sizing = "sizing"

@@ -35,8 +35,11 @@ var RelistWatched = []string{"services", "endpointslices", "namespaces"}
 // relistResult is what one contender did through a relist.
 type RelistResult struct {
 	Steady int64 // KiB: VmRSS just before the API server stops
-	Peak   int64 // KiB: the most through the relist (VmHWM after its reset, and the samples)
-	After  int64 // KiB: VmRSS at the end
+	// SteadyAnon and PeakAnon are RssAnon, the anonymous part, which the
+	// memory cgroup cannot reclaim (the peak from the samples only).
+	SteadyAnon, PeakAnon int64
+	Peak                 int64 // KiB: the most through the relist (VmHWM after its reset, and the samples)
+	After                int64 // KiB: VmRSS at the end
 	// hwm tells whether VmHWM could be reset first (/proc/PID/clear_refs);
 	// without it the peak is the samples' alone.
 	Hwm     bool
@@ -54,9 +57,27 @@ func (r *RelistResult) Ratio() float64 {
 	return float64(r.Peak) / float64(r.Steady)
 }
 
+// relist is one relist measurement under way.
+type relist struct {
+	c       contender.Contender
+	s       *contender.Server
+	pid     int
+	dir     string
+	log     *os.File
+	res     *RelistResult
+	audit   string // kube-apiserver's audit log
+	from    int64  // its size before the restart
+	stopped time.Time
+	back    time.Time // when the API server was ready again
+}
+
+func (x *relist) logf(format string, args ...any) {
+	fmt.Fprintf(x.log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
 // measureRelist starts the contender anew (its own logs in e.dir/relist),
 // waits for its first answer, and restarts the API server under it.
-func measureRelist(ctx context.Context, cfg *Config, e *contender.Env, c contender.Contender, probe cluster.Service) (*RelistResult, error) {
+func measureRelist(ctx context.Context, e *contender.Env, c contender.Contender, probe cluster.Service) (*RelistResult, error) {
 	re := *e
 	re.Dir = filepath.Join(e.Dir, "relist")
 	if err := os.MkdirAll(re.Dir, 0o755); err != nil {
@@ -67,9 +88,6 @@ func measureRelist(ctx context.Context, cfg *Config, e *contender.Env, c contend
 		return nil, err
 	}
 	defer log.Close()
-	logr := func(format string, args ...any) {
-		fmt.Fprintf(log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-	}
 	s, err := c.Start(ctx, &re)
 	defer s.Stop()
 	if err != nil {
@@ -78,89 +96,108 @@ func measureRelist(ctx context.Context, cfg *Config, e *contender.Env, c contend
 	if len(s.Procs) != 1 {
 		return nil, fmt.Errorf("the relist measures one process; %s has %d", c.Name, len(s.Procs))
 	}
-	pid := s.Procs[0].Cmd.Process.Pid
+	x := &relist{c: c, s: s, pid: s.Procs[0].Cmd.Process.Pid, dir: re.Dir, log: log, audit: filepath.Join(e.Cl.Dir, "audit.log")}
 	if err := contender.WaitAnswer(ctx, s, re.Dir, cluster.Fqdn(probe.Name, probe.Ns), probe.IP, relistTimeout); err != nil {
 		return nil, err
 	}
 	if !proc.Sleep(ctx, time.Second) { // as for "RSS sync"
 		return nil, ctx.Err()
 	}
-	res := &RelistResult{Steady: proc.VmRSS(pid), Lists: map[string]int{}}
-	res.Hwm = resetHWM(pid)
-	logr("steady VmRSS %d kB; VmHWM reset: %v (VmHWM now %d kB)", res.Steady, res.Hwm, proc.ProcStatus(pid, "VmHWM:"))
-	audit := filepath.Join(e.Cl.Dir, "audit.log")
-	auditFrom := fileSize(audit)
-	samples := startSampler(pid)
+	return x.run(ctx, e.Cl)
+}
+
+// run restarts the API server under the contender, sampling its RSS, until
+// it has listed everything again and answers a new Service.
+func (x *relist) run(ctx context.Context, cl *cluster.Cluster) (*RelistResult, error) {
+	rss := proc.Status(x.pid, "VmRSS:", "RssAnon:")
+	x.res = &RelistResult{Steady: rss[0], SteadyAnon: rss[1], Lists: map[string]int{}}
+	x.res.Hwm = resetHWM(x.pid)
+	x.logf("steady VmRSS %d kB; VmHWM reset: %v (VmHWM now %d kB)", x.res.Steady, x.res.Hwm, proc.ProcStatus(x.pid, "VmHWM:"))
+	x.from = fileSize(x.audit)
+	samples := startSampler(x.pid)
 	defer samples.stop()
 	t0 := time.Now()
-
-	stopped, err := e.Cl.RestartAPIServer(ctx, re.Dir, logr)
-	if err != nil {
+	var err error
+	if x.stopped, err = cl.RestartAPIServer(ctx, x.dir, x.logf); err != nil {
 		return nil, err
 	}
-	back := time.Now()
-	res.Down = back.Sub(stopped)
-	logr("API server ready again %s after it was stopped (%s after the stop began)", res.Down.Round(time.Millisecond), back.Sub(t0).Round(time.Millisecond))
-
-	svc, err := e.Cl.CreateAfterRestart(ctx)
-	if err != nil {
+	x.back = time.Now()
+	x.res.Down = x.back.Sub(x.stopped)
+	x.logf("API server ready again %s after it was stopped (%s after the stop began)", x.res.Down.Round(time.Millisecond), x.back.Sub(t0).Round(time.Millisecond))
+	if err := x.newService(ctx, cl); err != nil {
 		return nil, err
 	}
-	defer e.Cl.DeleteService(svc)
+	if err := x.relisted(ctx); err != nil {
+		return nil, err
+	}
+	proc.Sleep(ctx, RelistTail)
+	return x.res, x.finish(samples.stop())
+}
+
+// newService creates a Service and waits until the contender answers it.
+func (x *relist) newService(ctx context.Context, cl *cluster.Cluster) error {
+	svc, err := cl.CreateAfterRestart(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.DeleteService(svc)
 	name := cluster.Fqdn(svc.Name, svc.Namespace)
 	for {
-		if ok, _ := contender.Answers(ctx, s.Addr, name, svc.Spec.ClusterIP, 100*time.Millisecond); ok {
-			res.Relist = time.Since(back)
-			break
+		if ok, _ := contender.Answers(ctx, x.s.Addr, name, svc.Spec.ClusterIP, 100*time.Millisecond); ok {
+			x.res.Relist = time.Since(x.back)
+			x.logf("%s answered %s after %s", name, svc.Spec.ClusterIP, x.res.Relist.Round(time.Millisecond))
+			return nil
 		}
-		if err := s.Exited(); err != nil {
-			return nil, err
+		if err := x.s.Exited(); err != nil {
+			return err
 		}
-		if time.Since(back) > relistTimeout {
-			return nil, fmt.Errorf("%s did not answer %s with %s within %s of the API server's return", c.Name, name, svc.Spec.ClusterIP, relistTimeout)
+		if time.Since(x.back) > relistTimeout {
+			return fmt.Errorf("%s did not answer %s with %s within %s of the API server's return", x.c.Name, name, svc.Spec.ClusterIP, relistTimeout)
 		}
 		if !proc.Sleep(ctx, RSSEvery) {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	logr("%s answered %s after %s", name, svc.Spec.ClusterIP, res.Relist.Round(time.Millisecond))
+}
 
-	// Every watched resource must have been listed again, by the
-	// contender's user, after the restart: the audit log says so.
-	var last time.Time
+// relisted waits until every watched resource has been listed again, by
+// the contender's user, after the restart: the audit log says so.
+func (x *relist) relisted(ctx context.Context) error {
 	for {
-		var err error
-		res.Lists, last, err = auditedLists(audit, auditFrom, c.User)
+		lists, last, err := auditedLists(x.audit, x.from, x.c.User)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if missing := notListed(res.Lists); len(missing) == 0 {
-			break
-		} else if time.Since(back) > relistTimeout {
-			return nil, fmt.Errorf("%s did not list %s again within %s of the API server's return (audit log %s)",
-				c.Name, strings.Join(missing, ", "), relistTimeout, audit)
+		x.res.Lists = lists
+		if missing := notListed(lists); len(missing) == 0 {
+			if !last.IsZero() {
+				x.res.Listed = last.Sub(x.stopped)
+			}
+			x.logf("lists after the restart by %s: %v, the last done %s after the API server's exit", x.c.User, lists, x.res.Listed.Round(time.Millisecond))
+			return nil
+		} else if time.Since(x.back) > relistTimeout {
+			return fmt.Errorf("%s did not list %s again within %s of the API server's return (audit log %s)",
+				x.c.Name, strings.Join(missing, ", "), relistTimeout, x.audit)
 		}
 		if !proc.Sleep(ctx, 100*time.Millisecond) {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	if !last.IsZero() {
-		res.Listed = last.Sub(stopped)
-	}
-	logr("lists after the restart by %s: %v, the last done %s after the API server's exit", c.User, res.Lists, res.Listed.Round(time.Millisecond))
-	proc.Sleep(ctx, RelistTail)
-	peak, n, trace := samples.stop()
-	res.samples = n
-	res.Peak = peak
+}
+
+// finish records the peaks and writes the trace.
+func (x *relist) finish(got sampled) error {
+	res := x.res
+	res.samples, res.Peak, res.PeakAnon = got.n, got.peak, got.peakAnon
 	if res.Hwm {
-		res.Peak = max(res.Peak, proc.ProcStatus(pid, "VmHWM:"))
+		res.Peak = max(res.Peak, proc.ProcStatus(x.pid, "VmHWM:"))
 	}
-	res.After = proc.VmRSS(pid)
-	logr("peak %d kB (%d samples every %s, VmHWM %d kB), after %d kB", res.Peak, n, RSSEvery, proc.ProcStatus(pid, "VmHWM:"), res.After)
-	if err := os.WriteFile(filepath.Join(re.Dir, "rss.tsv"), trace, 0o644); err != nil {
-		return res, err
+	res.After = proc.ProcStatus(x.pid, "VmRSS:")
+	x.logf("peak %d kB, anonymous %d kB (%d samples every %s, VmHWM %d kB), after %d kB", res.Peak, res.PeakAnon, got.n, RSSEvery, proc.ProcStatus(x.pid, "VmHWM:"), res.After)
+	if err := os.WriteFile(filepath.Join(x.dir, "rss.tsv"), got.trace, 0o644); err != nil {
+		return err
 	}
-	return res, s.Exited()
+	return x.s.Exited()
 }
 
 // auditedLists counts, in the audit log from offset on, the lists of user

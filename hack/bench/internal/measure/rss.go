@@ -28,9 +28,9 @@ type sampler struct {
 }
 
 type sampled struct {
-	peak  int64
-	n     int
-	trace []byte // "ms\tkB" lines
+	peak, peakAnon int64 // VmRSS, RssAnon
+	n              int
+	trace          []byte // "ms\tVmRSS kB\tRssAnon kB" lines
 }
 
 // maxSamples bounds a sampler: 10 minutes of samples.
@@ -45,10 +45,10 @@ func startSampler(pid int) *sampler {
 		t := time.NewTicker(RSSEvery)
 		defer t.Stop()
 		for r.n < maxSamples {
-			kb := proc.VmRSS(pid)
-			r.peak = max(r.peak, kb)
+			kb := proc.Status(pid, "VmRSS:", "RssAnon:")
+			r.peak, r.peakAnon = max(r.peak, kb[0]), max(r.peakAnon, kb[1])
 			r.n++
-			fmt.Fprintf(&trace, "%.1f\t%d\n", time.Since(start).Seconds()*1000, kb)
+			fmt.Fprintf(&trace, "%.1f\t%d\t%d\n", time.Since(start).Seconds()*1000, kb[0], kb[1])
 			select {
 			case <-s.done:
 				r.trace = trace.Bytes()
@@ -64,12 +64,12 @@ func startSampler(pid int) *sampler {
 	return s
 }
 
-// stop ends the sampling and returns the highest VmRSS seen, the number of
-// samples and their trace; the same again when called again.
-func (s *sampler) stop() (peak int64, n int, trace []byte) {
+// stop ends the sampling and returns the highest VmRSS and RssAnon seen,
+// the number of samples and their trace; the same again when called again.
+func (s *sampler) stop() sampled {
 	s.once.Do(func() {
 		close(s.done)
 		s.last = <-s.out
 	})
-	return s.last.peak, s.last.n, s.last.trace
+	return s.last
 }

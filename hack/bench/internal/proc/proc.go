@@ -13,8 +13,6 @@ import (
 	"time"
 )
 
-func VmRSS(pid int) int64 { return ProcStatus(pid, "VmRSS:") }
-
 // descendants lists the children of pid, their children, and so on.
 func Descendants(pid int) []int {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))

@@ -58,18 +58,24 @@ func ProcTicks(pid int) int64 {
 }
 
 // procStatus reads one "kB" field of /proc/PID/status (0 when it cannot).
-func ProcStatus(pid int, field string) int64 {
+func ProcStatus(pid int, field string) int64 { return Status(pid, field)[0] }
+
+// Status reads "kB" fields of /proc/PID/status, such as "VmRSS:", in the
+// order asked (0 for one it cannot read).
+func Status(pid int, fields ...string) []int64 {
+	out := make([]int64, len(fields))
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return out
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb
+		for i, f := range fields {
+			if v, ok := strings.CutPrefix(line, f); ok {
+				out[i], _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			}
 		}
 	}
-	return 0
+	return out
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times.

@@ -10,7 +10,7 @@ import (
 func renderProfiles(b *strings.Builder, cfg *measure.Config, sizes []*measure.Size) {
 	var sr *measure.Size
 	for _, s := range sizes {
-		if s.N == TargetsN {
+		if s.N == measure.ProfileAt {
 			sr = s
 		}
 	}

@@ -50,18 +50,3 @@ func renderRelist(b *strings.Builder, sizes []*measure.Size) {
 		b.WriteString("\n")
 	}
 }
-
-// relistTargets are the targets rows of the relist: kubedns at every N.
-func relistTargets(sr *measure.Size, verdict func(ok, known bool) string) []target {
-	kd := find(sr, "kubedns")
-	if kd == nil || kd.Relist == nil {
-		return nil
-	}
-	x := kd.Relist
-	ref := measure.MiB(x.Steady) + " (steady)"
-	if cd := find(sr, "coredns"); cd != nil && cd.Relist != nil {
-		ref += fmt.Sprintf("; coredns %s → %s, %.2f×", measure.MiB(cd.Relist.Steady), measure.MiB(cd.Relist.Peak), cd.Relist.Ratio())
-	}
-	return []target{{"peak RSS through a full relist vs steady RSS", strconv.Itoa(sr.N), measure.MiB(x.Peak), ref,
-		fmt.Sprintf("%.2f×", x.Ratio()), fmt.Sprintf("≤ %.1f×", measure.RelistGoal), verdict(x.Ratio() <= measure.RelistGoal, x.Steady > 0)}}
-}

@@ -23,18 +23,16 @@ func TestRelistReport(t *testing.T) {
 	if !strings.Contains(b.String(), row) {
 		t.Errorf("relist table lacks\n%s\nin\n%s", row, b.String())
 	}
-	verdict := func(ok, known bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "FAIL"
+	targets, err := ParseTargets("relist-ratio kubedns each <=1.3x")
+	if err != nil {
+		t.Fatal(err)
 	}
-	rows := relistTargets(sizes[0], verdict)
-	if len(rows) != 1 || rows[0].verdict != "PASS" || rows[0].ratio != "1.20×" || !strings.Contains(rows[0].ref, "coredns 90.0 MiB → 180.0 MiB, 2.00×") {
+	rows, _ := checkTargets(&measure.Config{}, targets, sizes)
+	if len(rows) != 1 || rows[0].verdict != "met" || rows[0].ours != "1.20×" {
 		t.Errorf("targets = %+v", rows)
 	}
 	sizes[0].Results[0].Relist.Peak = 53 << 10
-	if rows := relistTargets(sizes[0], verdict); rows[0].verdict != "FAIL" {
-		t.Errorf("peak 1.33× steady: %+v, want FAIL", rows[0])
+	if rows, _ := checkTargets(&measure.Config{}, targets, sizes); rows[0].verdict != "**missed**" {
+		t.Errorf("peak 1.33× steady: %+v, want missed", rows[0])
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,14 +12,6 @@ import (
 	"strings"
 	"time"
 )
-
-// originalPodQPS is the original kube-dns pod's hits QPS stated in the issue
-// (it cannot be built here), by N.
-var originalPodQPS = map[int]float64{1000: 18000, 10000: 19000}
-
-// issueStaticQPS is the static server's hits QPS in the same table of the
-// issue, the machine's limit that the pod path's figures are a share of.
-var issueStaticQPS = map[int]float64{1000: 86000, 10000: 88000}
 
 // machine is the report's description of where it ran.
 type machine struct{ rows [][2]string }
@@ -101,7 +92,7 @@ func firstLine(s, def string) string {
 	return s
 }
 
-func Markdown(cfg *measure.Config, m machine, sizes []*measure.Size, took time.Duration, runErr error) string {
+func Markdown(cfg *measure.Config, m machine, targets []Target, sizes []*measure.Size, took time.Duration, runErr error) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# kube-dns benchmark\n\n")
@@ -145,10 +136,10 @@ func Markdown(cfg *measure.Config, m machine, sizes []*measure.Size, took time.D
 	for _, sr := range sizes {
 		renderSize(&b, cfg, sr)
 	}
+	renderSizing(&b, cfg, sizes)
 	renderStarts(&b, sizes)
 	renderRelist(&b, sizes)
-	renderTargets(&b, sizes)
-	renderTargets16(&b, cfg, sizes)
+	renderTargets(&b, cfg, targets, sizes)
 	renderProfiles(&b, cfg, sizes)
 	renderDnsmasq(&b, sizes)
 
@@ -194,7 +185,7 @@ func renderSize(b *strings.Builder, cfg *measure.Config, sr *measure.Size) {
 		}
 		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.C.Name,
 			qps(r.Hits), qps(r.Misses), lost(r.Hits, r.Misses), fixedLatency(r.Fixed), CPUPerMCell(r.CPU),
-			measure.MiB(r.RSSSync), measure.MiB(r.RSSLoad), measure.Dur(r.StartToAnswer), propagationCell(r.Prop), otherCPU(r))
+			withAnon(r.RSSSync, r.AnonSync), withAnon(r.RSSLoad, r.AnonLoad), measure.Dur(r.StartToAnswer), propagationCell(r.Prop), otherCPU(r))
 		notes = append(notes, cpuNotes(cfg, r)...)
 		for _, run := range []struct {
 			name string
@@ -285,103 +276,6 @@ func propagationCell(p *measure.PropResult) string {
 	return strings.ReplaceAll(s, "lost", "timeout")
 }
 
-// target is one row of the targets table.
-type target struct {
-	what, n, ours, ref, ratio, goal, verdict string
-}
-
-func renderTargets(b *strings.Builder, sizes []*measure.Size) {
-	var rows []target
-	largest := sizes[len(sizes)-1]
-	for _, sr := range sizes {
-		n := strconv.Itoa(sr.N)
-		kd, static := find(sr, "kubedns"), find(sr, "static")
-		cd := bestBy(sr, []string{"coredns", "coredns-cache"}, func(r *measure.Result) float64 { return r.Hits.QPS }, true, func(r *measure.Result) bool { return r.Hits != nil })
-		if kd != nil && kd.Hits != nil && cd != nil {
-			x := kd.Hits.QPS / cd.Hits.QPS
-			rows = append(rows, target{"hits QPS vs the better CoreDNS", n, measure.Thousands(kd.Hits.QPS), measure.Thousands(cd.Hits.QPS) + " (" + cd.C.Name + ")",
-				fmt.Sprintf("%.2f×", x), "≥ 1.5×", verdictOf(x >= 1.5, true)})
-		}
-		if kd != nil && kd.Hits != nil && static != nil && static.Hits != nil {
-			x := kd.Hits.QPS / static.Hits.QPS
-			rows = append(rows, target{"hits QPS vs static", n, measure.Thousands(kd.Hits.QPS), measure.Thousands(static.Hits.QPS),
-				fmt.Sprintf("%.0f%%", 100*x), "≥ 80%", verdictOf(x >= 0.8, true)})
-		}
-		p99 := func(r *measure.Result) float64 { return measure.Percentile(r.Fixed.Latencies, 99) }
-		cdp := bestBy(sr, []string{"coredns", "coredns-cache"}, p99, false, func(r *measure.Result) bool { return r.Fixed != nil && len(r.Fixed.Latencies) > 0 })
-		if kd != nil && kd.Fixed != nil && len(kd.Fixed.Latencies) > 0 && cdp != nil {
-			a, c := p99(kd), p99(cdp)
-			rows = append(rows, target{"p99 at the fixed rate vs the better CoreDNS", n, measure.Ms(a), measure.Ms(c) + " (" + cdp.C.Name + ")",
-				ratio(a, c), "≤ 1×", verdictOf(a <= c, !math.IsInf(c, 1) || !math.IsInf(a, 1))})
-		}
-		pod := find(sr, "pod")
-		if pod != nil && pod.Hits != nil {
-			ref, at := originalPodQPS[sr.N], sr.N
-			if ref == 0 {
-				at = 1000
-				if sr.N > 3000 {
-					at = 10000
-				}
-				ref = originalPodQPS[at]
-			}
-			// Context, not one of the issue's targets: the original cannot be
-			// run here, and absolute figures from another machine are not
-			// comparable, so the pod path is compared as a share of the
-			// static server, here and on the issue's machine.
-			if static != nil && static.Hits != nil {
-				here, there := pod.Hits.QPS/static.Hits.QPS, ref/issueStaticQPS[at]
-				rows = append(rows, target{"pod path hits as a share of static, vs the original's pod (context)", n,
-					fmt.Sprintf("%s (%.0f%% of static)", measure.Thousands(pod.Hits.QPS), 100*here),
-					fmt.Sprintf("%s (%.0f%% of the issue's static %s at N=%d, not measured here)", measure.Thousands(ref), 100*there, measure.Thousands(issueStaticQPS[at]), at),
-					fmt.Sprintf("%.2f×", here/there), "not a target", "–"})
-			}
-		}
-	}
-	n := strconv.Itoa(largest.N)
-	if largest.N != 10000 {
-		n += " (stated for 10000)"
-	}
-	kd := find(largest, "kubedns")
-	if kd != nil && kd.RSSSync > 0 {
-		cd := bestBy(largest, []string{"coredns", "coredns-cache"}, func(r *measure.Result) float64 { return float64(r.RSSSync) }, false, func(r *measure.Result) bool { return r.RSSSync > 0 })
-		if cd != nil {
-			x := float64(kd.RSSSync) / float64(cd.RSSSync)
-			rows = append(rows, target{"RSS after sync vs the smaller CoreDNS", n, measure.MiB(kd.RSSSync), measure.MiB(cd.RSSSync) + " (" + cd.C.Name + ")",
-				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdictOf(x <= 0.5, true)})
-		}
-	}
-	if kd != nil && kd.StartToAnswer > 0 {
-		cd := bestBy(largest, []string{"coredns", "coredns-cache"}, func(r *measure.Result) float64 { return r.StartToAnswer.Seconds() }, false, func(r *measure.Result) bool { return r.StartToAnswer > 0 })
-		if cd != nil {
-			x := kd.StartToAnswer.Seconds() / cd.StartToAnswer.Seconds()
-			rows = append(rows, target{"start to first answer vs the faster CoreDNS", n, measure.Dur(kd.StartToAnswer), measure.Dur(cd.StartToAnswer) + " (" + cd.C.Name + ")",
-				fmt.Sprintf("%.2f×", x), "≤ 0.5×", verdictOf(x <= 0.5, true)})
-		}
-	}
-	if kd != nil && kd.Prop != nil && len(kd.Prop.All()) > 0 {
-		xs := kd.Prop.All()
-		p50, p99 := measure.Percentile(xs, 50), measure.Percentile(xs, 99)
-		rows = append(rows, target{"propagation p50 under load", n, measure.Ms(p50), "", "", "≤ 10 ms", verdictOf(p50 <= 0.010, true)})
-		rows = append(rows, target{"propagation p99 under load", n, measure.Ms(p99), "", "", "≤ 50 ms", verdictOf(p99 <= 0.050, true)})
-	}
-	for _, sr := range sizes {
-		rows = append(rows, relistTargets(sr, verdictOf)...)
-	}
-	fmt.Fprintf(b, "## Targets (issue 7)\n\nkubedns unless the row says otherwise; ratios are of numbers measured in this run.\n\n")
-	fmt.Fprintf(b, "| target | N | ours | reference | ratio | goal | result |\n|---|--:|--:|--:|--:|--:|---|\n")
-	for _, r := range rows {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.what, r.n, r.ours, r.ref, r.ratio, r.goal, r.verdict)
-	}
-	b.WriteString("\n")
-}
-
-func ratio(a, c float64) string {
-	if math.IsInf(a, 0) || math.IsInf(c, 0) || c == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f×", a/c)
-}
-
 func find(sr *measure.Size, name string) *measure.Result {
 	for _, r := range sr.Results {
 		if r.C.Name == name && r.Err == nil && r.Skip == "" {
@@ -389,22 +283,6 @@ func find(sr *measure.Size, name string) *measure.Result {
 		}
 	}
 	return nil
-}
-
-// bestBy picks, among the named results that have the value, the one with
-// the highest (or lowest) value.
-func bestBy(sr *measure.Size, names []string, value func(*measure.Result) float64, highest bool, has func(*measure.Result) bool) *measure.Result {
-	var best *measure.Result
-	for _, n := range names {
-		r := find(sr, n)
-		if r == nil || !has(r) {
-			continue
-		}
-		if best == nil || (highest && value(r) > value(best)) || (!highest && value(r) < value(best)) {
-			best = r
-		}
-	}
-	return best
 }
 
 // renderDnsmasq compares the pod's dnsmasq settings: what negative caching
