@@ -17,7 +17,7 @@ import (
 )
 
 // The profile measurement: where the CPU goes at saturation, for the servers
-// issue 16 holds kube-dns to. After the measured runs, one more saturating
+// the targets hold kube-dns to. After the measured runs, one more saturating
 // hits run (the first setting) is made with perf attached to the server's
 // processes, sampling the CPU clock (no hardware counters are needed); the
 // report lists each profiled contender's share in the kernel and its

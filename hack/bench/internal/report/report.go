@@ -103,7 +103,7 @@ func Markdown(cfg *measure.Config, m machine, targets []Target, sizes []*measure
 	if len(cfg.Only) < len(measure.Measurements) {
 		mode += fmt.Sprintf(", measuring start, RSS and %s only (`--only=%s`)", strings.Join(cfg.Only, ", "), strings.Join(cfg.Only, ","))
 	}
-	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`. Before/after comparisons that issues asked for are kept by hand in [history.md](history.md), as this file is rewritten whole.\n\n",
+	p("Run %s%s; it took %s. Written by `hack/bench` (see its README.md); raw dnsperf outputs and server logs in `%s`. Before/after comparisons that decisions rest on are kept by hand in [history.md](history.md), as this file is rewritten whole.\n\n",
 		time.Now().Format("2006-01-02 15:04 MST"), mode, took.Round(time.Second), relPath(cfg.Root, cfg.RunDir))
 	if runErr != nil {
 		p("**The run stopped early:** %v\n\n", runErr)

@@ -12,7 +12,7 @@ import (
 )
 
 // TestRenderReport renders a report of made-up results: the new rows,
-// columns and tables, and issue 16's targets.
+// columns and tables, and the targets of targets.txt.
 func TestRenderReport(t *testing.T) {
 	cfg := &measure.Config{Root: t.TempDir(), Rate: 5000, CPURate: 20000, Rounds: 2, Duration: 10 * time.Second, PerfDuration: 4 * time.Second,
 		PerfSettings: []measure.PerfSetting{{Clients: 4, Threads: 2, Outstanding: 100}, {Clients: 1, Threads: 1, Outstanding: 64}, {Clients: 8, Threads: 2, Outstanding: 200}},
