@@ -19,18 +19,12 @@ import (
 // summaries say can answer it, and at most a budget of their names.
 type Wildcards struct {
 	domain     string // "svc." + the cluster domain
-	entries    []wildEntry
+	entries    []*Fragment      // sorted by key
 	masks      []uint32         // the entries' summaries, side by side for a fast scan
 	all        uint32           // every summary or-ed: what no entry holds, no scan finds
 	byName     map[string]int32 // the first entry of each Service name...
 	sameName   []int32          // ...and, per entry, the next of the same name, or -1
 	namespaces bool             // whether any name exists directly below svc.<domain>
-}
-
-type wildEntry struct {
-	key      string // namespace/name
-	ns, name string // of key
-	frag     *Fragment
 }
 
 // WildcardInput is what a wildcard view is built from: the Index's
@@ -63,23 +57,20 @@ func (x *Index) Wildcards() *Wildcards { return BuildWildcards(x.WildcardInput()
 func BuildWildcards(in WildcardInput) *Wildcards {
 	w := &Wildcards{domain: "svc." + in.domain, namespaces: in.namespaces}
 	slices.SortFunc(in.frags, func(a, b *Fragment) int { return strings.Compare(a.key, b.key) })
-	w.entries = make([]wildEntry, len(in.frags))
-	for i, f := range in.frags {
-		ns, name, _ := strings.Cut(f.key, "/")
-		w.entries[i] = wildEntry{key: f.key, ns: ns, name: name, frag: f}
-	}
+	w.entries = in.frags
 	w.masks = make([]uint32, len(w.entries))
 	w.sameName = make([]int32, len(w.entries))
 	w.byName = make(map[string]int32, len(w.entries))
 	for i := len(w.entries) - 1; i >= 0; i-- { // backwards: each name's chain in key order
-		e := &w.entries[i]
-		w.masks[i] = e.frag.wild
-		w.all |= e.frag.wild
+		f := w.entries[i]
+		_, name, _ := strings.Cut(f.key, "/")
+		w.masks[i] = f.wild
+		w.all |= f.wild
 		w.sameName[i] = -1
-		if j, ok := w.byName[e.name]; ok {
+		if j, ok := w.byName[name]; ok {
 			w.sameName[i] = j
 		}
-		w.byName[e.name] = int32(i)
+		w.byName[name] = int32(i)
 	}
 	return w
 }
@@ -214,31 +205,31 @@ func (w *Wildcards) Match(labels []string, qtype uint16, budget int, fn func(nam
 		if !typed && (exists || !relevant(w.masks[i], wildExists|wildTypes)) {
 			return true // nothing here for this query
 		}
-		e := &w.entries[i]
+		f := w.entries[i]
 		if len(rest) == 0 { // the Service's own name: most wildcard queries
 			budget--
-			sets := e.frag.at(e.frag.svc)
-			exists = exists || len(sets) > 0 || e.frag.has(e.frag.svc, &budget)
-			if typed && !answer(e.frag.svc, sets) {
+			sets := f.at(f.svc)
+			exists = exists || len(sets) > 0 || f.has(f.svc, &budget)
+			if typed && !answer(f.svc, sets) {
 				return false
 			}
 			return budget > 0
 		}
 		if fixed { // one name: <rest>.<svc>
 			budget--
-			sc.key = append(append(sc.key[:0], prefix...), e.frag.svc...)
-			name, sets := e.frag.lookup(sc.key)
+			sc.key = append(append(sc.key[:0], prefix...), f.svc...)
+			name, sets := f.lookup(sc.key)
 			if len(sets) > 0 {
 				exists = true
 				if typed && !answer(name, sets) {
 					return false
 				}
 			} else if !exists {
-				exists = e.frag.hasBelow(prefix, e.frag.svc, &budget)
+				exists = f.hasBelow(prefix, f.svc, &budget)
 			}
 			return budget > 0
 		}
-		found, more := e.frag.wildMatch(e.frag.svc, rest, &budget, &sc, func(n string, sets []RRSet) bool {
+		found, more := f.wildMatch(f.svc, rest, &budget, &sc, func(n string, sets []RRSet) bool {
 			return !typed || answer(n, sets)
 		})
 		exists = exists || found
@@ -251,12 +242,12 @@ func (w *Wildcards) Match(labels []string, qtype uint16, budget int, fn func(nam
 	}
 	switch {
 	case ns != "*" && name != "*":
-		if i, ok := slices.BinarySearchFunc(w.entries, ns+"/"+name, func(e wildEntry, k string) int { return strings.Compare(e.key, k) }); ok {
+		if i, ok := slices.BinarySearchFunc(w.entries, ns+"/"+name, func(f *Fragment, k string) int { return strings.Compare(f.key, k) }); ok {
 			walk(i)
 		}
 	case ns != "*":
 		prefix := ns + "/"
-		i, _ := slices.BinarySearchFunc(w.entries, prefix, func(e wildEntry, k string) int { return strings.Compare(e.key, k) })
+		i, _ := slices.BinarySearchFunc(w.entries, prefix, func(f *Fragment, k string) int { return strings.Compare(f.key, k) })
 		for ; i < len(w.entries) && strings.HasPrefix(w.entries[i].key, prefix) && walk(i); i++ {
 		}
 	case name != "*":
