@@ -18,7 +18,7 @@ import (
 // and off the Index's goroutine; a query visits only the fragments the
 // summaries say can answer it, and at most a budget of their names.
 type Wildcards struct {
-	domain     string // "svc." + the cluster domain
+	domain     string           // "svc." + the cluster domain
 	entries    []*Fragment      // sorted by key
 	masks      []uint32         // the entries' summaries, side by side for a fast scan
 	all        uint32           // every summary or-ed: what no entry holds, no scan finds
