@@ -1,12 +1,13 @@
 package main
 
 import (
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/report"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/report"
 )
 
 func TestParseOnly(t *testing.T) {

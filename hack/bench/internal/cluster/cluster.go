@@ -3,15 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	"github.com/kubedns-go/kube-dns/pkg/localcluster"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -23,6 +14,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
+	"github.com/kubedns-go/kube-dns/pkg/localcluster"
 )
 
 // The data set: Service i is svc-<i> in namespace bench-<(i/10)%10>; i%10
@@ -131,26 +133,83 @@ func (c *Cluster) Stop() {
 	}
 }
 
-// load makes the cluster hold Services 0..n-1 and their EndpointSlices,
+// loadJob is what one Service lacks: itself, its EndpointSlice, or both.
+type loadJob struct {
+	i          int
+	svc, slice bool
+}
+
+// Load makes the cluster hold Services 0..n-1 and their EndpointSlices,
 // creating only what is missing, and removes Services left by an
 // interrupted propagation or relist measurement.
 func (c *Cluster) Load(ctx context.Context, n int) error {
-	haveSvc := map[string]bool{}   // ns/name
-	haveSlice := map[string]bool{} // ns/service
+	haveSvc, haveSlice, err := c.existing(ctx)
+	if err != nil {
+		return err
+	}
+	var jobs []loadJob
+	var direct []int // ClusterIP Services but the first go to etcd (etcdload.go)
+	for i := range n {
+		key := NamespaceOf(i) + "/" + ServiceName(i)
+		j := loadJob{i: i, svc: !haveSvc[key], slice: kindOf(i) == headless && !haveSlice[key]}
+		switch {
+		case j.svc && kindOf(i) == clusterIP && i != 0: // no slice: not headless
+			direct = append(direct, i)
+		case j.svc || j.slice:
+			jobs = append(jobs, j)
+		}
+	}
+	if len(jobs)+len(direct) == 0 {
+		proc.Logf("cluster already holds the %d Services", n)
+		return nil
+	}
+	start := time.Now()
+	left, err := c.writeServices(ctx, direct)
+	if err != nil {
+		return err
+	}
+	for _, i := range left {
+		jobs = append(jobs, loadJob{i: i, svc: true})
+	}
+	proc.Logf("creating %d missing Services/EndpointSlices of %d through the API (%d workers)", len(jobs), n, loadWorkers)
+	var done atomic.Int64
+	err = parallel(ctx, loadWorkers, jobs, func(ctx context.Context, j loadJob) error {
+		var err error
+		if j.svc {
+			err = c.createService(ctx, j.i)
+		}
+		if err == nil && j.slice {
+			err = c.createSlice(ctx, j.i)
+		}
+		if d := done.Add(1); err == nil && d%1000 == 0 {
+			proc.Logf("  %d/%d created (%s)", d, len(jobs), time.Since(start).Round(time.Second))
+		}
+		return err
+	})
+	if err == nil {
+		proc.Logf("loaded in %s", time.Since(start).Round(100*time.Millisecond))
+	}
+	return err
+}
+
+// existing lists the Services ("ns/name") and the slices ("ns/service")
+// the cluster holds, creating the namespaces and deleting leftovers.
+func (c *Cluster) existing(ctx context.Context) (haveSvc, haveSlice map[string]bool, err error) {
+	haveSvc, haveSlice = map[string]bool{}, map[string]bool{}
 	for k := range namespaces {
 		ns := fmt.Sprintf("bench-%d", k)
 		_, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create namespace %s: %w", ns, err)
+			return nil, nil, fmt.Errorf("create namespace %s: %w", ns, err)
 		}
 		svcs, err := c.Client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return fmt.Errorf("list services in %s: %w", ns, err)
+			return nil, nil, fmt.Errorf("list services in %s: %w", ns, err)
 		}
 		for _, s := range svcs.Items {
 			if strings.HasPrefix(s.Name, PropPrefix) || strings.HasPrefix(s.Name, relistPrefix) {
 				if err := c.Client.CoreV1().Services(ns).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-					return fmt.Errorf("delete leftover %s/%s: %w", ns, s.Name, err)
+					return nil, nil, fmt.Errorf("delete leftover %s/%s: %w", ns, s.Name, err)
 				}
 				continue
 			}
@@ -159,101 +218,42 @@ func (c *Cluster) Load(ctx context.Context, n int) error {
 		slices, err := c.Client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{
 			LabelSelector: discoveryv1.LabelManagedBy + "=" + managedBy})
 		if err != nil {
-			return fmt.Errorf("list endpointslices in %s: %w", ns, err)
+			return nil, nil, fmt.Errorf("list endpointslices in %s: %w", ns, err)
 		}
 		for _, s := range slices.Items {
 			haveSlice[ns+"/"+s.Labels[discoveryv1.LabelServiceName]] = true
 		}
 	}
-	type job struct {
-		i          int
-		svc, slice bool
-	}
-	var jobs []job
-	for i := range n {
-		key := NamespaceOf(i) + "/" + ServiceName(i)
-		j := job{i: i, svc: !haveSvc[key], slice: kindOf(i) == headless && !haveSlice[key]}
-		if j.svc || j.slice {
-			jobs = append(jobs, j)
-		}
-	}
-	if len(jobs) == 0 {
-		proc.Logf("cluster already holds the %d Services", n)
-		return nil
-	}
-	start := time.Now()
-	// ClusterIP Services but the first go to etcd (see etcdload.go), the
-	// rest through the API.
-	var direct []int
-	api := jobs[:0]
-	for _, j := range jobs {
-		if j.svc && kindOf(j.i) == clusterIP && j.i != 0 { // no slice: not headless
-			direct = append(direct, j.i)
-			continue
-		}
-		api = append(api, j)
-	}
-	left, err := c.writeServices(ctx, direct)
-	if err != nil {
-		return err
-	}
-	for _, i := range left {
-		api = append(api, job{i: i, svc: true})
-	}
-	jobs = api
-	proc.Logf("creating %d missing Services/EndpointSlices of %d through the API (%d workers)", len(jobs), n, loadWorkers)
-	ch := make(chan job)
-	var done atomic.Int64
+	return haveSvc, haveSlice, nil
+}
+
+// parallel calls fn for every item on workers goroutines; the first error
+// cancels the rest and is returned.
+func parallel[T any](ctx context.Context, workers int, items []T, fn func(context.Context, T) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ch := make(chan T)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range loadWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range ch {
-				var err error
-				if j.svc {
-					err = c.createService(ctx, j.i)
-				}
-				if err == nil && j.slice {
-					err = c.createSlice(ctx, j.i)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-					continue
-				}
-				if d := done.Add(1); d%1000 == 0 {
-					proc.Logf("  %d/%d created (%s)", d, len(jobs), time.Since(start).Round(time.Second))
+	for range workers {
+		wg.Go(func() {
+			for it := range ch {
+				if err := fn(ctx, it); err != nil {
+					cancel(err)
 				}
 			}
-		}()
+		})
 	}
 feed:
-	for _, j := range jobs {
+	for _, it := range items {
 		select {
-		case ch <- j:
+		case ch <- it:
 		case <-ctx.Done():
 			break feed
 		}
 	}
 	close(ch)
 	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	proc.Logf("loaded in %s", time.Since(start).Round(100*time.Millisecond))
-	return nil
+	return context.Cause(ctx)
 }
 
 func ServicePorts() []corev1.ServicePort {

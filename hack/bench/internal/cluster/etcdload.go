@@ -6,17 +6,18 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"io"
+	"net/http"
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
-	"net/http"
-	"sync"
-	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // ClusterIP Services are written to etcd directly, not created through the
@@ -88,44 +89,14 @@ func (c *Cluster) writeServices(ctx context.Context, idx []int) (viaAPI []int, e
 
 // writeAll writes the IPAddresses, or the Services, of idx in batches.
 func (c *Cluster) writeAll(ctx context.Context, tpl *etcdTemplate, idx []int, services bool) error {
-	batches := make(chan []int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range etcdWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range batches {
-				if err := c.writeBatch(ctx, tpl, b, services); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-				}
-			}
-		}()
-	}
-feed:
+	var batches [][]int
 	for len(idx) > 0 {
 		n := min(etcdBatch, len(idx))
-		select {
-		case batches <- idx[:n]:
-			idx = idx[n:]
-		case <-ctx.Done():
-			break feed
-		}
+		batches, idx = append(batches, idx[:n]), idx[n:]
 	}
-	close(batches)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+	return parallel(ctx, etcdWorkers, batches, func(ctx context.Context, b []int) error {
+		return c.writeBatch(ctx, tpl, b, services)
+	})
 }
 
 // template reads svc-00000 and its IPAddress as etcd holds them, creating

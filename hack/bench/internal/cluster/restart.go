@@ -3,13 +3,15 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // The relist measurement: the API server restarts with a watch cache that

@@ -3,13 +3,14 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/pkg/dns/records"
-	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
 )
 
 // The authoritative contenders (Knot DNS, NSD) serve zone files of the

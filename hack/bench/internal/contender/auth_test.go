@@ -2,18 +2,6 @@ package contender
 
 import (
 	"context"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
-	"github.com/kubedns-go/kube-dns/pkg/dns/records"
-	dnsserver "github.com/kubedns-go/kube-dns/pkg/dns/server"
-	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
-	"github.com/miekg/dns"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +9,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
+	"github.com/kubedns-go/kube-dns/pkg/dns/dnstest"
+	"github.com/kubedns-go/kube-dns/pkg/dns/records"
+	dnsserver "github.com/kubedns-go/kube-dns/pkg/dns/server"
+	"github.com/kubedns-go/kube-dns/pkg/kubeclient/fakeapi"
 )
 
 func testAuthConf() authConf {

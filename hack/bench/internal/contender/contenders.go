@@ -3,11 +3,12 @@ package contender
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // contender is one DNS server set-up under test.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"os"
 	"os/user"
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // authConf is what the authoritative servers' configurations are made of.

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 	"net"
 	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // runStaticMMsg is the static server with the kernel's fastest plain UDP

@@ -3,9 +3,10 @@ package contender
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
 	"path/filepath"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
 )
 
 // nsdConfig renders nsd.conf: one server process per CPU, each with its own

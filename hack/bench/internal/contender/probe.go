@@ -3,13 +3,15 @@ package contender
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	"github.com/miekg/dns"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // answers reports whether name's A records at addr include want, and

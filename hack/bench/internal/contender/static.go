@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/miekg/dns"
 	"net"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // staticIP is the one address the static server answers with.

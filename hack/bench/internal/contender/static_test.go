@@ -3,11 +3,13 @@ package contender
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	"github.com/miekg/dns"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 func TestStaticMMsg(t *testing.T) {

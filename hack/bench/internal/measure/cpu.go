@@ -1,9 +1,10 @@
 package measure
 
 import (
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"math"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // The machine may be shared: CPU time that went to processes outside the

@@ -5,11 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"math"
 	"os"
 	"os/exec"
@@ -18,6 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // result is everything measured for one contender at one N.

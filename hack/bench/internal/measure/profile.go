@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // The profile measurement: where the CPU goes at saturation, for the servers

@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 const (

@@ -3,10 +3,11 @@ package measure
 import (
 	"bytes"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // resetHWM resets the process's peak RSS (VmHWM) to its current RSS and

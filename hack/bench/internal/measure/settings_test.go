@@ -1,11 +1,12 @@
 package measure
 
 import (
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"math"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 func TestParsePerfSettings(t *testing.T) {

@@ -2,13 +2,15 @@ package measure
 
 import (
 	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-	"net/http"
-	"time"
 )
 
 // Start to first answer varies by tens of percent from one start to the

@@ -3,7 +3,6 @@ package proc
 import (
 	"context"
 	"fmt"
-	"github.com/kubedns-go/kube-dns/pkg/freeport"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
 // descendants lists the children of pid, their children, and so on.

@@ -2,8 +2,9 @@ package report
 
 import (
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 )
 
 // renderProfiles writes the profiles taken at targetsN.

@@ -2,9 +2,10 @@ package report
 
 import (
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"strconv"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 )
 
 // renderRelist writes the relist table: one row per contender and N.
@@ -35,7 +36,7 @@ func renderRelist(b *strings.Builder, sizes []*measure.Size) {
 		return
 	}
 	fmt.Fprintf(b, "## Relist\n\n")
-	fmt.Fprintf(b, "The contender is started anew and, 1 s after its first answer (*steady*), kube-apiserver is stopped, etcd's revision moved past everything it has seen (one write outside `/registry`), and kube-apiserver started again: its new watch cache begins after the contender's resourceVersions, so every watch is refused with 410 Gone and every reflector lists again (counted in kube-apiserver's audit log: the contender's lists of %s after the restart, list calls or watches streaming the list, `sendInitialEvents=true`, as client-go's WatchListClient does by default from 0.35: CoreDNS streams, kube-dns lists). VmRSS is sampled every %s and VmHWM, reset through `/proc/PID/clear_refs` before the restart, read at the end; *peak* is the higher. *API server start*: from kube-apiserver's exit to it being ready again; *lists in*: from its exit to the end of the contender's last list call, or the start of its last streamed list (kube-apiserver may serve lists before it reports ready); *new Service*: from it being ready to a Service created at once answering; *after*: VmRSS %s later. The VmRSS trace is each contender's `relist/rss.tsv`.\n\n",
+	fmt.Fprintf(b, "The contender is started anew; 1 s after its first answer (*steady*) kube-apiserver is restarted with a watch cache newer than all it has seen, so every reflector lists %s again (checked in the audit log). *peak*: the higher of VmRSS sampled every %s and VmHWM; *API server start*: from its exit to ready; *lists in*: from its exit to the contender's last list; *new Service*: from ready to a new Service answering; *after*: VmRSS %s later. Trace: `relist/rss.tsv`.\n\n",
 		strings.Join(measure.RelistWatched, ", "), measure.RSSEvery, measure.RelistTail)
 	fmt.Fprintf(b, "| N | contender | steady RSS | peak RSS | peak / steady | after | API server start | lists in | new Service | lists (%s) |\n|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
 		strings.Join(measure.RelistWatched, " / "))

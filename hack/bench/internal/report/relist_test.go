@@ -1,11 +1,12 @@
 package report
 
 import (
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 )
 
 func TestRelistReport(t *testing.T) {

@@ -2,8 +2,6 @@ package report
 
 import (
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
 // machine is the report's description of where it ran.
@@ -114,25 +115,7 @@ func Markdown(cfg *measure.Config, m machine, targets []Target, sizes []*measure
 	}
 	p("\nEverything runs on this machine over loopback: the control plane (etcd, kube-apiserver), the server under test and dnsperf share its CPUs.\n\n")
 
-	p("## Method\n\n")
-	p("- A real kube-apiserver (`hack/local-cluster.sh`) holds N Services in 10 namespaces: 80%% ClusterIP with ports http/80 and https/443, 10%% headless with 3 ready endpoints (hand-written EndpointSlices), 10%% ExternalName. Data is kept in `_output/bench/cluster-<N>/` and loaded only once.\n")
-	p("- Each contender runs alone: started, measured, stopped.\n")
-	p("- **hits**: A of ClusterIP and headless names, SRV `_http._tcp.<svc>.<ns>.svc.cluster.local` and PTR of cluster IPs (60/20/20 among ClusterIP names), shuffled; **misses**: `nosuch-<k>.<ns>.svc.cluster.local` A (NXDOMAIN).\n")
-	rounds := "one round"
-	if cfg.Rounds > 1 {
-		rounds = fmt.Sprintf("the best of %d rounds", cfg.Rounds)
-	}
-	p("- **QPS**: dnsperf saturating the server for %s (`%s`), %s (see *dnsperf settings* for the other settings); **lost**: queries without an answer within 2 s.\n",
-		cfg.PerfDuration, "dnsperf "+strings.Join(cfg.DnsperfArgs(measure.PerfRun{Addr: "127.0.0.1:PORT", Queries: "hits.txt", Duration: cfg.PerfDuration, Setting: cfg.PerfSettings[0]}), " "), rounds)
-	p("- **p50/p99**: per-query latency (dnsperf `-v`) of hits at a fixed %d qps for %s; a lost query counts as slower than any answer.\n", cfg.Rate, cfg.Duration)
-	p("- **RSS**: VmRSS summed over the contender's processes (the pod: kube-dns, dnsmasq-nanny, dnsmasq), 1 s after the first correct answer (*sync*) and after all the load (*load*).\n")
-	p("- **start**: from starting the processes until a query for a known Service returns its cluster IP (polled every 5 ms; each contender's `start-probe.log` lists what came back until then); the median of %d starts, each from nothing, timed round robin over the contenders before any is measured further.\n", cfg.StartRuns)
-	p("- **other CPU**: the most CPU time that processes outside the benchmark (not the server, dnsperf, the control plane or the harness) took during one of the row's dnsperf runs, as a share of one CPU; a run disturbed by more than %.0f%% is repeated (twice at most) and the least disturbed one kept.\n", 100*measure.NoisyCPU)
-	p("- **propagation**: while dnsperf sends hits at %d qps, %d Services are created one at a time; the time from each create call returning until the name is answered with its cluster IP (polled every 1 ms, given up after %s; after three such timeouts in a row the rest are not tried). The static servers, Knot and NSD read no API.\n",
-		cfg.Rate, cfg.PropCount, cfg.PropTimeout)
-	renderMethodMore(&b, cfg)
-	p("\n")
-
+	renderMethod(&b, cfg)
 	for _, sr := range sizes {
 		renderSize(&b, cfg, sr)
 	}

@@ -2,13 +2,14 @@ package report
 
 import (
 	"encoding/xml"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 )
 
 // TestRenderReport renders a report of made-up results: the new rows,

@@ -2,22 +2,29 @@ package report
 
 import (
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"math"
 	"runtime"
 	"strings"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 )
 
-// renderMethodMore writes the method of the authoritative contenders, the
-// dnsperf settings and the CPU measures.
-func renderMethodMore(b *strings.Builder, cfg *measure.Config) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("- **knot, nsd**: Knot DNS and NSD serve zone files written, once per N, from every Service and EndpointSlice the API server holds, with the records kube-dns serves for them (`zonefile.go`, checked against `pkg/dns/records`): `cluster.local.`, `in-addr.arpa.` and `ip6.arpa.`, each with kube-dns's SOA (TTL and minimum 30, `ns.dns.cluster.local.`, `hostmaster.cluster.local.`, 7200 1800 86400) and NS; A/AAAA, SRV (bare and per named port, weight an equal share of 100) and PTR of cluster IPs; for headless Services the ready endpoints' A, their own names, PTR and SRV; CNAME for ExternalName; TTL 30. Knot runs %[1]d UDP and %[1]d TCP workers; NSD %[1]d servers with `reuseport: yes`, minimal responses and no rate limiting (their configurations are under *Commands*).\n", runtime.NumCPU())
-	p("- **static-mmsg**: the static answer from %d SO_REUSEPORT UDP sockets, one goroutine each, reading and writing in batches (recvmmsg/sendmmsg via golang.org/x/net/ipv4), replies packed by miekg/dns as `static` does.\n", runtime.NumCPU())
-	p("- **dnsperf settings**: the saturating hits and misses runs are made for each of %s, in %d round(s) (rounds outermost), each run %s; a table per N gives every setting's best round.\n",
-		settingList(cfg.PerfSettings), cfg.Rounds, cfg.PerfDuration)
-	p("- **CPU s / M answers**: hits at a fixed %d qps for %s; the CPU time (utime + stime, all threads, in ticks of 10 ms) the server's processes used during the run, divided by the answers dnsperf received, per million.\n", cfg.CPURate, cfg.Duration)
-	p("- **CPU split** of a saturating hits run: the server's processes, dnsperf and idle time as shares of all the machine's CPUs; the rest is interrupt time (the loopback traffic), the control plane and the harness.\n")
+// renderMethod writes the run's parameters; what they measure is in
+// hack/bench/README.md (*Measurements*).
+func renderMethod(b *strings.Builder, cfg *measure.Config) {
+	rounds := "one round"
+	if cfg.Rounds > 1 {
+		rounds = fmt.Sprintf("the best of %d rounds", cfg.Rounds)
+	}
+	args := cfg.DnsperfArgs(measure.PerfRun{Addr: "127.0.0.1:PORT", Queries: "hits.txt", Duration: cfg.PerfDuration, Setting: cfg.PerfSettings[0]})
+	fmt.Fprintf(b, "## Method\n\nWhat each figure is: hack/bench/README.md, *Measurements*. Each contender runs alone on this machine, over loopback, beside the control plane and dnsperf. This run:\n\n")
+	fmt.Fprintf(b, "- **QPS**: dnsperf saturating the server for %s (`dnsperf %s`), at each of %s, %s (rounds outermost); **lost**: no answer within 2 s.\n",
+		cfg.PerfDuration, strings.Join(args, " "), settingList(cfg.PerfSettings), rounds)
+	fmt.Fprintf(b, "- **p50/p99**: hits at %d qps for %s; **CPU s / M answers**: hits at %d qps for %s, the server's CPU time per million answers; **CPU split**: server / dnsperf / idle as shares of all %d CPUs.\n",
+		cfg.Rate, cfg.Duration, cfg.CPURate, cfg.Duration, runtime.NumCPU())
+	fmt.Fprintf(b, "- **RSS**: VmRSS (its anonymous part RssAnon in parentheses) summed over the contender's processes, 1 s after the first answer (*sync*) and after the load (*load*); **start**: the median of %d starts to the first answer, round robin over the contenders.\n", cfg.StartRuns)
+	fmt.Fprintf(b, "- **propagation**: %d Services created one at a time under %d qps of hits, each polled until answered (given up after %s); **other CPU**: the most that processes outside the benchmark took during one of the row's dnsperf runs, a run over %.0f%% of a CPU repeated (twice at most).\n\n",
+		cfg.PropCount, cfg.Rate, cfg.PropTimeout, 100*measure.NoisyCPU)
 }
 
 func settingList(ss []measure.PerfSetting) string {

@@ -2,11 +2,12 @@ package report
 
 import (
 	"fmt"
-	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
 )
 
 // renderStarts writes what the starts cost, by contender and N.
