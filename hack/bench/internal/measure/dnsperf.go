@@ -48,58 +48,15 @@ func parseDNSPerf(r io.Reader) (*Perf, error) {
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if rest, ok := strings.CutPrefix(line, "> "); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				continue
-			}
-			if f[0] == "T" {
-				res.Latencies = append(res.Latencies, math.Inf(1))
-				continue
-			}
-			if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil && len(f) >= 2 {
-				res.Latencies = append(res.Latencies, v)
-			}
+			res.latency(strings.Fields(rest))
 			continue
 		}
 		key, val, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
-		val = strings.TrimSpace(val)
-		first := ""
-		if f := strings.Fields(val); len(f) > 0 {
-			first = f[0]
-		}
-		var err error
-		switch key {
-		case "Queries sent":
-			res.sent, err = strconv.ParseInt(first, 10, 64)
-			seen = true
-		case "Queries completed":
-			res.Completed, err = strconv.ParseInt(first, 10, 64)
-		case "Queries lost":
-			res.Lost, err = strconv.ParseInt(first, 10, 64)
-		case "Run time (s)":
-			res.RunTime, err = strconv.ParseFloat(first, 64)
-		case "Queries per second":
-			res.QPS, err = strconv.ParseFloat(first, 64)
-		case "Average Latency (s)":
-			res.avgLatency, err = strconv.ParseFloat(first, 64)
-		case "Response codes":
-			// "NOERROR 2 (50.00%), NXDOMAIN 2 (50.00%)"
-			for _, part := range strings.Split(val, ",") {
-				f := strings.Fields(part)
-				if len(f) >= 2 {
-					n, perr := strconv.ParseInt(f[1], 10, 64)
-					if perr != nil {
-						err = perr
-						break
-					}
-					res.Rcodes[f[0]] = n
-				}
-			}
-		}
-		if err != nil {
+		seen = seen || key == "Queries sent"
+		if err := res.statistic(key, strings.TrimSpace(val)); err != nil {
 			return nil, fmt.Errorf("dnsperf output: %q: %w", line, err)
 		}
 	}
@@ -110,6 +67,52 @@ func parseDNSPerf(r io.Reader) (*Perf, error) {
 		return nil, fmt.Errorf("dnsperf output has no statistics")
 	}
 	return res, nil
+}
+
+// latency reads a "> RCODE name type latency" line ("> T name type" for a
+// query that timed out).
+func (res *Perf) latency(f []string) {
+	switch {
+	case len(f) == 0:
+	case f[0] == "T":
+		res.Latencies = append(res.Latencies, math.Inf(1))
+	case len(f) >= 2:
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			res.Latencies = append(res.Latencies, v)
+		}
+	}
+}
+
+// statistic reads one "key: value" line of the statistics block.
+func (res *Perf) statistic(key, val string) error {
+	first := ""
+	if f := strings.Fields(val); len(f) > 0 {
+		first = f[0]
+	}
+	var err error
+	switch key {
+	case "Queries sent":
+		res.sent, err = strconv.ParseInt(first, 10, 64)
+	case "Queries completed":
+		res.Completed, err = strconv.ParseInt(first, 10, 64)
+	case "Queries lost":
+		res.Lost, err = strconv.ParseInt(first, 10, 64)
+	case "Run time (s)":
+		res.RunTime, err = strconv.ParseFloat(first, 64)
+	case "Queries per second":
+		res.QPS, err = strconv.ParseFloat(first, 64)
+	case "Average Latency (s)":
+		res.avgLatency, err = strconv.ParseFloat(first, 64)
+	case "Response codes": // "NOERROR 2 (50.00%), NXDOMAIN 2 (50.00%)"
+		for part := range strings.SplitSeq(val, ",") {
+			if f := strings.Fields(part); len(f) >= 2 {
+				if res.Rcodes[f[0]], err = strconv.ParseInt(f[1], 10, 64); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return err
 }
 
 // percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of xs, which

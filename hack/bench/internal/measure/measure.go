@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -361,89 +362,90 @@ type PropResult struct {
 // the fixed rate, polls each new name until it is answered, and deletes
 // them afterwards.
 func propagation(ctx context.Context, cfg *Config, e *contender.Env, s *contender.Server, hits string) (*PropResult, error) {
+	plog, err := os.Create(filepath.Join(e.Dir, "propagation.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer plog.Close()
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	out := filepath.Join(e.Dir, "propagation-load.txt")
-	cmd, f, err := cfg.startDNSPerf(loadCtx, PerfRun{Addr: s.Addr, Queries: hits, out: out,
-		Duration: time.Hour, rate: cfg.Rate})
+	cmd, f, err := cfg.startDNSPerf(loadCtx, PerfRun{Addr: s.Addr, Queries: hits, out: out, Duration: time.Hour, rate: cfg.Rate})
 	if err != nil {
 		stopLoad()
 		return nil, err
 	}
 	res := &PropResult{}
-	client := e.Cl.Client.CoreV1().Services("bench-0")
-	var created []string
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for _, name := range created {
-			_ = client.Delete(dctx, name, metav1.DeleteOptions{})
-		}
-	}()
-	plog, err := os.Create(filepath.Join(e.Dir, "propagation.log"))
-	if err != nil {
-		stopLoad()
-		_ = cmd.Wait()
-		f.Close()
-		return nil, err
-	}
-	defer plog.Close()
-	tag := strconv.FormatInt(time.Now().UnixMilli()%1e6, 36)
 	if proc.Sleep(ctx, 500*time.Millisecond) { // the load ramps up
-		inARow := 0
-		for k := range cfg.PropCount {
-			if inARow == 3 {
-				res.Skipped = cfg.PropCount - k
-				break
-			}
-			svc := &corev1.Service{
-				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s%s-%02d", cluster.PropPrefix, tag, k)},
-				Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: cluster.ServicePorts()},
-			}
-			got, err := client.Create(ctx, svc, metav1.CreateOptions{})
-			if err != nil {
-				stopLoad()
-				_ = cmd.Wait()
-				f.Close()
-				return nil, fmt.Errorf("create %s: %w", svc.Name, err)
-			}
-			t0 := time.Now()
-			created = append(created, got.Name)
-			name := cluster.Fqdn(got.Name, "bench-0")
-			d, first, polls := math.Inf(1), "", 0
-			for time.Since(t0) < cfg.PropTimeout && ctx.Err() == nil {
-				ok, reply := contender.Answers(ctx, s.Addr, name, got.Spec.ClusterIP, 50*time.Millisecond)
-				polls++
-				if ok {
-					d = time.Since(t0).Seconds()
-					break
-				}
-				if first == "" {
-					first = reply
-				}
-				proc.Sleep(ctx, time.Millisecond)
-			}
-			fmt.Fprintf(plog, "%s %s %s after %d queries; first reply: %s\n", name, got.Spec.ClusterIP,
-				strings.ReplaceAll(Ms(d), "lost", "not answered"), polls, or(first, "the answer"))
-			res.Samples = append(res.Samples, d)
-			if math.IsInf(d, 1) {
-				res.Timeouts++
-				inARow++
-			} else {
-				inARow = 0
-			}
-		}
+		err = createServices(ctx, cfg, e.Cl, s.Addr, plog, res)
 	}
 	stopLoad()
 	_ = cmd.Wait()
 	f.Close()
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if load, err := readDNSPerf(out); err == nil {
 		res.Load = load
 	}
-	if err := s.Exited(); err != nil {
-		return res, err
+	return res, s.Exited()
+}
+
+// createServices creates the Services one at a time, each answered (or
+// given up on) before the next, and deletes them afterwards; after three
+// timeouts in a row the rest are skipped.
+func createServices(ctx context.Context, cfg *Config, cl *cluster.Cluster, addr string, plog io.Writer, res *PropResult) error {
+	client := cl.Client.CoreV1().Services("bench-0")
+	tag := strconv.FormatInt(time.Now().UnixMilli()%1e6, 36)
+	inARow := 0
+	for k := range cfg.PropCount {
+		if inARow == 3 {
+			res.Skipped = cfg.PropCount - k
+			break
+		}
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s%s-%02d", cluster.PropPrefix, tag, k)},
+			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: cluster.ServicePorts()},
+		}
+		got, err := client.Create(ctx, svc, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("create %s: %w", svc.Name, err)
+		}
+		defer cl.DeleteService(got) // once all are measured, as deletions would be changes to propagate
+		d := awaitAnswer(ctx, cfg.PropTimeout, addr, got, plog)
+		res.Samples = append(res.Samples, d)
+		if math.IsInf(d, 1) {
+			res.Timeouts++
+			inARow++
+		} else {
+			inARow = 0
+		}
 	}
-	return res, nil
+	return nil
+}
+
+// awaitAnswer polls for a created Service every millisecond until it is
+// answered with its cluster IP, and returns how long that took in seconds
+// (+Inf after timeout).
+func awaitAnswer(ctx context.Context, timeout time.Duration, addr string, svc *corev1.Service, plog io.Writer) float64 {
+	t0 := time.Now()
+	name := cluster.Fqdn(svc.Name, svc.Namespace)
+	d, first, polls := math.Inf(1), "", 0
+	for time.Since(t0) < timeout && ctx.Err() == nil {
+		ok, reply := contender.Answers(ctx, addr, name, svc.Spec.ClusterIP, 50*time.Millisecond)
+		polls++
+		if ok {
+			d = time.Since(t0).Seconds()
+			break
+		}
+		if first == "" {
+			first = reply
+		}
+		proc.Sleep(ctx, time.Millisecond)
+	}
+	fmt.Fprintf(plog, "%s %s %s after %d queries; first reply: %s\n", name, svc.Spec.ClusterIP,
+		strings.ReplaceAll(Ms(d), "lost", "not answered"), polls, or(first, "the answer"))
+	return d
 }

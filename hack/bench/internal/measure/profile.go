@@ -89,7 +89,13 @@ func measureProfile(ctx context.Context, cfg *Config, e *contender.Env, s *conte
 		return nil, fmt.Errorf("perf record: %v: %s", recErr, bytes.TrimSpace(out))
 	}
 	defer os.Remove(data) // tens of MB; the text report stays
-	p := &profile{file: filepath.Join(e.Dir, "hits-profile.txt")}
+	return readProfile(ctx, perf, data, filepath.Join(e.Dir, "hits-profile.txt"))
+}
+
+// readProfile reads perf's data into a profile, writing the report by
+// symbol to file.
+func readProfile(ctx context.Context, perf, data, file string) (*profile, error) {
+	p := &profile{file: file}
 	report := func(args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, perf, append([]string{"report", "-i", data, "--stdio", "--no-children", "-g", "none"}, args...)...)
 		b, err := cmd.Output()

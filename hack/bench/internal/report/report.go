@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,21 +21,7 @@ type machine struct{ rows [][2]string }
 func Machine(cfg *measure.Config) machine {
 	var m machine
 	add := func(k, v string) { m.rows = append(m.rows, [2]string{k, v}) }
-	cpu, cores := "", 0
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			switch strings.TrimSpace(k) {
-			case "model name":
-				if cpu == "" {
-					cpu = strings.TrimSpace(v)
-				}
-			case "processor":
-				cores++
-			}
-		}
-	}
-	add("CPU", fmt.Sprintf("%s, %d logical CPUs", cpu, cores))
+	add("CPU", cpuInfo())
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
@@ -60,19 +47,41 @@ func Machine(cfg *measure.Config) machine {
 	}
 	dnsperf := "?"
 	for _, line := range strings.Split(command(cfg.Root, "dnsperf", "-h"), "\n") {
-		if strings.HasPrefix(line, "Version") {
-			dnsperf = "dnsperf " + strings.TrimSpace(strings.TrimPrefix(line, "Version"))
+		if v, ok := strings.CutPrefix(line, "Version"); ok {
+			dnsperf = "dnsperf " + strings.TrimSpace(v)
 		}
 	}
 	add("dnsperf", dnsperf)
-	commit := strings.TrimSpace(command(cfg.Root, "git", "rev-parse", "HEAD"))
-	if commit == "" {
-		commit = "?"
-	} else if strings.TrimSpace(command(cfg.Root, "git", "status", "--porcelain", "--untracked-files=no")) != "" {
-		commit += " (with uncommitted changes)"
-	}
-	add("project commit", commit)
+	add("project commit", commit(cfg.Root))
 	return m
+}
+
+// cpuInfo is the CPU model and the number of logical CPUs.
+func cpuInfo() string {
+	model, cores := "", 0
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		switch strings.TrimSpace(k) {
+		case "model name":
+			model = cmp.Or(model, strings.TrimSpace(v))
+		case "processor":
+			cores++
+		}
+	}
+	return fmt.Sprintf("%s, %d logical CPUs", model, cores)
+}
+
+// commit is the project's commit, and whether the tree has changes.
+func commit(root string) string {
+	c := strings.TrimSpace(command(root, "git", "rev-parse", "HEAD"))
+	if c == "" {
+		return "?"
+	}
+	if strings.TrimSpace(command(root, "git", "status", "--porcelain", "--untracked-files=no")) != "" {
+		c += " (with uncommitted changes)"
+	}
+	return c
 }
 
 // command runs a version query; "" when it fails. GIT_OPTIONAL_LOCKS=0 keeps
