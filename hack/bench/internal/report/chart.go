@@ -13,9 +13,9 @@ import (
 // number of Services, for the contenders whose relist was measured).
 
 const (
-	panelW, panelH = 300, 260
+	panelW, panelH = 300, 330
 	plotTop        = 40  // title above
-	plotBottom     = 200 // labels below
+	plotBottom     = 220 // labels below
 	plotLeft       = 60
 )
 
@@ -23,6 +23,7 @@ const (
 type bar struct {
 	label string
 	value float64
+	color string
 }
 
 // series is one line of the line panel: values by number of Services.
@@ -50,18 +51,19 @@ func mainSize(sizes []*measure.Size) *measure.Size {
 func Chart(sizes []*measure.Size) string {
 	sr := mainSize(sizes)
 	var qps, p99, rss []bar
-	for _, r := range sr.Results {
+	for i, r := range sr.Results {
 		if r.Err != nil || r.Skip != "" {
 			continue
 		}
+		color := colors[i%len(colors)]
 		if v, ok := metrics["hits-qps"].value(r, 0); ok {
-			qps = append(qps, bar{r.C.Name, v})
+			qps = append(qps, bar{r.C.Name, v, color})
 		}
 		if v, ok := metrics["p99"].value(r, 0); ok && !math.IsInf(v, 1) {
-			p99 = append(p99, bar{r.C.Name, v * 1000})
+			p99 = append(p99, bar{r.C.Name, v * 1000, color})
 		}
 		if r.RSSLoad > 0 {
-			rss = append(rss, bar{r.C.Name, float64(r.RSSLoad) / 1024})
+			rss = append(rss, bar{r.C.Name, float64(r.RSSLoad) / 1024, color})
 		}
 	}
 	var panels []string
@@ -139,8 +141,8 @@ func barPanel(t string, bars []bar) string {
 		left := float64(plotLeft) + 5 + float64(i)*w
 		h := x.value * scale
 		fmt.Fprintf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>\n",
-			left, float64(plotBottom)-h, w*0.8, h, colors[i%len(colors)], esc(x.label), short(x.value))
-		fmt.Fprintf(&b, "<text transform=\"translate(%.1f,%d) rotate(45)\">%s</text>\n", left+w*0.4, plotBottom+10, esc(x.label))
+			left, float64(plotBottom)-h, w*0.8, h, x.color, esc(x.label), short(x.value))
+		fmt.Fprintf(&b, "<text transform=\"translate(%.1f,%d) rotate(40)\">%s</text>\n", left+w*0.4, plotBottom+10, esc(x.label))
 	}
 	return b.String()
 }
@@ -170,18 +172,19 @@ func linePanel(t string, ss []series) string {
 			dash = ` stroke-dasharray="4,3"`
 		}
 		fmt.Fprintf(&b, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\"%s/>\n", strings.Join(pts, " "), colors[i/2%len(colors)], dash)
-		fmt.Fprintf(&b, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>\n", plotLeft+5, plotBottom+28+14*i, colors[i/2%len(colors)], esc(s.label))
+		fmt.Fprintf(&b, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>\n", plotLeft+5, plotBottom+34+14*i, colors[i/2%len(colors)], esc(s.label))
 	}
 	return b.String()
 }
 
-// niceTop rounds v up to 1, 2 or 5 times a power of ten.
+// niceTop rounds v up to a round number: 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8
+// times a power of ten.
 func niceTop(v float64) float64 {
 	if v <= 0 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
 		if v <= m*p {
 			return m * p
 		}
