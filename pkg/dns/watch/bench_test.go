@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -45,5 +46,29 @@ func BenchmarkInitialSync(b *testing.B) {
 				b.Fatalf("index holds %d services", o.c.index.Len())
 			}
 		})
+	}
+}
+
+// BenchmarkSliceStoreMemory reports what the EndpointSlice store keeps per
+// slice, its index by Service included, for 50,000 Services of one slice
+// each (a cluster where every Service selects pods).
+func BenchmarkSliceStoreMemory(b *testing.B) {
+	const n = 50000
+	list := make([]any, n)
+	for i := range n {
+		list[i] = slice(fmt.Sprintf("svc-%d-abcde", i), fmt.Sprintf("svc-%d", i), "1")
+	}
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := newStore(func(string, ...any) {}, versionChanged, sliceService)
+		if err := s.Replace(list, "1"); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/slice")
+		runtime.KeepAlive(s)
 	}
 }

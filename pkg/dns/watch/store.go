@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"slices"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,7 +35,7 @@ type store struct {
 
 	mu        sync.RWMutex
 	items     map[string]any
-	byService map[string]map[string]any // only with serviceOf
+	byService map[string][]keyed // only with serviceOf
 
 	syncOnce sync.Once
 	synced   chan struct{} // closed when the first list is in
@@ -44,7 +45,7 @@ func newStore(notify func(string, ...any), changed func(old, cur any) bool, serv
 	s := &store{notify: notify, changed: changed, serviceOf: serviceOf,
 		items: map[string]any{}, synced: make(chan struct{})}
 	if serviceOf != nil {
-		s.byService = map[string]map[string]any{}
+		s.byService = map[string][]keyed{}
 	}
 	return s
 }
@@ -81,29 +82,33 @@ func (s *store) remove(key string) (old any) {
 	return old
 }
 
+// keyed is an object of the index with its key. A Service has few
+// EndpointSlices, most one: a short list of them costs a tenth of a map.
+type keyed struct {
+	key string
+	obj any
+}
+
 func (s *store) index(key string, obj any) {
 	svc, imp := s.serviceOf(obj)
 	for _, k := range [...]string{svc, imp} {
-		if k == "" {
-			continue
+		if k != "" {
+			s.byService[k] = append(s.byService[k], keyed{key, obj})
 		}
-		m := s.byService[k]
-		if m == nil {
-			m = map[string]any{}
-			s.byService[k] = m
-		}
-		m[key] = obj
 	}
 }
 
 func (s *store) unindex(key string, obj any) {
 	svc, imp := s.serviceOf(obj)
 	for _, k := range [...]string{svc, imp} {
-		if m := s.byService[k]; k != "" && m != nil {
-			delete(m, key)
-			if len(m) == 0 {
-				delete(s.byService, k)
-			}
+		l := s.byService[k]
+		i := slices.IndexFunc(l, func(e keyed) bool { return e.key == key })
+		switch {
+		case i < 0:
+		case len(l) == 1:
+			delete(s.byService, k)
+		default:
+			s.byService[k] = slices.Delete(l, i, i+1)
 		}
 	}
 }
@@ -155,7 +160,7 @@ func (s *store) Replace(list []any, _ string) error {
 	old := s.items
 	s.items = items
 	if s.serviceOf != nil {
-		s.byService = map[string]map[string]any{}
+		s.byService = map[string][]keyed{}
 		for key, obj := range items {
 			s.index(key, obj)
 		}
@@ -252,10 +257,10 @@ func (s *store) list() []any {
 func (s *store) byServiceKey(svc string) []any {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m := s.byService[svc]
-	out := make([]any, 0, len(m))
-	for _, obj := range m {
-		out = append(out, obj)
+	l := s.byService[svc]
+	out := make([]any, len(l))
+	for i, e := range l {
+		out[i] = e.obj
 	}
 	return out
 }

@@ -90,6 +90,17 @@ func TestStoreReplaceMarksTheDifference(t *testing.T) {
 	if got := names("ns/web"); len(got) != 0 {
 		t.Errorf("web's slices = %v after a's label went", got)
 	}
+	// A new version of one of a Service's slices replaces it in the index.
+	_ = s.Update(slice("e", "api", "1"))
+	_ = s.Update(slice("b", "api", "4"))
+	if got := names("ns/api"); !slices.Equal(got, []string{"b", "e"}) {
+		t.Errorf("api's slices = %v, want [b e]", got)
+	}
+	for _, o := range s.byServiceKey("ns/api") {
+		if sl := o.(*kubeclient.EndpointSlice); sl.Name == "b" && sl.ResourceVersion != "4" {
+			t.Errorf("the index holds b@%s, want b@4", sl.ResourceVersion)
+		}
+	}
 }
 
 // The first list closes Synced; nothing before it does.
