@@ -59,12 +59,12 @@ func ServiceName(i int) string    { return fmt.Sprintf("svc-%05d", i) }
 func NamespaceOf(i int) string    { return fmt.Sprintf("bench-%d", (i/10)%namespaces) }
 func Fqdn(name, ns string) string { return name + "." + ns + ".svc." + Domain }
 
-// endpointIP is the address of endpoint j (0..2) of headless Service i.
+// EndpointIP is the address of endpoint j (0..2) of headless Service i.
 func EndpointIP(i, j int) string {
 	return fmt.Sprintf("10.%d.%d.%d", 200+j, (i>>8)&255, i&255)
 }
 
-// cluster is a running control plane of hack/local-cluster.sh.
+// Cluster is a running control plane of hack/local-cluster.sh.
 type Cluster struct {
 	root, Dir string
 	Env       map[string]string // DIR/env
@@ -72,7 +72,7 @@ type Cluster struct {
 	rest      *rest.Config // admin's
 }
 
-// startCluster starts (or restarts) the control plane whose data lives in
+// Start starts (or restarts) the control plane whose data lives in
 // dir; stop must be called even when it fails.
 func Start(ctx context.Context, root, dir, logPath string) (*Cluster, error) {
 	c := &Cluster{root: root, Dir: dir}
@@ -118,7 +118,7 @@ func (c *Cluster) script(ctx context.Context, log *os.File, verb string) error {
 	return cmd.Run()
 }
 
-// stop stops the control plane; it runs even after the run's context ended.
+// Stop stops the control plane; it runs even after the run's context ended.
 func (c *Cluster) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -359,14 +359,14 @@ func retry(ctx context.Context, f func() error, format string, args ...any) erro
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }
 
-// svcInfo is one loaded Service as the queries need it.
+// Service is one loaded Service as the queries need it.
 type Service struct {
 	Name, Ns string
 	kind     svcKind
 	IP       string // the cluster IP ("" unless ClusterIP)
 }
 
-// services lists the benchmark's Services, sorted by name.
+// Services lists the benchmark's Services, sorted by name.
 func (c *Cluster) Services(ctx context.Context) ([]Service, error) {
 	var out []Service
 	for k := range namespaces {
@@ -395,7 +395,7 @@ func (c *Cluster) Services(ctx context.Context) ([]Service, error) {
 	return out, nil
 }
 
-// queryFiles writes dnsperf's input: hits (A of ClusterIP and headless names,
+// QueryFiles writes dnsperf's input: hits (A of ClusterIP and headless names,
 // SRV of the named port http, PTR of cluster IPs) and misses (names that do
 // not exist inside the cluster domain), each shuffled with a fixed seed. It
 // returns a ClusterIP Service to probe for the first answer.
@@ -448,7 +448,7 @@ func reverseName(ip string) (string, error) {
 	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", a[3], a[2], a[1], a[0]), nil
 }
 
-// pids lists the control plane's processes.
+// PIDs lists the control plane's processes.
 func (c *Cluster) PIDs() []int {
 	var out []int
 	for _, name := range []string{"kube-apiserver.pid", "etcd.pid"} {
@@ -463,5 +463,5 @@ func (c *Cluster) PIDs() []int {
 	return out
 }
 
-// propPrefix names the Services created to time propagation.
+// PropPrefix names the Services created to time propagation.
 const PropPrefix = "prop-"

@@ -45,7 +45,7 @@ rules:
 - level: None
 `
 
-// restartAPIServer stops kube-apiserver, makes etcd's revision move past
+// RestartAPIServer stops kube-apiserver, makes etcd's revision move past
 // everything the watchers have seen (a write outside the API's keys, so that
 // no bookmark can carry it to them), and starts kube-apiserver again, which
 // waits until it is ready. It returns when the API server had stopped.
@@ -86,7 +86,7 @@ func (c *Cluster) bumpRevision(ctx context.Context) (int64, error) {
 	return strconv.ParseInt(resp.Header.Revision, 10, 64)
 }
 
-// createAfterRestart creates a ClusterIP Service in bench-0, retrying while
+// CreateAfterRestart creates a ClusterIP Service in bench-0, retrying while
 // the API server finishes its start-up.
 func (c *Cluster) CreateAfterRestart(ctx context.Context) (*corev1.Service, error) {
 	svc := &corev1.Service{

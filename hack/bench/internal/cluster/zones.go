@@ -25,7 +25,7 @@ func recordsConfig() *records.Config {
 	return &records.Config{Domain: Domain, TTL: 30, Pods: records.PodsInsecure, DNSService: "kube-system/kube-dns"}
 }
 
-// snapshotOf lists what the API server holds as kube-dns does, and returns
+// SnapshotOf lists what the API server holds as kube-dns does, and returns
 // the first snapshot published from it.
 func SnapshotOf(ctx context.Context, client kubeclient.Interface) (*records.Snapshot, error) {
 	published := make(chan struct{}, 1)
@@ -52,7 +52,7 @@ func SnapshotOf(ctx context.Context, client kubeclient.Interface) (*records.Snap
 	}
 }
 
-// zoneFiles are the written zones of one N.
+// ZoneFiles are the written zones of one N.
 type ZoneFiles struct {
 	Dir     string
 	Apexes  []string
@@ -60,10 +60,10 @@ type ZoneFiles struct {
 	Took    time.Duration // reading the objects and writing the files
 }
 
-// zoneFile is the file name of a zone, as Knot's default "%s.zone" names it.
+// ZoneFile is the file name of a zone, as Knot's default "%s.zone" names it.
 func ZoneFile(apex string) string { return strings.TrimSuffix(apex, ".") + ".zone" }
 
-// writeZones writes every zone of the snapshot into dir.
+// WriteZones writes every zone of the snapshot into dir.
 func WriteZones(snap *records.Snapshot, dir string) (*ZoneFiles, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -90,7 +90,7 @@ func WriteZones(snap *records.Snapshot, dir string) (*ZoneFiles, error) {
 	return zf, nil
 }
 
-// writeZones writes the zones of what the cluster holds into dir.
+// WriteZones writes the zones of what the cluster holds into dir.
 func (c *Cluster) WriteZones(ctx context.Context, dir string) (*ZoneFiles, error) {
 	start := time.Now()
 	client, err := kubeclient.New(c.rest)

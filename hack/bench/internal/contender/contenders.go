@@ -11,16 +11,16 @@ import (
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
-// contender is one DNS server set-up under test.
+// Contender is one DNS server set-up under test.
 type Contender struct {
 	Name, Desc string
 	ReadsAPI   bool // serves the cluster's Services (propagation is measured)
-	Zone       bool // serves the zone files written from the API (zonefile.go)
-	// bin is a program the contender needs and pkg the Debian package that
+	Zone       bool // serves the zone files of kube-dns's snapshot (cluster.WriteZones)
+	// Bin is a program the contender needs and Pkg the Debian package that
 	// has it: without it the contender is skipped, with a note.
 	Bin, Pkg string
-	// relist: one process whose peak RSS through a relist is measured,
-	// reading the API as user.
+	// Relist: one process whose peak RSS through a relist is measured,
+	// reading the API as User.
 	Relist bool
 	User   string
 	// optIn: run only when named in --contenders.
@@ -28,10 +28,10 @@ type Contender struct {
 	Start func(ctx context.Context, e *Env) (*Server, error)
 }
 
-// benchEnv is what a contender's start needs.
+// Env is what a contender's start needs.
 type Env struct {
-	// root is the repository, coredns the CoreDNS binary, baseline and
-	// baselineEnv the kubedns-baseline binary and its environment.
+	// Root is the repository, Coredns the CoreDNS binary, Baseline and
+	// BaselineEnv the kubedns-baseline binary and its environment.
 	Root, Coredns, Baseline string
 	BaselineEnv             []string
 	Cl                      *cluster.Cluster
@@ -40,7 +40,7 @@ type Env struct {
 	N                       int                // the number of Services
 }
 
-// contenderNames are the contenders run by default (all but the opt-in
+// Names are the contenders run by default (all but the opt-in
 // ones), or with all, every one.
 func Names(all bool) []string {
 	var names []string
@@ -52,6 +52,7 @@ func Names(all bool) []string {
 	return names
 }
 
+// All are the contenders, in the order they run.
 func All() []Contender {
 	// The manifest's dnsmasq arguments; the variants replace them.
 	manifest := []string{"--cache-size=1000", "--no-negcache", "--dns-forward-max=1500"}
@@ -82,7 +83,7 @@ func All() []Contender {
 	}
 }
 
-// server is a started contender: the processes and the DNS address.
+// Server is a started contender: the processes and the DNS address.
 type Server struct {
 	Addr     string // 127.0.0.1:port, UDP
 	Metrics  string // kube-dns's Prometheus address, host:port, or ""
@@ -95,7 +96,7 @@ func (s *Server) add(p *proc.Proc) {
 	s.Commands = append(s.Commands, p.CommandLine)
 }
 
-// exited reports the first process that is no longer running.
+// Exited reports the first process that is no longer running.
 func (s *Server) Exited() error {
 	for _, p := range s.Procs {
 		select {
@@ -107,7 +108,7 @@ func (s *Server) Exited() error {
 	return nil
 }
 
-// stop stops the processes, last started first.
+// Stop stops the processes, last started first.
 func (s *Server) Stop() {
 	for i := len(s.Procs) - 1; i >= 0; i-- {
 		s.Procs[i].Stop()

@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// runStaticMMsg is the static server with the kernel's fastest plain UDP
+// RunStaticMMsg is the static server with the kernel's fastest plain UDP
 // path: one SO_REUSEPORT socket per CPU, so the kernel spreads the queries
 // over them, each read by its own goroutine in batches (recvmmsg) and
 // answered in batches (sendmmsg), through golang.org/x/net/ipv4. The

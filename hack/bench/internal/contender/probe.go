@@ -14,7 +14,7 @@ import (
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
-// answers reports whether name's A records at addr include want, and
+// Answers reports whether name's A records at addr include want, and
 // otherwise what came back.
 func Answers(ctx context.Context, addr, name, want string, timeout time.Duration) (bool, string) {
 	c := &dns.Client{Net: "udp", Timeout: timeout}
@@ -34,7 +34,7 @@ func Answers(ctx context.Context, addr, name, want string, timeout time.Duration
 	return false, fmt.Sprintf("NOERROR with %d answers, not %s", len(r.Answer), want)
 }
 
-// waitAnswer polls every 5 ms until name resolves to want, writing each
+// WaitAnswer polls every 5 ms until name resolves to want, writing each
 // change of what came back to dir/start-probe.log.
 func WaitAnswer(ctx context.Context, s *Server, dir, name, want string, limit time.Duration) error {
 	start := time.Now()
@@ -65,7 +65,7 @@ func WaitAnswer(ctx context.Context, s *Server, dir, name, want string, limit ti
 	return fmt.Errorf("%s did not answer %s with %s within %s", s.Addr, name, want, limit)
 }
 
-// pids lists the server's processes and their descendants.
+// PIDs lists the server's processes and their descendants.
 func (s *Server) PIDs() []int {
 	var out []int
 	for _, p := range s.Procs {
@@ -75,7 +75,7 @@ func (s *Server) PIDs() []int {
 	return out
 }
 
-// probeAnswer is the name polled and the address it must answer: the
+// ProbeAnswer is the name polled and the address it must answer: the
 // probe Service's cluster IP, or the static servers' fixed address.
 func ProbeAnswer(c Contender, probe cluster.Service) (want, name string) {
 	want, name = probe.IP, cluster.Fqdn(probe.Name, probe.Ns)

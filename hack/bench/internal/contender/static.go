@@ -32,7 +32,7 @@ func staticReply(r *dns.Msg) *dns.Msg {
 
 var staticHandler = dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) { _ = w.WriteMsg(staticReply(r)) })
 
-// runStatic answers every query, on UDP and TCP, with the question echoed and
+// RunStatic answers every query, on UDP and TCP, with the question echoed and
 // one fixed A record: the fastest a miekg/dns server can be on this machine.
 func RunStatic(args []string) error {
 	fs := flag.NewFlagSet("static", flag.ContinueOnError) // -addr and --addr alike

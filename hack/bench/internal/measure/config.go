@@ -56,7 +56,7 @@ var Measurements = []string{"dnsperf", "propagation", "relist", "profile"}
 // start, RSS after sync and after a short load, and relist peak, at each N.
 const Sizing = "sizing"
 
-// preflight checks every program a run needs, naming how to get it.
+// Preflight checks every program a run needs, naming how to get it.
 func Preflight(cfg *Config) error {
 	need := map[string]string{
 		filepath.Join(cfg.Root, "_output/bin/kube-dns"):               "make build",

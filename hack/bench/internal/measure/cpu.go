@@ -12,7 +12,7 @@ import (
 // flagged. Times are in clock ticks (USER_HZ, 100 per second on Linux).
 const tick = 10 * time.Millisecond
 
-// noisyCPU is the share of one CPU taken by other processes above which a
+// NoisyCPU is the share of one CPU taken by other processes above which a
 // run is repeated (at most twice; the least disturbed attempt is kept).
 const NoisyCPU = 0.15
 
@@ -38,7 +38,7 @@ func markCPU(own, server []int) cpuMark {
 	return m
 }
 
-// cpuSplit is where the machine's CPU time went during a run, as shares of
+// CPUSplit is where the machine's CPU time went during a run, as shares of
 // all its CPUs; the rest is interrupts (the loopback traffic), the control
 // plane, the harness and anything else.
 type CPUSplit struct {
@@ -70,7 +70,7 @@ func foreignShare(a, b cpuMark, ended int64) float64 {
 	return max(0, float64(foreign)*float64(tick)/float64(wall))
 }
 
-// cpuPerM is the server's CPU seconds per million answers of a run, NaN
+// CPUPerM is the server's CPU seconds per million answers of a run, NaN
 // without one.
 func CPUPerM(r *Perf) float64 {
 	if r == nil || r.Completed == 0 || r.CPU.ServerSec == 0 {

@@ -20,7 +20,7 @@ import (
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
-// perfResult is what one dnsperf run reported.
+// Perf is what one dnsperf run reported.
 type Perf struct {
 	sent, Completed, Lost int64
 	QPS                   float64
@@ -34,7 +34,7 @@ type Perf struct {
 	Attempts              int
 }
 
-// okShare is the share of completed queries answered with rcode.
+// OkShare is the share of completed queries answered with rcode.
 func (r *Perf) OkShare(rcode string) float64 {
 	if r == nil || r.Completed == 0 {
 		return 0
@@ -120,7 +120,7 @@ func (res *Perf) statistic(key, val string) error {
 	return err
 }
 
-// percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of xs, which
+// Percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of xs, which
 // it sorts; NaN for no values.
 func Percentile(xs []float64, p float64) float64 {
 	if len(xs) == 0 {
@@ -132,7 +132,7 @@ func Percentile(xs []float64, p float64) float64 {
 	return xs[rank-1]
 }
 
-// perfRun is one dnsperf invocation.
+// PerfRun is one dnsperf invocation.
 type PerfRun struct {
 	Addr, Queries, out string
 	Duration           time.Duration
@@ -226,7 +226,7 @@ func readDNSPerf(path string) (*Perf, error) {
 	return res, nil
 }
 
-// median returns the middle of ds (the mean of the two middle ones for an
+// Median returns the middle of ds (the mean of the two middle ones for an
 // even count).
 func Median(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
@@ -249,7 +249,7 @@ func Median(ds []time.Duration) time.Duration {
 // little. Without perf (Debian package linux-perf) nothing is profiled and the
 // report says so.
 
-// profiled are the contenders profiled, at targetsN only.
+// Profiled are the contenders profiled, at targetsN only.
 var Profiled = []string{"kubedns", "kubedns-reuseport", "knot", "nsd"}
 
 // ProfileAt is the number of Services the profiles are taken at.
@@ -270,7 +270,7 @@ type profileRow struct {
 	DSO, Where string // where: the symbol
 }
 
-// perfPath is perf's path, "" when it is not installed.
+// PerfPath is perf's path, "" when it is not installed.
 func PerfPath() string {
 	p, err := exec.LookPath("perf")
 	if err != nil {

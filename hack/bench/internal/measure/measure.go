@@ -14,7 +14,7 @@ import (
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
-// result is everything measured for one contender at one N.
+// Result is everything measured for one contender at one N.
 type Result struct {
 	C                   contender.Contender
 	Hits, Misses, Fixed *Perf           // hits and misses: the best round of the first setting
@@ -35,7 +35,7 @@ type Result struct {
 	Err                 error
 }
 
-// sizeResult is one N: the load and every contender's result.
+// Size is one N: the load and every contender's result.
 type Size struct {
 	N        int
 	LoadTime time.Duration

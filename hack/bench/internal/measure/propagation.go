@@ -26,7 +26,7 @@ func or(s, def string) string {
 	return s
 }
 
-// propResult is the time from a Service's create call returning to the
+// PropResult is the time from a Service's create call returning to the
 // contender answering its name with the cluster IP.
 type PropResult struct {
 	Samples  []float64 // seconds; +Inf for one that timed out

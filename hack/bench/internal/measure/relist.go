@@ -31,11 +31,11 @@ const (
 	RelistGoal = 1.3
 )
 
-// relistWatched are the resources every contender watches and must list
+// RelistWatched are the resources every contender watches and must list
 // again.
 var RelistWatched = []string{"services", "endpointslices", "namespaces"}
 
-// relistResult is what one contender did through a relist.
+// RelistResult is what one contender did through a relist.
 type RelistResult struct {
 	Steady int64 // KiB: VmRSS just before the API server stops
 	// SteadyAnon and PeakAnon are RssAnon, the anonymous part, which the

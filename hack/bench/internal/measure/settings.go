@@ -13,7 +13,7 @@ import (
 // dnsperf competes with the server for the CPUs. The saturating runs are
 // therefore repeated for several settings, and in rounds.
 
-// perfSetting is one dnsperf load shape of the saturating runs.
+// PerfSetting is one dnsperf load shape of the saturating runs.
 type PerfSetting struct{ Clients, Threads, Outstanding int }
 
 // String is the setting as dnsperf's flags.
@@ -26,12 +26,12 @@ func (s PerfSetting) tag() string {
 	return fmt.Sprintf("c%dT%dq%d", s.Clients, s.Threads, s.Outstanding)
 }
 
-// extraSettings follow the main setting (--clients, --threads,
+// ExtraSettings follow the main setting (--clients, --threads,
 // --outstanding) unless --perf-settings says otherwise: one socket and
 // thread, and twice the sockets with more queries in flight.
 const ExtraSettings = "1:1:64,8:2:200"
 
-// parsePerfSettings reads "C:T:Q,C:T:Q,…" (dnsperf -c, -T, -q), each also
+// ParsePerfSettings reads "C:T:Q,C:T:Q,…" (dnsperf -c, -T, -q), each also
 // accepted as dnsperf's own flags, "-c 4 -T 2 -q 100", the list then
 // separated by ';'.
 func ParsePerfSettings(s string) ([]PerfSetting, error) {
@@ -101,13 +101,13 @@ func parsePerfSetting(s string) (PerfSetting, error) {
 	return st, nil
 }
 
-// satRuns are the saturating runs of one setting, one per round.
+// SatRuns are the saturating runs of one setting, one per round.
 type SatRuns struct {
 	Setting      PerfSetting
 	Hits, Misses []*Perf
 }
 
-// best is the run of highest QPS: noise on a shared machine only lowers a
+// Best is the run of highest QPS: noise on a shared machine only lowers a
 // run's rate, so the best of the rounds is the least disturbed.
 func Best(runs []*Perf) *Perf {
 	var b *Perf
@@ -119,7 +119,7 @@ func Best(runs []*Perf) *Perf {
 	return b
 }
 
-// worst is the run of lowest QPS.
+// Worst is the run of lowest QPS.
 func Worst(runs []*Perf) *Perf {
 	var w *Perf
 	for _, r := range runs {

@@ -14,7 +14,7 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/freeport"
 )
 
-// descendants lists the children of pid, their children, and so on.
+// Descendants lists the children of pid, their children, and so on.
 func Descendants(pid int) []int {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	var out []int
@@ -33,7 +33,7 @@ func Descendants(pid int) []int {
 	return out
 }
 
-// proc is one process the harness started.
+// Proc is one process the harness started.
 type Proc struct {
 	Name, LogPath, CommandLine string
 	Cmd                        *exec.Cmd
@@ -41,7 +41,7 @@ type Proc struct {
 	Err                        error // after done
 }
 
-// startProc starts bin with args, its output in dir/<name>.log. The process
+// Start starts bin with args, its output in dir/<name>.log. The process
 // gets its own process group, so a Ctrl-C reaches only the harness, which
 // stops it in order; if the harness dies, the kernel kills it.
 func Start(dir, name string, env []string, bin string, args ...string) (*Proc, error) {
@@ -67,7 +67,7 @@ func Start(dir, name string, env []string, bin string, args ...string) (*Proc, e
 	return p, nil
 }
 
-// stop sends SIGTERM, waits up to 10 s, then kills the process and any
+// Stop sends SIGTERM, waits up to 10 s, then kills the process and any
 // descendant it left behind (the processes seen before it was stopped, by
 // PID and start time, so a reused PID is left alone).
 func (p *Proc) Stop() {
@@ -124,7 +124,7 @@ func shellJoin(args []string) string {
 	return strings.Join(q, " ")
 }
 
-// freePort returns a loopback port that is free for both UDP and TCP.
+// FreePort returns a loopback port that is free for both UDP and TCP.
 // freePort returns a loopback port free for both UDP and TCP.
 func FreePort() (int, error) { return freeport.Loopback() }
 
@@ -144,7 +144,7 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// lookBin finds a program on PATH or, as a user's PATH may not hold them,
+// LookBin finds a program on PATH or, as a user's PATH may not hold them,
 // in the sbin directories.
 func LookBin(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
@@ -159,7 +159,7 @@ func LookBin(name string) (string, error) {
 	return "", fmt.Errorf("%s not found on PATH or in /usr/sbin", name)
 }
 
-// logf prints one line of progress to stderr.
+// Logf prints one line of progress to stderr.
 func Logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// statTicks reads /proc/stat's cpu line: busy sums the user, nice, system
+// StatTicks reads /proc/stat's cpu line: busy sums the user, nice, system
 // and steal fields, idle the idle and iowait ones, total the first eight
 // (guest time is already in user). Interrupt time is in total but not in
 // busy: with IRQ time accounting the loopback traffic of the benchmark
@@ -37,7 +37,7 @@ func ParseStatLine(line string) (busy, idle, total int64) {
 	return busy, idle, total
 }
 
-// procTicks is utime+stime of pid (0 when it is gone): of all its threads,
+// ProcTicks is utime+stime of pid (0 when it is gone): of all its threads,
 // the ones that ended included.
 func ProcTicks(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -57,7 +57,7 @@ func ProcTicks(pid int) int64 {
 	return u + s
 }
 
-// procStatus reads one "kB" field of /proc/PID/status (0 when it cannot).
+// ProcStatus reads one "kB" field of /proc/PID/status (0 when it cannot).
 func ProcStatus(pid int, field string) int64 { return Status(pid, field)[0] }
 
 // Status reads "kB" fields of /proc/PID/status, such as "VmRSS:", in the
@@ -78,5 +78,5 @@ func Status(pid int, fields ...string) []int64 {
 	return out
 }
 
-// clockTicks is USER_HZ, the unit of /proc/PID/stat's times.
+// ClockTicks is USER_HZ, the unit of /proc/PID/stat's times.
 const ClockTicks = 100

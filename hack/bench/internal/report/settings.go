@@ -64,7 +64,7 @@ func splitCell(r *measure.Perf) string {
 	return fmt.Sprintf("%.0f%% / %.0f%% / %.0f%%", 100*r.CPU.Server, 100*r.CPU.Dnsperf, 100*r.CPU.Idle)
 }
 
-// satCell is a setting's best QPS and, with several rounds, how far below
+// SatCell is a setting's best QPS and, with several rounds, how far below
 // it the worst round was.
 func SatCell(runs []*measure.Perf) string {
 	b, w := measure.Best(runs), measure.Worst(runs)

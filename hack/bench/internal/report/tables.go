@@ -173,7 +173,7 @@ func renderProfiles(b *strings.Builder, cfg *measure.Config, sizes []*measure.Si
 	}
 }
 
-// shortSymbol trims a Go symbol's package path and a long one's tail.
+// ShortSymbol trims a Go symbol's package path and a long one's tail.
 func ShortSymbol(s string) string {
 	if i := strings.LastIndex(s, "/"); i >= 0 && !strings.Contains(s[:i], " ") {
 		s = s[i+1:]
