@@ -18,8 +18,8 @@ import (
 	"github.com/kubedns-go/kube-dns/pkg/localcluster"
 )
 
-// options are the flags as given; every one has an environment variable
-// (README.md) that the flag overrides.
+// options are the flags as given; each has an environment variable, BENCH_
+// and its name in capitals (BENCH_PERF_SETTINGS), that the flag overrides.
 type options struct {
 	quick                                                      bool
 	root, sizes, duration, perfDuration, settings, propTimeout string
@@ -32,7 +32,7 @@ type options struct {
 // quickArg reports whether the quick mode is on: it changes the other
 // flags' defaults, so it is read first.
 func quickArg(args []string) bool {
-	quick := envBool("BENCH_QUICK")
+	quick, _ := strconv.ParseBool(os.Getenv("BENCH_QUICK"))
 	return quick || slices.Contains(args, "--quick") || slices.Contains(args, "--quick=true")
 }
 
@@ -43,27 +43,27 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	}
 	fs.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
 	fs.BoolVar(&o.quick, "quick", o.quick, "smoke test: N=200, 2 s runs (BENCH_QUICK=1)")
-	fs.StringVar(&o.sizes, "sizes", env("BENCH_SIZES", sizes), "comma-separated numbers of Services (BENCH_SIZES)")
-	fs.StringVar(&o.duration, "duration", env("BENCH_DURATION", duration), "length of each fixed-rate dnsperf run: latency, CPU (BENCH_DURATION)")
-	fs.StringVar(&o.perfDuration, "perf-duration", env("BENCH_PERF_DURATION", perfDuration), "length of each saturating dnsperf run (BENCH_PERF_DURATION)")
-	fs.IntVar(&o.rate, "rate", envInt("BENCH_RATE", 5000), "queries per second of the fixed-rate runs (BENCH_RATE)")
-	fs.IntVar(&o.cpuRate, "cpu-rate", envInt("BENCH_CPU_RATE", 20000), "queries per second of the run measuring CPU per answer (BENCH_CPU_RATE)")
-	fs.IntVar(&o.clients, "clients", envInt("BENCH_CLIENTS", 4), "dnsperf -c (BENCH_CLIENTS)")
-	fs.IntVar(&o.threads, "threads", envInt("BENCH_THREADS", 2), "dnsperf -T of the saturating runs (BENCH_THREADS)")
-	fs.IntVar(&o.outstanding, "outstanding", envInt("BENCH_OUTSTANDING", 100), "dnsperf -q (BENCH_OUTSTANDING)")
-	fs.StringVar(&o.settings, "perf-settings", os.Getenv("BENCH_PERF_SETTINGS"),
+	fs.StringVar(&o.sizes, "sizes", sizes, "comma-separated numbers of Services (BENCH_SIZES)")
+	fs.StringVar(&o.duration, "duration", duration, "length of each fixed-rate dnsperf run: latency, CPU (BENCH_DURATION)")
+	fs.StringVar(&o.perfDuration, "perf-duration", perfDuration, "length of each saturating dnsperf run (BENCH_PERF_DURATION)")
+	fs.IntVar(&o.rate, "rate", 5000, "queries per second of the fixed-rate runs (BENCH_RATE)")
+	fs.IntVar(&o.cpuRate, "cpu-rate", 20000, "queries per second of the run measuring CPU per answer (BENCH_CPU_RATE)")
+	fs.IntVar(&o.clients, "clients", 4, "dnsperf -c (BENCH_CLIENTS)")
+	fs.IntVar(&o.threads, "threads", 2, "dnsperf -T of the saturating runs (BENCH_THREADS)")
+	fs.IntVar(&o.outstanding, "outstanding", 100, "dnsperf -q (BENCH_OUTSTANDING)")
+	fs.StringVar(&o.settings, "perf-settings", "",
 		"dnsperf settings of the saturating runs, clients:threads:outstanding,… (BENCH_PERF_SETTINGS; default --clients:--threads:--outstanding,"+measure.ExtraSettings+"; in quick mode the first only)")
-	fs.IntVar(&o.starts, "starts", envInt("BENCH_STARTS", 3), "starts of each contender to time the first answer, the median reported (BENCH_STARTS)")
-	fs.IntVar(&o.rounds, "rounds", envInt("BENCH_ROUNDS", rounds), "rounds of the saturating runs, the best kept (BENCH_ROUNDS; quick mode 1)")
-	fs.IntVar(&o.propCount, "propagation", envInt("BENCH_PROPAGATION", prop), "Services created under load to time propagation (BENCH_PROPAGATION)")
-	fs.StringVar(&o.propTimeout, "propagation-timeout", env("BENCH_PROPAGATION_TIMEOUT", propTimeout), "give up on one of them after this long (BENCH_PROPAGATION_TIMEOUT)")
-	fs.StringVar(&o.contenders, "contenders", os.Getenv("BENCH_CONTENDERS"), "comma-separated contenders to run (BENCH_CONTENDERS; default all but kubedns-watchlist and kubedns-baseline, which run only when named; with --only=sizing, kubedns)")
-	fs.StringVar(&o.only, "only", env("BENCH_ONLY", strings.Join(measure.Measurements, ",")), "comma-separated measurements to run besides start and RSS: "+strings.Join(measure.Measurements, ", ")+", or sizing (BENCH_ONLY)")
-	fs.StringVar(&o.out, "out", os.Getenv("BENCH_OUT"), "report file, chart.svg beside it (BENCH_OUT; default hack/bench/results.md; in quick mode and with --only, only the run directory)")
-	fs.StringVar(&o.coredns, "coredns", env("BENCH_COREDNS", ""), "CoreDNS binary (BENCH_COREDNS; default _output/bin/coredns-v1.14.7/coredns)")
-	fs.StringVar(&o.baseline, "baseline-kubedns", env("BENCH_BASELINE_KUBEDNS", ""), "another kube-dns binary (another commit's build) for the opt-in kubedns-baseline contender (BENCH_BASELINE_KUBEDNS)")
+	fs.IntVar(&o.starts, "starts", 3, "starts of each contender to time the first answer, the median reported (BENCH_STARTS)")
+	fs.IntVar(&o.rounds, "rounds", rounds, "rounds of the saturating runs, the best kept (BENCH_ROUNDS; quick mode 1)")
+	fs.IntVar(&o.propCount, "propagation", prop, "Services created under load to time propagation (BENCH_PROPAGATION)")
+	fs.StringVar(&o.propTimeout, "propagation-timeout", propTimeout, "give up on one of them after this long (BENCH_PROPAGATION_TIMEOUT)")
+	fs.StringVar(&o.contenders, "contenders", "", "comma-separated contenders to run (BENCH_CONTENDERS; default all but kubedns-watchlist and kubedns-baseline, which run only when named; with --only=sizing, kubedns)")
+	fs.StringVar(&o.only, "only", strings.Join(measure.Measurements, ","), "comma-separated measurements to run besides start and RSS: "+strings.Join(measure.Measurements, ", ")+", or sizing (BENCH_ONLY)")
+	fs.StringVar(&o.out, "out", "", "report file, chart.svg beside it (BENCH_OUT; default hack/bench/results.md; in quick mode and with --only, only the run directory)")
+	fs.StringVar(&o.coredns, "coredns", "", "CoreDNS binary (BENCH_COREDNS; default _output/bin/coredns-v1.14.7/coredns)")
+	fs.StringVar(&o.baseline, "baseline-kubedns", "", "another kube-dns binary (another commit's build) for the opt-in kubedns-baseline contender (BENCH_BASELINE_KUBEDNS)")
 	fs.StringSliceVar(&o.baselineEnv, "baseline-env", nil, "NAME=VALUE,… added to kubedns-baseline's environment")
-	fs.StringVar(&o.targets, "targets", env("BENCH_TARGETS", ""), "targets file (BENCH_TARGETS; default hack/bench/targets.txt as built in)")
+	fs.StringVar(&o.targets, "targets", "", "targets file (BENCH_TARGETS; default hack/bench/targets.txt as built in)")
 }
 
 // parseArgs reads the flags into a run.
@@ -72,6 +72,9 @@ func parseArgs(args []string) (*runner, error) {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	addFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := fromEnv(fs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -229,21 +232,20 @@ func paths(cfg *measure.Config) error {
 	return nil
 }
 
-func env(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
+// fromEnv sets each flag not given on the command line from its variable:
+// --perf-settings from BENCH_PERF_SETTINGS.
+func fromEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if v := os.Getenv(envName(f.Name)); v != "" && !f.Changed && err == nil {
+			if err = f.Value.Set(v); err != nil {
+				err = fmt.Errorf("%s: %w", envName(f.Name), err)
+			}
+		}
+	})
+	return err
 }
 
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
-	}
-	return def
-}
-
-func envBool(key string) bool {
-	v, _ := strconv.ParseBool(os.Getenv(key))
-	return v
+func envName(flag string) string {
+	return "BENCH_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
