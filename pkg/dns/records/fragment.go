@@ -24,13 +24,35 @@ import (
 // as this fragment alone makes it: a name that only this fragment makes is
 // served by that node as it is.
 type Fragment struct {
-	key        string // namespace/name
-	clusterIPs []netip.Addr
-	groups     []Node       // sorted by name; each with frag this fragment
-	self       [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
-	wild       uint32       // the types at each depth below the Service's name, for wildcards (Wildcards)
-	svc        string       // the Service's name, <name>.<ns>.svc.<domain>
-	kids       []string     // the names directly below it but _<proto>, sorted (endpoints)
+	key    string       // namespace/name
+	groups []Node       // sorted by name; each with frag this fragment
+	self   [1]*Fragment // the fragment itself: the fragment list of the names it alone makes
+	wild   uint32       // the types at each depth below the Service's name, for wildcards (Wildcards)
+	svc    string       // the Service's name, <name>.<ns>.svc.<domain>
+	more   *fragMore    // nil for most Services: 80 bytes a fragment rather than 128
+}
+
+// fragMore is what few fragments hold.
+type fragMore struct {
+	clusterIPs []netip.Addr // the cluster IPs of the DNS Service (Config.DNSService), for the zones' NS
+	kids       []string     // the names directly below the Service's but _<proto>, sorted (endpoints)
+}
+
+// clusterIPs returns the cluster IPs of the DNS Service's fragment, or nil.
+func (f *Fragment) clusterIPs() []netip.Addr {
+	if f.more == nil {
+		return nil
+	}
+	return f.more.clusterIPs
+}
+
+// kids returns the names directly below the Service's name but
+// _<proto>, sorted.
+func (f *Fragment) kids() []string {
+	if f.more == nil {
+		return nil
+	}
+	return f.more.kids
 }
 
 // answerHeaderLen is the size of a record in answer form before its data:
@@ -85,7 +107,7 @@ func (f *Fragment) Equal(g *Fragment) bool {
 		return f == g
 	}
 	if f.key != g.key || len(f.groups) != len(g.groups) ||
-		!slices.Equal(f.clusterIPs, g.clusterIPs) {
+		!slices.Equal(f.clusterIPs(), g.clusterIPs()) {
 		return false
 	}
 	for i := range f.groups {
@@ -156,7 +178,9 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 		b.add(rec{name: name, typ: dns.TypeCNAME, target: dnsname.Fqdn(svc.ExternalName)})
 	}
 	f := b.seal()
-	f.clusterIPs = clusterIPs
+	if b.key == c.DNSService && len(clusterIPs) > 0 {
+		f.more = &fragMore{clusterIPs: clusterIPs}
+	}
 	f.summarize(name)
 	return f
 }

@@ -132,7 +132,7 @@ func (x *Index) SetService(key string, f *Fragment) bool {
 	if key == x.cfg.DNSService {
 		var ips []netip.Addr
 		if f != nil {
-			ips = f.clusterIPs
+			ips = f.clusterIPs()
 		}
 		x.setSystem(ips)
 	}

@@ -138,8 +138,13 @@ func (f *Fragment) summarize(svc string) {
 		}
 	}
 	f.wild = w
-	slices.Sort(kids)
-	f.kids = slices.Clip(kids)
+	if len(kids) > 0 {
+		slices.Sort(kids)
+		if f.more == nil {
+			f.more = &fragMore{}
+		}
+		f.more.kids = slices.Clip(kids)
+	}
 }
 
 // childOf returns the name directly below n that name is or is below, as a
@@ -378,7 +383,7 @@ func (f *Fragment) child(label, n string, budget *int) (string, bool) {
 func (f *Fragment) children(kids []string, n string, budget *int) []string {
 	if n == f.svc {
 		*budget--
-		return append(kids, f.kids...)
+		return append(kids, f.kids()...)
 	}
 	from := len(kids)
 	for _, g := range f.groups {
