@@ -199,8 +199,10 @@ func short(v float64) string {
 		return fmt.Sprintf("%gM", math.Round(v/1e5)/10)
 	case v >= 1e3:
 		return fmt.Sprintf("%gk", math.Round(v/1e2)/10)
-	case v >= 10:
+	case v >= 10 && v == math.Round(v):
 		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.2g", v)
 }
