@@ -226,7 +226,7 @@ func paths(cfg *measure.Config) error {
 	cfg.RunDir = filepath.Join(cfg.Root, "_output/bench", "run-"+time.Now().Format("20060102-150405"))
 	// hack/bench/results.md holds a whole run: a run of some measurements
 	// only goes there (or anywhere) only when --out says so.
-	if cfg.Out == "" && !cfg.Quick && slices.Equal(cfg.Only, measure.Measurements) {
+	if cfg.Out == "" && !cfg.Quick && len(cfg.Only) == len(measure.Measurements) && !cfg.Measures(measure.Sizing) {
 		cfg.Out = filepath.Join(cfg.Root, "hack/bench/results.md")
 	}
 	return nil
