@@ -74,6 +74,12 @@ dns_ready() {
   [[ "$ready" == "true true true" ]] || { echo "containers ready: ${ready:-none}"; k -n kube-system get pods -o wide; return 1; }
 }
 check "kube-dns pod Running and Ready, 3/3 containers (readiness :8081/readiness)" 120 dns_ready
+# kubedns found its container's memory limit (170Mi, the manifest's
+# default) in its cgroup and set the Go runtime's limit to 90% of it.
+memlimit_logged() {
+  k -n kube-system logs deploy/kube-dns -c kubedns | grep -F 'containerLimit=178257920 goMemoryLimit=160432128'
+}
+check "kubedns set its Go memory limit from its container's 170Mi (153 MiB)" 10 memlimit_logged
 
 # 3. my-nginx, its EndpointSlice from the real controller; the client pod.
 sed -e "s|__REGISTRY__|$REGISTRY|g" -e "s|__VERSION__|$VERSION|g" "$root/hack/node/testdata/walkthrough.yaml.in" >"$work/walkthrough.yaml"
