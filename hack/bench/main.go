@@ -31,15 +31,12 @@ import (
 var defaultTargets string
 
 func main() {
-	if len(os.Args) > 1 {
-		sub := map[string]func([]string) error{"static": contender.RunStatic, "static-mmsg": contender.RunStaticMMsg}[os.Args[1]]
-		if sub != nil {
-			if err := sub(os.Args[2:]); err != nil {
-				fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
-				os.Exit(1)
-			}
-			return
+	if len(os.Args) > 1 && (os.Args[1] == "static" || os.Args[1] == "static-mmsg") {
+		if err := contender.RunStatic(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
+			os.Exit(1)
 		}
+		return
 	}
 	r, err := parseArgs(os.Args[1:])
 	if err != nil {

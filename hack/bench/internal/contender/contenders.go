@@ -1,11 +1,11 @@
 package contender
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
@@ -19,13 +19,11 @@ type Contender struct {
 	// Bin is a program the contender needs and Pkg the Debian package that
 	// has it: without it the contender is skipped, with a note.
 	Bin, Pkg string
-	// Relist: one process whose peak RSS through a relist is measured,
-	// reading the API as User.
-	Relist bool
-	User   string
-	// optIn: run only when named in --contenders.
-	optIn bool
-	Start func(ctx context.Context, e *Env) (*Server, error)
+	// User, when set, is who the contender reads the API as, and its one
+	// process's peak RSS through a relist is measured.
+	User  string
+	optIn bool // run only when named in --contenders
+	Start func(e *Env) (*Server, error)
 }
 
 // Env is what a contender's start needs.
@@ -40,8 +38,8 @@ type Env struct {
 	N                       int                // the number of Services
 }
 
-// Names are the contenders run by default (all but the opt-in
-// ones), or with all, every one.
+// Names are the contenders run by default (all but the opt-in ones), or
+// with all, every one.
 func Names(all bool) []string {
 	var names []string
 	for _, c := range All() {
@@ -52,34 +50,32 @@ func Names(all bool) []string {
 	return names
 }
 
+const kubeDNSUser = "system:serviceaccount:kube-system:kube-dns"
+
 // All are the contenders, in the order they run.
 func All() []Contender {
-	// The manifest's dnsmasq arguments; the variants replace them.
-	manifest := []string{"--cache-size=1000", "--no-negcache", "--dns-forward-max=1500"}
 	return []Contender{
-		{Name: "kubedns", Desc: "kube-dns alone", ReadsAPI: true, Start: startKubeDNS(),
-			Relist: true, User: "system:serviceaccount:kube-system:kube-dns"},
-		{Name: "kubedns-watchlist", Desc: "kube-dns alone, streaming its initial lists (KUBE_FEATURE_WatchListClient=true) rather than listing them", ReadsAPI: true,
-			Start: startKubeDNSWith("", []string{"KUBE_FEATURE_WatchListClient=true"}), Relist: true, User: "system:serviceaccount:kube-system:kube-dns", optIn: true},
-		{Name: "kubedns-baseline", Desc: "kube-dns alone, another build of it to compare with (--baseline-kubedns, environment --baseline-env)", ReadsAPI: true,
-			Start: startKubeDNSWith("baseline", nil), Relist: true, User: "system:serviceaccount:kube-system:kube-dns", optIn: true},
-		{Name: "kubedns-reuseport", Desc: "kube-dns alone, --dns-udp-sockets=0: a UDP socket per CPU (SO_REUSEPORT), each read by its own loop", ReadsAPI: true,
-			Start: startKubeDNS("--dns-udp-sockets=0")},
-		{Name: "pod", Desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache --dns-forward-max=1500) → kube-dns", ReadsAPI: true,
-			Start: podPath(manifest)},
-		{Name: "pod-negcache", Desc: "as pod, negative answers cached for 5 s: dnsmasq without --no-negcache, kube-dns --negative-ttl=5", ReadsAPI: true,
-			Start: podPath([]string{"--cache-size=1000", "--dns-forward-max=1500"}, "--negative-ttl=5")},
-		{Name: "pod-negcache-cache10k", Desc: "as pod-negcache, and dnsmasq --cache-size=10000", ReadsAPI: true,
-			Start: podPath([]string{"--cache-size=10000", "--dns-forward-max=1500"}, "--negative-ttl=5")},
-		{Name: "coredns", Desc: "CoreDNS (version above), kubernetes plugin", ReadsAPI: true, Start: coreDNS(false),
-			Relist: true, User: "admin"},
-		{Name: "coredns-cache", Desc: "CoreDNS (version above), kubernetes plugin + cache 30", ReadsAPI: true, Start: coreDNS(true)},
-		{Name: "knot", Desc: "Knot DNS (version above) serving zone files of the records kube-dns serves, written from the API server's objects", Zone: true,
-			Bin: "knotd", Pkg: "knot", Start: startKnot},
+		{Name: "kubedns", Desc: "kube-dns alone", ReadsAPI: true, User: kubeDNSUser, Start: kubeDNS(false, nil)},
+		{Name: "kubedns-watchlist", Desc: "kube-dns alone, streaming its initial lists (KUBE_FEATURE_WatchListClient=true) rather than listing them",
+			ReadsAPI: true, User: kubeDNSUser, optIn: true, Start: kubeDNS(false, []string{"KUBE_FEATURE_WatchListClient=true"})},
+		{Name: "kubedns-baseline", Desc: "kube-dns alone, another build of it to compare with (--baseline-kubedns, environment --baseline-env)",
+			ReadsAPI: true, User: kubeDNSUser, optIn: true, Start: kubeDNS(true, nil)},
+		{Name: "kubedns-reuseport", Desc: "kube-dns alone, --dns-udp-sockets=0: a UDP socket per CPU (SO_REUSEPORT), each read by its own loop",
+			ReadsAPI: true, Start: kubeDNS(false, nil, "--dns-udp-sockets=0")},
+		{Name: "pod", Desc: "dnsmasq (nanny, manifest args: --cache-size=1000 --no-negcache --dns-forward-max=1500) → kube-dns",
+			ReadsAPI: true, Start: pod("--cache-size=1000 --no-negcache", nil)},
+		{Name: "pod-negcache", Desc: "as pod, negative answers cached for 5 s: dnsmasq without --no-negcache, kube-dns --negative-ttl=5",
+			ReadsAPI: true, Start: pod("--cache-size=1000", []string{"--negative-ttl=5"})},
+		{Name: "pod-negcache-cache10k", Desc: "as pod-negcache, and dnsmasq --cache-size=10000",
+			ReadsAPI: true, Start: pod("--cache-size=10000", []string{"--negative-ttl=5"})},
+		{Name: "coredns", Desc: "CoreDNS (version above), kubernetes plugin", ReadsAPI: true, User: "admin", Start: coreDNS("")},
+		{Name: "coredns-cache", Desc: "CoreDNS (version above), kubernetes plugin + cache 30", ReadsAPI: true, Start: coreDNS("    cache 30\n")},
+		{Name: "knot", Desc: "Knot DNS (version above) serving zone files of the records kube-dns serves, written from the API server's objects",
+			Zone: true, Bin: "knotd", Pkg: "knot", Start: startKnot},
 		{Name: "nsd", Desc: "NSD (version above) serving the same zone files", Zone: true, Bin: "nsd", Pkg: "nsd", Start: startNSD},
-		{Name: "static", Desc: "miekg/dns server answering one fixed A record (the limit)", Start: startStatic("static")},
+		{Name: "static", Desc: "miekg/dns server answering one fixed A record (the limit)", Start: static("static")},
 		{Name: "static-mmsg", Desc: "the same answer from one SO_REUSEPORT UDP socket per CPU, read and written in batches (recvmmsg/sendmmsg), the machine's limit",
-			Start: startStatic("static-mmsg")},
+			Start: static("static-mmsg")},
 	}
 }
 
@@ -91,9 +87,21 @@ type Server struct {
 	Commands []string // as a shell would show them, for the report
 }
 
-func (s *Server) add(p *proc.Proc) {
+// start starts a process of the server, its log in dir.
+func (s *Server) start(dir, name string, env []string, bin string, args ...string) error {
+	p, err := proc.Start(dir, name, env, bin, args...)
+	if err != nil {
+		return err
+	}
 	s.Procs = append(s.Procs, p)
 	s.Commands = append(s.Commands, p.CommandLine)
+	return nil
+}
+
+// writeConf writes a configuration file, shown with the commands.
+func (s *Server) writeConf(path, text string) error {
+	s.Commands = append(s.Commands, "# "+path+":\n"+text)
+	return os.WriteFile(path, []byte(text), 0o644)
 }
 
 // Exited reports the first process that is no longer running.
@@ -115,8 +123,8 @@ func (s *Server) Stop() {
 	}
 }
 
-// RSS sums VmRSS and RssAnon (KiB) over the processes and their descendants (the
-// nanny's dnsmasq).
+// RSS sums VmRSS and RssAnon (KiB) over the processes and their
+// descendants (the nanny's dnsmasq).
 func (s *Server) RSS() (rss, anon int64) {
 	for _, pid := range s.PIDs() {
 		kb := proc.Status(pid, "VmRSS:", "RssAnon:")
@@ -125,98 +133,87 @@ func (s *Server) RSS() (rss, anon int64) {
 	return rss, anon
 }
 
-// runKubeDNS starts kube-dns as the add-on runs it, reading the API as the
-// kube-dns service account. --lameduck=0s only shortens its stop.
-func runKubeDNS(s *Server, e *Env, extra ...string) (dnsPort int, err error) {
-	return runKubeDNSWith(s, e, filepath.Join(e.Root, "_output/bin/kube-dns"), nil, extra...)
-}
-
-// runKubeDNSWith is runKubeDNS with the binary bin and environment env.
-func runKubeDNSWith(s *Server, e *Env, bin string, env []string, extra ...string) (dnsPort int, err error) {
-	ports, err := proc.FreePorts(3)
-	if err != nil {
-		return 0, err
+// PIDs lists the server's processes and their descendants.
+func (s *Server) PIDs() []int {
+	var out []int
+	for _, p := range s.Procs {
+		out = append(out, p.Cmd.Process.Pid)
+		out = append(out, proc.Descendants(p.Cmd.Process.Pid)...)
 	}
-	args := append([]string{
-		"--kubecfg-file=" + e.Cl.Env["KUBEDNS_KUBECONFIG"], "--domain=cluster.local.",
-		"--dns-bind-address=127.0.0.1", "--dns-port=" + strconv.Itoa(ports[0]),
-		"--healthz-port=" + strconv.Itoa(ports[1]), "--lameduck=0s", "--v=2"}, extra...)
-	p, err := proc.Start(e.Dir, "kube-dns", append([]string{"PROMETHEUS_PORT=" + strconv.Itoa(ports[2])}, env...), bin, args...)
+	return out
+}
+
+// startServer allocates ports (the first the DNS port) and calls run.
+func startServer(ports int, run func(s *Server, ports []int) error) (*Server, error) {
+	s := &Server{}
+	p, err := proc.FreePorts(ports)
 	if err != nil {
-		return 0, err
-	}
-	s.add(p)
-	s.Metrics = "127.0.0.1:" + strconv.Itoa(ports[2])
-	return ports[0], nil
-}
-
-// startKubeDNS starts kube-dns alone, with args added to the usual ones.
-func startKubeDNS(args ...string) func(context.Context, *Env) (*Server, error) {
-	return startKubeDNSWith("", nil, args...)
-}
-
-// startKubeDNSWith is startKubeDNS with the environment env added and,
-// when which is "baseline", the --baseline-kubedns binary.
-func startKubeDNSWith(which string, env []string, args ...string) func(context.Context, *Env) (*Server, error) {
-	return func(_ context.Context, e *Env) (*Server, error) {
-		bin := filepath.Join(e.Root, "_output/bin/kube-dns")
-		if which == "baseline" {
-			bin, env = e.Baseline, append(env, e.BaselineEnv...)
-		}
-		s := &Server{}
-		port, err := runKubeDNSWith(s, e, bin, env, args...)
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		return s, err
 	}
+	s.Addr = "127.0.0.1:" + strconv.Itoa(p[0])
+	return s, run(s, p)
 }
 
-// podPath starts kube-dns and, at the same moment, the nanny running the real
-// dnsmasq in front of it with the manifest's arguments, cache set to cache.
-// --no-resolv and --no-hosts keep dnsmasq off this machine's resolver and
-// hosts file (so no query leaves loopback), --pid-file= off /run.
-func podPath(cache []string, kubednsArgs ...string) func(context.Context, *Env) (*Server, error) {
-	return func(_ context.Context, e *Env) (*Server, error) {
-		s := &Server{}
-		kubedns, err := runKubeDNS(s, e, kubednsArgs...)
-		if err != nil {
-			return s, err
-		}
-		ports, err := proc.FreePorts(1)
-		if err != nil {
-			return s, err
-		}
-		configDir := filepath.Join(e.Dir, "config")
-		if err := os.MkdirAll(configDir, 0o755); err != nil {
-			return s, err
-		}
-		up := fmt.Sprintf("127.0.0.1#%d", kubedns)
-		args := []string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true", "-lameduck=0s",
-			"-clusterDomain=cluster.local", fmt.Sprintf("-kubednsServer=127.0.0.1:%d", kubedns), "--", "-k"}
-		args = append(args, cache...)
-		args = append(args, "--dns-loop-detect", "--log-facility=-",
-			"--server=/cluster.local/"+up, "--server=/in-addr.arpa/"+up, "--server=/ip6.arpa/"+up,
-			"--port="+strconv.Itoa(ports[0]), "--listen-address=127.0.0.1", "--bind-interfaces",
-			"--no-resolv", "--no-hosts", "--pid-file=")
-		p, err := proc.Start(e.Dir, "dnsmasq-nanny", nil, filepath.Join(e.Root, "_output/bin/dnsmasq-nanny"), args...)
-		if err != nil {
-			return s, err
-		}
-		s.add(p)
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-		return s, nil
+// runKubeDNS starts kube-dns as the add-on runs it, reading the API as the
+// kube-dns service account, on port dns (--lameduck=0s only shortens its
+// stop): the built binary, or with baseline the --baseline-kubedns one.
+func runKubeDNS(s *Server, e *Env, dns int, baseline bool, env []string, extra ...string) error {
+	ports, err := proc.FreePorts(2)
+	if err != nil {
+		return err
+	}
+	bin := filepath.Join(e.Root, "_output/bin/kube-dns")
+	if baseline {
+		bin, env = e.Baseline, append(env, e.BaselineEnv...)
+	}
+	s.Metrics = "127.0.0.1:" + strconv.Itoa(ports[1])
+	return s.start(e.Dir, "kube-dns", append([]string{"PROMETHEUS_PORT=" + strconv.Itoa(ports[1])}, env...), bin, append([]string{
+		"--kubecfg-file=" + e.Cl.Env["KUBEDNS_KUBECONFIG"], "--domain=cluster.local.",
+		"--dns-bind-address=127.0.0.1", "--dns-port=" + strconv.Itoa(dns),
+		"--healthz-port=" + strconv.Itoa(ports[0]), "--lameduck=0s", "--v=2"}, extra...)...)
+}
+
+// kubeDNS starts kube-dns alone, with env and args added to the usual ones.
+func kubeDNS(baseline bool, env []string, args ...string) func(*Env) (*Server, error) {
+	return func(e *Env) (*Server, error) {
+		return startServer(1, func(s *Server, p []int) error { return runKubeDNS(s, e, p[0], baseline, env, args...) })
 	}
 }
 
-// coreDNS starts CoreDNS with the kubernetes plugin reading the API as admin,
-// with or without its cache plugin.
-func coreDNS(cache bool) func(context.Context, *Env) (*Server, error) {
-	return func(_ context.Context, e *Env) (*Server, error) {
-		s := &Server{}
-		ports, err := proc.FreePorts(1)
-		if err != nil {
-			return s, err
-		}
-		corefile := fmt.Sprintf(`.:%d {
+// pod starts kube-dns (with kubednsArgs) and, at the same moment, the nanny
+// running the real dnsmasq in front of it with the manifest's arguments,
+// its cache ones replaced by cache. --no-resolv and --no-hosts keep dnsmasq
+// off this machine's resolver and hosts file (so no query leaves
+// loopback), --pid-file= off /run.
+func pod(cache string, kubednsArgs []string) func(*Env) (*Server, error) {
+	return func(e *Env) (*Server, error) {
+		return startServer(2, func(s *Server, p []int) error {
+			if err := runKubeDNS(s, e, p[1], false, nil, kubednsArgs...); err != nil {
+				return err
+			}
+			configDir := filepath.Join(e.Dir, "config")
+			if err := os.MkdirAll(configDir, 0o755); err != nil {
+				return err
+			}
+			up := fmt.Sprintf("127.0.0.1#%d", p[1])
+			args := []string{"-v=2", "-logtostderr", "-configDir=" + configDir, "-restartDnsmasq=true", "-lameduck=0s",
+				"-clusterDomain=cluster.local", fmt.Sprintf("-kubednsServer=127.0.0.1:%d", p[1]), "--", "-k"}
+			args = append(append(args, strings.Fields(cache)...), "--dns-forward-max=1500", "--dns-loop-detect", "--log-facility=-",
+				"--server=/cluster.local/"+up, "--server=/in-addr.arpa/"+up, "--server=/ip6.arpa/"+up,
+				"--port="+strconv.Itoa(p[0]), "--listen-address=127.0.0.1", "--bind-interfaces",
+				"--no-resolv", "--no-hosts", "--pid-file=")
+			return s.start(e.Dir, "dnsmasq-nanny", nil, filepath.Join(e.Root, "_output/bin/dnsmasq-nanny"), args...)
+		})
+	}
+}
+
+// coreDNS starts CoreDNS with the kubernetes plugin reading the API as
+// admin, and the plugins in more.
+func coreDNS(more string) func(*Env) (*Server, error) {
+	return func(e *Env) (*Server, error) {
+		return startServer(1, func(s *Server, p []int) error {
+			path := filepath.Join(e.Dir, "Corefile")
+			if err := s.writeConf(path, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     kubernetes cluster.local in-addr.arpa ip6.arpa {
         kubeconfig %s
@@ -224,45 +221,24 @@ func coreDNS(cache bool) func(context.Context, *Env) (*Server, error) {
         fallthrough in-addr.arpa ip6.arpa
         ttl 30
     }
-`, ports[0], e.Cl.Env["KUBECONFIG"])
-		if cache {
-			corefile += "    cache 30\n"
-		}
-		corefile += "}\n"
-		path := filepath.Join(e.Dir, "Corefile")
-		if err := os.WriteFile(path, []byte(corefile), 0o644); err != nil {
-			return s, err
-		}
-		p, err := proc.Start(e.Dir, "coredns", nil, e.Coredns, "-conf", path)
-		if err != nil {
-			return s, err
-		}
-		s.add(p)
-		s.Commands = append(s.Commands, "# "+path+":\n"+corefile)
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-		return s, nil
+%s}
+`, p[0], e.Cl.Env["KUBECONFIG"], more)); err != nil {
+				return err
+			}
+			return s.start(e.Dir, "coredns", nil, e.Coredns, "-conf", path)
+		})
 	}
 }
 
-// startStatic starts one of this program's static modes (static,
-// static-mmsg).
-func startStatic(mode string) func(context.Context, *Env) (*Server, error) {
-	return func(_ context.Context, e *Env) (*Server, error) {
-		s := &Server{}
-		self, err := os.Executable()
-		if err != nil {
-			return s, err
-		}
-		ports, err := proc.FreePorts(1)
-		if err != nil {
-			return s, err
-		}
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-		p, err := proc.Start(e.Dir, mode, nil, self, mode, "-addr", s.Addr)
-		if err != nil {
-			return s, err
-		}
-		s.add(p)
-		return s, nil
+// static starts one of this program's static modes (static, static-mmsg).
+func static(mode string) func(*Env) (*Server, error) {
+	return func(e *Env) (*Server, error) {
+		return startServer(1, func(s *Server, _ []int) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			return s.start(e.Dir, mode, nil, self, mode, "-addr", s.Addr)
+		})
 	}
 }

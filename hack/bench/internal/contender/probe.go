@@ -18,8 +18,7 @@ import (
 // otherwise what came back.
 func Answers(ctx context.Context, addr, name, want string, timeout time.Duration) (bool, string) {
 	c := &dns.Client{Net: "udp", Timeout: timeout}
-	m := new(dns.Msg).SetQuestion(name, dns.TypeA)
-	r, _, err := c.ExchangeContext(ctx, m, addr)
+	r, _, err := c.ExchangeContext(ctx, new(dns.Msg).SetQuestion(name, dns.TypeA), addr)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -38,22 +37,23 @@ func Answers(ctx context.Context, addr, name, want string, timeout time.Duration
 // change of what came back to dir/start-probe.log.
 func WaitAnswer(ctx context.Context, s *Server, dir, name, want string, limit time.Duration) error {
 	start := time.Now()
-	deadline := start.Add(limit)
 	log, err := os.Create(filepath.Join(dir, "start-probe.log"))
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	last := ""
-	for time.Now().Before(deadline) {
+	for time.Since(start) < limit {
 		ok, got := Answers(ctx, s.Addr, name, want, 100*time.Millisecond)
 		if ok {
-			fmt.Fprintf(log, "%8.1f ms  answered %s\n", time.Since(start).Seconds()*1000, want)
-			return nil
+			got = "answered " + want
 		}
 		if got != last {
 			fmt.Fprintf(log, "%8.1f ms  %s\n", time.Since(start).Seconds()*1000, got)
 			last = got
+		}
+		if ok {
+			return nil
 		}
 		if err := s.Exited(); err != nil {
 			return err
@@ -63,16 +63,6 @@ func WaitAnswer(ctx context.Context, s *Server, dir, name, want string, limit ti
 		}
 	}
 	return fmt.Errorf("%s did not answer %s with %s within %s", s.Addr, name, want, limit)
-}
-
-// PIDs lists the server's processes and their descendants.
-func (s *Server) PIDs() []int {
-	var out []int
-	for _, p := range s.Procs {
-		out = append(out, p.Cmd.Process.Pid)
-		out = append(out, proc.Descendants(p.Cmd.Process.Pid)...)
-	}
-	return out
 }
 
 // ProbeAnswer is the name polled and the address it must answer: the

@@ -4,6 +4,9 @@ import (
 	"context"
 	"math"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,36 +44,32 @@ Statistics:
 
 `
 
-func TestParseDNSPerf(t *testing.T) {
-	r, err := parseDNSPerf(strings.NewReader(verboseOutput))
+func TestReadDNSPerf(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(path, []byte(verboseOutput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := readDNSPerf(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.sent != 4 || r.Completed != 3 || r.Lost != 1 {
-		t.Errorf("sent/completed/lost = %d/%d/%d, want 4/3/1", r.sent, r.Completed, r.Lost)
-	}
-	if r.QPS != 74.660544 || r.RunTime != 0.040182 || r.avgLatency != 0.000416 {
-		t.Errorf("qps %v, run time %v, average latency %v", r.QPS, r.RunTime, r.avgLatency)
+	if r.Completed != 3 || r.Lost != 1 || r.QPS != 74.660544 || r.RunTime != 0.040182 {
+		t.Errorf("completed/lost = %d/%d, qps %v, run time %v", r.Completed, r.Lost, r.QPS, r.RunTime)
 	}
 	if r.Rcodes["NOERROR"] != 2 || r.Rcodes["NXDOMAIN"] != 1 || len(r.Rcodes) != 2 {
 		t.Errorf("rcodes = %v", r.Rcodes)
 	}
-	want := []float64{0.000986, 0.000165, math.Inf(1), 0.000096}
-	if len(r.Latencies) != len(want) {
-		t.Fatalf("latencies = %v, want %v", r.Latencies, want)
-	}
-	for i := range want {
-		if r.Latencies[i] != want[i] {
-			t.Errorf("latency %d = %v, want %v", i, r.Latencies[i], want[i])
-		}
+	if want := []float64{0.000986, 0.000165, math.Inf(1), 0.000096}; !slices.Equal(r.Latencies, want) {
+		t.Errorf("latencies = %v, want %v", r.Latencies, want)
 	}
 	if got := r.OkShare("NOERROR"); math.Abs(got-2.0/3) > 1e-9 {
 		t.Errorf("okShare(NOERROR) = %v", got)
 	}
-}
-
-func TestParseDNSPerfWithoutStatistics(t *testing.T) {
-	if _, err := parseDNSPerf(strings.NewReader("[Fatal] unable to open data file\n")); err == nil {
+	if err := os.WriteFile(path, []byte("[Fatal] unable to open data file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readDNSPerf(path); err == nil {
 		t.Error("no error for output without statistics")
 	}
 }

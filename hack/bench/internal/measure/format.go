@@ -7,6 +7,7 @@ import (
 	"time"
 )
 
+// Thousands writes v rounded, with a comma between thousands.
 func Thousands(v float64) string {
 	s := strconv.FormatInt(int64(math.Round(v)), 10)
 	var out []byte
@@ -19,6 +20,7 @@ func Thousands(v float64) string {
 	return string(out)
 }
 
+// Ms writes seconds as milliseconds; "lost" for +Inf, "–" for NaN.
 func Ms(sec float64) string {
 	switch {
 	case math.IsNaN(sec):
@@ -32,6 +34,7 @@ func Ms(sec float64) string {
 	}
 }
 
+// MiB writes KiB as MiB; "–" for none.
 func MiB(kb int64) string {
 	if kb == 0 {
 		return "–"
@@ -39,18 +42,10 @@ func MiB(kb int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
 }
 
+// Dur writes a duration as Ms does; "–" for none.
 func Dur(d time.Duration) string {
 	if d == 0 {
 		return "–"
 	}
 	return Ms(d.Seconds())
-}
-
-// propSamples are the samples with the skipped ones counted as timed out.
-func (p *PropResult) All() []float64 {
-	xs := append([]float64(nil), p.Samples...)
-	for range p.Skipped {
-		xs = append(xs, math.Inf(1))
-	}
-	return xs
 }

@@ -1,9 +1,9 @@
 package measure
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,13 +19,6 @@ import (
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
 )
 
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // PropResult is the time from a Service's create call returning to the
 // contender answering its name with the cluster IP.
 type PropResult struct {
@@ -35,49 +28,37 @@ type PropResult struct {
 	Load     *Perf
 }
 
-// propagation creates Services one at a time while dnsperf sends hits at
-// the fixed rate, polls each new name until it is answered, and deletes
-// them afterwards.
-func propagation(ctx context.Context, cfg *Config, e *contender.Env, s *contender.Server, hits string) (*PropResult, error) {
+// All are the samples with the skipped ones counted as timed out.
+func (p *PropResult) All() []float64 {
+	xs := append([]float64(nil), p.Samples...)
+	for range p.Skipped {
+		xs = append(xs, math.Inf(1))
+	}
+	return xs
+}
+
+// propagation creates Services one at a time while dnsperf sends the load,
+// polls each new name until it is answered (or given up on) before the
+// next, and deletes them afterwards; after three timeouts in a row the rest
+// are skipped.
+func propagation(ctx context.Context, cfg *Config, e *contender.Env, s *contender.Server, load PerfRun) (*PropResult, error) {
 	plog, err := os.Create(filepath.Join(e.Dir, "propagation.log"))
 	if err != nil {
 		return nil, err
 	}
 	defer plog.Close()
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	out := filepath.Join(e.Dir, "propagation-load.txt")
-	cmd, f, err := cfg.startDNSPerf(loadCtx, PerfRun{Addr: s.Addr, Queries: hits, out: out, Duration: time.Hour, rate: cfg.Rate})
-	if err != nil {
-		stopLoad()
-		return nil, err
-	}
+	stop, loaded := make(chan struct{}), make(chan *Perf, 1)
+	load.stop = stop
+	go func() {
+		p, _ := dnsperf(ctx, load)
+		loaded <- p
+	}()
 	res := &PropResult{}
-	if proc.Sleep(ctx, 500*time.Millisecond) { // the load ramps up
-		err = createServices(ctx, cfg, e.Cl, s.Addr, plog, res)
-	}
-	stopLoad()
-	_ = cmd.Wait()
-	f.Close()
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if load, err := readDNSPerf(out); err == nil {
-		res.Load = load
-	}
-	return res, s.Exited()
-}
-
-// createServices creates the Services one at a time, each answered (or
-// given up on) before the next, and deletes them afterwards; after three
-// timeouts in a row the rest are skipped.
-func createServices(ctx context.Context, cfg *Config, cl *cluster.Cluster, addr string, plog io.Writer, res *PropResult) error {
-	client := cl.Client.CoreV1().Services("bench-0")
+	proc.Sleep(ctx, 500*time.Millisecond) // the load ramps up
+	client := e.Cl.Client.CoreV1().Services("bench-0")
 	tag := strconv.FormatInt(time.Now().UnixMilli()%1e6, 36)
 	inARow := 0
-	for k := range cfg.PropCount {
+	for k := 0; k < cfg.PropCount && ctx.Err() == nil; k++ {
 		if inARow == 3 {
 			res.Skipped = cfg.PropCount - k
 			break
@@ -86,12 +67,13 @@ func createServices(ctx context.Context, cfg *Config, cl *cluster.Cluster, addr 
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s%s-%02d", cluster.PropPrefix, tag, k)},
 			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: cluster.ServicePorts()},
 		}
-		got, err := client.Create(ctx, svc, metav1.CreateOptions{})
-		if err != nil {
-			return fmt.Errorf("create %s: %w", svc.Name, err)
+		got, cerr := client.Create(ctx, svc, metav1.CreateOptions{})
+		if cerr != nil {
+			err = fmt.Errorf("create %s: %w", svc.Name, cerr)
+			break
 		}
-		defer cl.DeleteService(got) // once all are measured, as deletions would be changes to propagate
-		d := awaitAnswer(ctx, cfg.PropTimeout, addr, got, plog)
+		defer e.Cl.DeleteService(got) // once all are measured, as deletions would be changes to propagate
+		d := awaitAnswer(ctx, cfg.PropTimeout, s.Addr, got, plog)
 		res.Samples = append(res.Samples, d)
 		if math.IsInf(d, 1) {
 			res.Timeouts++
@@ -100,13 +82,18 @@ func createServices(ctx context.Context, cfg *Config, cl *cluster.Cluster, addr 
 			inARow = 0
 		}
 	}
-	return nil
+	close(stop)
+	res.Load = <-loaded
+	if err := cmp.Or(err, ctx.Err()); err != nil {
+		return nil, err
+	}
+	return res, s.Exited()
 }
 
 // awaitAnswer polls for a created Service every millisecond until it is
 // answered with its cluster IP, and returns how long that took in seconds
 // (+Inf after timeout).
-func awaitAnswer(ctx context.Context, timeout time.Duration, addr string, svc *corev1.Service, plog io.Writer) float64 {
+func awaitAnswer(ctx context.Context, timeout time.Duration, addr string, svc *corev1.Service, plog *os.File) float64 {
 	t0 := time.Now()
 	name := cluster.Fqdn(svc.Name, svc.Namespace)
 	d, first, polls := math.Inf(1), "", 0
@@ -117,12 +104,10 @@ func awaitAnswer(ctx context.Context, timeout time.Duration, addr string, svc *c
 			d = time.Since(t0).Seconds()
 			break
 		}
-		if first == "" {
-			first = reply
-		}
+		first = cmp.Or(first, reply)
 		proc.Sleep(ctx, time.Millisecond)
 	}
 	fmt.Fprintf(plog, "%s %s %s after %d queries; first reply: %s\n", name, svc.Spec.ClusterIP,
-		strings.ReplaceAll(Ms(d), "lost", "not answered"), polls, or(first, "the answer"))
+		strings.ReplaceAll(Ms(d), "lost", "not answered"), polls, cmp.Or(first, "the answer"))
 	return d
 }

@@ -9,8 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
@@ -19,16 +19,14 @@ import (
 )
 
 const (
-	// rssEvery is how often VmRSS is sampled through the relist.
+	// RSSEvery is how often VmRSS is sampled through the relist.
 	RSSEvery = 5 * time.Millisecond
 	// relistTimeout bounds each wait: the API server's return, the new
 	// Service's answer, the lists.
 	relistTimeout = 3 * time.Minute
-	// relistTail is how long sampling goes on once everything is relisted
+	// RelistTail is how long sampling goes on once everything is relisted
 	// and the new Service answers: the collector may still be running.
 	RelistTail = 2 * time.Second
-	// relistGoal is the target: peak RSS through the relist over steady RSS.
-	RelistGoal = 1.3
 )
 
 // RelistWatched are the resources every contender watches and must list
@@ -38,21 +36,21 @@ var RelistWatched = []string{"services", "endpointslices", "namespaces"}
 // RelistResult is what one contender did through a relist.
 type RelistResult struct {
 	Steady int64 // KiB: VmRSS just before the API server stops
+	Peak   int64 // KiB: the most through the relist (VmHWM after its reset, and the samples)
+	After  int64 // KiB: VmRSS at the end
 	// SteadyAnon and PeakAnon are RssAnon, the anonymous part, which the
 	// memory cgroup cannot reclaim (the peak from the samples only).
 	SteadyAnon, PeakAnon int64
-	Peak                 int64 // KiB: the most through the relist (VmHWM after its reset, and the samples)
-	After                int64 // KiB: VmRSS at the end
-	// hwm tells whether VmHWM could be reset first (/proc/PID/clear_refs);
+	// Hwm tells whether VmHWM could be reset first (/proc/PID/clear_refs);
 	// without it the peak is the samples' alone.
-	Hwm     bool
-	samples int
-	Down    time.Duration // from the API server's exit until it is ready again
-	Relist  time.Duration // from the API server being ready to the new Service answering
-	Listed  time.Duration // from the API server's exit to the contender's last list's response
-	Lists   map[string]int
+	Hwm    bool
+	Down   time.Duration // from the API server's exit until it is ready again
+	Relist time.Duration // from the API server being ready to the new Service answering
+	Listed time.Duration // from the API server's exit to the contender's last list's response
+	Lists  map[string]int
 }
 
+// Ratio is the peak over the steady RSS.
 func (r *RelistResult) Ratio() float64 {
 	if r == nil || r.Steady == 0 {
 		return 0
@@ -60,26 +58,10 @@ func (r *RelistResult) Ratio() float64 {
 	return float64(r.Peak) / float64(r.Steady)
 }
 
-// relist is one relist measurement under way.
-type relist struct {
-	c       contender.Contender
-	s       *contender.Server
-	pid     int
-	dir     string
-	log     *os.File
-	res     *RelistResult
-	audit   string // kube-apiserver's audit log
-	from    int64  // its size before the restart
-	stopped time.Time
-	back    time.Time // when the API server was ready again
-}
-
-func (x *relist) logf(format string, args ...any) {
-	fmt.Fprintf(x.log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-}
-
-// measureRelist starts the contender anew (its own logs in e.dir/relist),
-// waits for its first answer, and restarts the API server under it.
+// measureRelist starts the contender anew (its own logs in e.Dir/relist),
+// waits for its first answer and, 1 s later, restarts the API server under
+// it, sampling its RSS, until it has listed everything again and answers a
+// new Service.
 func measureRelist(ctx context.Context, e *contender.Env, c contender.Contender, probe cluster.Service) (*RelistResult, error) {
 	re := *e
 	re.Dir = filepath.Join(e.Dir, "relist")
@@ -91,7 +73,10 @@ func measureRelist(ctx context.Context, e *contender.Env, c contender.Contender,
 		return nil, err
 	}
 	defer log.Close()
-	s, err := c.Start(ctx, &re)
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(log, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	}
+	s, err := c.Start(&re)
 	defer s.Stop()
 	if err != nil {
 		return nil, err
@@ -99,108 +84,107 @@ func measureRelist(ctx context.Context, e *contender.Env, c contender.Contender,
 	if len(s.Procs) != 1 {
 		return nil, fmt.Errorf("the relist measures one process; %s has %d", c.Name, len(s.Procs))
 	}
-	x := &relist{c: c, s: s, pid: s.Procs[0].Cmd.Process.Pid, dir: re.Dir, log: log, audit: filepath.Join(e.Cl.Dir, "audit.log")}
+	pid := s.Procs[0].Cmd.Process.Pid
 	if err := contender.WaitAnswer(ctx, s, re.Dir, cluster.Fqdn(probe.Name, probe.Ns), probe.IP, relistTimeout); err != nil {
 		return nil, err
 	}
 	if !proc.Sleep(ctx, time.Second) { // as for "RSS sync"
 		return nil, ctx.Err()
 	}
-	return x.run(ctx, e.Cl)
-}
-
-// run restarts the API server under the contender, sampling its RSS, until
-// it has listed everything again and answers a new Service.
-func (x *relist) run(ctx context.Context, cl *cluster.Cluster) (*RelistResult, error) {
-	rss := proc.Status(x.pid, "VmRSS:", "RssAnon:")
-	x.res = &RelistResult{Steady: rss[0], SteadyAnon: rss[1], Lists: map[string]int{}}
-	x.res.Hwm = resetHWM(x.pid)
-	x.logf("steady VmRSS %d kB; VmHWM reset: %v (VmHWM now %d kB)", x.res.Steady, x.res.Hwm, proc.ProcStatus(x.pid, "VmHWM:"))
-	x.from = fileSize(x.audit)
-	samples := startSampler(x.pid)
-	defer samples.stop()
+	rss := proc.Status(pid, "VmRSS:", "RssAnon:")
+	res := &RelistResult{Steady: rss[0], SteadyAnon: rss[1], Hwm: resetHWM(pid)}
+	logf("steady VmRSS %d kB; VmHWM reset: %v (VmHWM now %d kB)", res.Steady, res.Hwm, proc.ProcStatus(pid, "VmHWM:"))
+	audit := filepath.Join(e.Cl.Dir, "audit.log")
+	var from int64
+	if fi, err := os.Stat(audit); err == nil {
+		from = fi.Size()
+	}
+	stopSampling := sample(pid, res)
+	trace := func() error { return os.WriteFile(filepath.Join(re.Dir, "rss.tsv"), stopSampling(), 0o644) }
+	defer trace()
 	t0 := time.Now()
-	var err error
-	if x.stopped, err = cl.RestartAPIServer(ctx, x.dir, x.logf); err != nil {
-		return nil, err
-	}
-	x.back = time.Now()
-	x.res.Down = x.back.Sub(x.stopped)
-	x.logf("API server ready again %s after it was stopped (%s after the stop began)", x.res.Down.Round(time.Millisecond), x.back.Sub(t0).Round(time.Millisecond))
-	if err := x.newService(ctx, cl); err != nil {
-		return nil, err
-	}
-	if err := x.relisted(ctx); err != nil {
-		return nil, err
-	}
-	proc.Sleep(ctx, RelistTail)
-	return x.res, x.finish(samples.stop())
-}
-
-// newService creates a Service and waits until the contender answers it.
-func (x *relist) newService(ctx context.Context, cl *cluster.Cluster) error {
-	svc, err := cl.CreateAfterRestart(ctx)
+	stopped, err := e.Cl.RestartAPIServer(ctx, re.Dir, logf)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer cl.DeleteService(svc)
+	back := time.Now()
+	res.Down = back.Sub(stopped)
+	logf("API server ready again %s after it was stopped (%s after the stop began)", res.Down.Round(time.Millisecond), back.Sub(t0).Round(time.Millisecond))
+	svc, err := e.Cl.CreateAfterRestart(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Cl.DeleteService(svc)
 	name := cluster.Fqdn(svc.Name, svc.Namespace)
-	for {
-		if ok, _ := contender.Answers(ctx, x.s.Addr, name, svc.Spec.ClusterIP, 100*time.Millisecond); ok {
-			x.res.Relist = time.Since(x.back)
-			x.logf("%s answered %s after %s", name, svc.Spec.ClusterIP, x.res.Relist.Round(time.Millisecond))
-			return nil
-		}
-		if err := x.s.Exited(); err != nil {
-			return err
-		}
-		if time.Since(x.back) > relistTimeout {
-			return fmt.Errorf("%s did not answer %s with %s within %s of the API server's return", x.c.Name, name, svc.Spec.ClusterIP, relistTimeout)
-		}
-		if !proc.Sleep(ctx, RSSEvery) {
-			return ctx.Err()
-		}
-	}
-}
-
-// relisted waits until every watched resource has been listed again, by
-// the contender's user, after the restart: the audit log says so.
-func (x *relist) relisted(ctx context.Context) error {
-	for {
-		lists, last, err := auditedLists(x.audit, x.from, x.c.User)
-		if err != nil {
-			return err
-		}
-		x.res.Lists = lists
-		if missing := notListed(lists); len(missing) == 0 {
-			if !last.IsZero() {
-				x.res.Listed = last.Sub(x.stopped)
+	var last time.Time
+	// The new Service answers, then every watched resource has been
+	// listed again by the contender's user: the audit log says so.
+	for res.Relist == 0 || len(notListed(res.Lists)) > 0 {
+		if res.Relist == 0 {
+			if ok, _ := contender.Answers(ctx, s.Addr, name, svc.Spec.ClusterIP, 100*time.Millisecond); ok {
+				res.Relist = time.Since(back)
+				logf("%s answered %s after %s", name, svc.Spec.ClusterIP, res.Relist.Round(time.Millisecond))
 			}
-			x.logf("lists after the restart by %s: %v, the last done %s after the API server's exit", x.c.User, lists, x.res.Listed.Round(time.Millisecond))
-			return nil
-		} else if time.Since(x.back) > relistTimeout {
-			return fmt.Errorf("%s did not list %s again within %s of the API server's return (audit log %s)",
-				x.c.Name, strings.Join(missing, ", "), relistTimeout, x.audit)
+		} else if res.Lists, last, err = auditedLists(audit, from, c.User); err != nil {
+			return nil, err
 		}
-		if !proc.Sleep(ctx, 100*time.Millisecond) {
-			return ctx.Err()
+		if err := s.Exited(); err != nil {
+			return nil, err
+		}
+		if time.Since(back) > relistTimeout {
+			return nil, fmt.Errorf("%s did not answer %s or list %s again within %s of the API server's return (audit log %s)",
+				c.Name, name, strings.Join(notListed(res.Lists), ", "), relistTimeout, audit)
+		}
+		if !proc.Sleep(ctx, map[bool]time.Duration{false: RSSEvery, true: 100 * time.Millisecond}[res.Relist != 0]) {
+			return nil, ctx.Err()
 		}
 	}
+	if !last.IsZero() {
+		res.Listed = last.Sub(stopped)
+	}
+	logf("lists after the restart by %s: %v, the last done %s after the API server's exit", c.User, res.Lists, res.Listed.Round(time.Millisecond))
+	proc.Sleep(ctx, RelistTail)
+	if err := trace(); err != nil {
+		return nil, err
+	}
+	if res.Hwm {
+		res.Peak = max(res.Peak, proc.ProcStatus(pid, "VmHWM:"))
+	}
+	res.After = proc.ProcStatus(pid, "VmRSS:")
+	logf("peak %d kB, anonymous %d kB (VmHWM %d kB), after %d kB", res.Peak, res.PeakAnon, proc.ProcStatus(pid, "VmHWM:"), res.After)
+	return res, s.Exited()
 }
 
-// finish records the peaks and writes the trace.
-func (x *relist) finish(got sampled) error {
-	res := x.res
-	res.samples, res.Peak, res.PeakAnon = got.n, got.peak, got.peakAnon
-	if res.Hwm {
-		res.Peak = max(res.Peak, proc.ProcStatus(x.pid, "VmHWM:"))
+// sample reads pid's VmRSS and RssAnon every RSSEvery into res's peaks
+// until the function it returns is called, which returns the trace,
+// "ms\tVmRSS kB\tRssAnon kB" lines (the same again when called again).
+func sample(pid int, res *RelistResult) func() []byte {
+	done, out := make(chan struct{}), make(chan []byte, 1)
+	go func() {
+		var trace bytes.Buffer
+		start := time.Now()
+		t := time.NewTicker(RSSEvery)
+		defer t.Stop()
+		for {
+			kb := proc.Status(pid, "VmRSS:", "RssAnon:")
+			res.Peak, res.PeakAnon = max(res.Peak, kb[0]), max(res.PeakAnon, kb[1])
+			fmt.Fprintf(&trace, "%.1f\t%d\t%d\n", time.Since(start).Seconds()*1000, kb[0], kb[1])
+			select {
+			case <-done:
+				out <- trace.Bytes()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var trace []byte
+	return func() []byte {
+		if trace == nil {
+			close(done)
+			trace = <-out
+		}
+		return trace
 	}
-	res.After = proc.ProcStatus(x.pid, "VmRSS:")
-	x.logf("peak %d kB, anonymous %d kB (%d samples every %s, VmHWM %d kB), after %d kB", res.Peak, res.PeakAnon, got.n, RSSEvery, proc.ProcStatus(x.pid, "VmHWM:"), res.After)
-	if err := os.WriteFile(filepath.Join(x.dir, "rss.tsv"), got.trace, 0o644); err != nil {
-		return err
-	}
-	return x.s.Exited()
 }
 
 // auditedLists counts, in the audit log from offset on, the lists of user
@@ -221,24 +205,17 @@ func auditedLists(path string, offset int64, user string) (map[string]int, time.
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var ev struct {
-			Stage      string `json:"stage"`
-			Verb       string `json:"verb"`
-			RequestURI string `json:"requestURI"`
-			User       struct {
-				Username string `json:"username"`
-			} `json:"user"`
-			ObjectRef struct {
-				Resource string `json:"resource"`
-			} `json:"objectRef"`
-			StageTimestamp time.Time `json:"stageTimestamp"`
+			Stage, Verb, RequestURI string
+			User                    struct{ Username string }
+			ObjectRef               struct{ Resource string }
+			StageTimestamp          time.Time
 		}
 		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.User.Username != user {
 			continue
 		}
-		switch {
-		case ev.Verb == "list" && ev.Stage == "ResponseComplete":
-		case ev.Verb == "watch" && ev.Stage == "ResponseStarted" && streamsList(ev.RequestURI):
-		default:
+		u, err := url.Parse(ev.RequestURI)
+		if (ev.Verb != "list" || ev.Stage != "ResponseComplete") &&
+			(ev.Verb != "watch" || ev.Stage != "ResponseStarted" || err != nil || u.Query().Get("sendInitialEvents") != "true") {
 			continue
 		}
 		counts[ev.ObjectRef.Resource]++
@@ -249,28 +226,8 @@ func auditedLists(path string, offset int64, user string) (map[string]int, time.
 	return counts, last, sc.Err()
 }
 
-// streamsList reports whether a watch request asks for the initial list.
-func streamsList(requestURI string) bool {
-	u, err := url.Parse(requestURI)
-	return err == nil && u.Query().Get("sendInitialEvents") == "true"
-}
-
 func notListed(lists map[string]int) []string {
-	var out []string
-	for _, r := range RelistWatched {
-		if lists[r] == 0 {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func fileSize(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
+	return slices.DeleteFunc(slices.Clone(RelistWatched), func(r string) bool { return lists[r] > 0 })
 }
 
 // resetHWM resets the process's peak RSS (VmHWM) to its current RSS and
@@ -281,59 +238,4 @@ func resetHWM(pid int) bool {
 	}
 	hwm, rss := proc.ProcStatus(pid, "VmHWM:"), proc.ProcStatus(pid, "VmRSS:")
 	return hwm > 0 && hwm <= rss+rss/20 // a little may be touched in between
-}
-
-// sampler reads a process's VmRSS every rssEvery until stopped.
-type sampler struct {
-	done chan struct{}
-	out  chan sampled
-	once sync.Once
-	last sampled
-}
-
-type sampled struct {
-	peak, peakAnon int64 // VmRSS, RssAnon
-	n              int
-	trace          []byte // "ms\tVmRSS kB\tRssAnon kB" lines
-}
-
-// maxSamples bounds a sampler: 10 minutes of samples.
-const maxSamples = int(10 * time.Minute / RSSEvery)
-
-func startSampler(pid int) *sampler {
-	s := &sampler{done: make(chan struct{}), out: make(chan sampled, 1)}
-	go func() {
-		var r sampled
-		var trace bytes.Buffer
-		start := time.Now()
-		t := time.NewTicker(RSSEvery)
-		defer t.Stop()
-		for r.n < maxSamples {
-			kb := proc.Status(pid, "VmRSS:", "RssAnon:")
-			r.peak, r.peakAnon = max(r.peak, kb[0]), max(r.peakAnon, kb[1])
-			r.n++
-			fmt.Fprintf(&trace, "%.1f\t%d\t%d\n", time.Since(start).Seconds()*1000, kb[0], kb[1])
-			select {
-			case <-s.done:
-				r.trace = trace.Bytes()
-				s.out <- r
-				return
-			case <-t.C:
-			}
-		}
-		r.trace = trace.Bytes()
-		s.out <- r
-		<-s.done
-	}()
-	return s
-}
-
-// stop ends the sampling and returns the highest VmRSS and RssAnon seen,
-// the number of samples and their trace; the same again when called again.
-func (s *sampler) stop() sampled {
-	s.once.Do(func() {
-		close(s.done)
-		s.last = <-s.out
-	})
-	return s.last
 }

@@ -1,12 +1,12 @@
 package measure
 
 import (
+	"bufio"
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
@@ -30,86 +30,60 @@ type startCost struct {
 	Bytes, Allocs int64
 }
 
-// startPhase times cfg.startRuns starts of each contender in cs, round
+// startPhase times cfg.StartRuns starts of each contender in cs, round
 // robin, and returns them and their costs by contender name. A contender
 // that fails to answer is not started again; its error is returned under
 // its name.
 func startPhase(ctx context.Context, cfg *Config, envs map[string]*contender.Env, cs []contender.Contender, probe cluster.Service) (map[string][]time.Duration, map[string][]startCost, map[string]error) {
-	starts := map[string][]time.Duration{}
-	costs := map[string][]startCost{}
-	errs := map[string]error{}
+	starts, costs, errs := map[string][]time.Duration{}, map[string][]startCost{}, map[string]error{}
 	for range cfg.StartRuns {
 		for _, c := range cs {
 			if errs[c.Name] != nil || ctx.Err() != nil {
 				continue
 			}
-			d, cost, err := timeStart(ctx, envs[c.Name], c, probe)
+			e := envs[c.Name]
+			want, name := contender.ProbeAnswer(c, probe)
+			t := time.Now()
+			s, err := c.Start(e)
+			if err == nil {
+				err = contender.WaitAnswer(ctx, s, e.Dir, name, want, 3*time.Minute)
+			}
+			d := time.Since(t)
 			if err != nil {
+				s.Stop()
 				errs[c.Name] = err
 				continue
 			}
-			starts[c.Name] = append(starts[c.Name], d)
-			costs[c.Name] = append(costs[c.Name], cost)
+			cost := startCost{Bytes: -1, Allocs: -1}
+			for _, pid := range s.PIDs() {
+				cost.CPU += time.Duration(proc.ProcTicks(pid)) * time.Second / proc.ClockTicks
+			}
+			if s.Metrics != "" {
+				cost.Bytes, cost.Allocs = goAllocs(ctx, s.Metrics)
+			}
+			s.Stop()
+			starts[c.Name], costs[c.Name] = append(starts[c.Name], d), append(costs[c.Name], cost)
 		}
 	}
 	return starts, costs, errs
 }
 
-// timeStart starts c, waits for its first correct answer and stops it.
-func timeStart(ctx context.Context, e *contender.Env, c contender.Contender, probe cluster.Service) (time.Duration, startCost, error) {
-	want, name := contender.ProbeAnswer(c, probe)
-	t := time.Now()
-	s, err := c.Start(ctx, e)
-	if err == nil {
-		err = contender.WaitAnswer(ctx, s, e.Dir, name, want, 3*time.Minute)
-	}
-	d := time.Since(t)
-	cost := startCost{Bytes: -1, Allocs: -1}
-	if err == nil {
-		var ticks int64
-		for _, pid := range s.PIDs() {
-			ticks += proc.ProcTicks(pid)
-		}
-		cost.CPU = time.Duration(ticks) * time.Second / proc.ClockTicks
-		if s.Metrics != "" {
-			cost.Bytes, cost.Allocs = goAllocs(ctx, s.Metrics)
-		}
-	}
-	s.Stop()
-	return d, cost, err
-}
-
 // goAllocs reads a Go program's allocation counters from its Prometheus
 // metrics at addr; -1 for what it cannot read.
 func goAllocs(ctx context.Context, addr string) (bytes, allocs int64) {
-	bytes, allocs = -1, -1
+	got := map[string]int64{"go_memstats_alloc_bytes_total": -1, "go_memstats_mallocs_total": -1}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return
-	}
-	value := func(name string) int64 {
-		if f := families[name]; f != nil && len(f.GetMetric()) == 1 {
-			m := f.GetMetric()[0]
-			if c := m.GetCounter(); c != nil {
-				return int64(c.GetValue())
-			}
-			if u := m.GetUntyped(); u != nil {
-				return int64(u.GetValue())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		defer resp.Body.Close()
+		for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
+			name, v, _ := strings.Cut(sc.Text(), " ")
+			if _, ok := got[name]; ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				got[name] = int64(f)
 			}
 		}
-		return -1
 	}
-	return value("go_memstats_alloc_bytes_total"), value("go_memstats_mallocs_total")
+	return got["go_memstats_alloc_bytes_total"], got["go_memstats_mallocs_total"]
 }

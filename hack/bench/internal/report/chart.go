@@ -56,10 +56,10 @@ func Chart(sizes []*measure.Size) string {
 			continue
 		}
 		color := colors[i%len(colors)]
-		if v, ok := metrics["hits-qps"].value(r, 0); ok {
+		if v, ok := metrics["hits-qps"].of(r, 0); ok {
 			qps = append(qps, bar{r.C.Name, v, color})
 		}
-		if v, ok := metrics["p99"].value(r, 0); ok && !math.IsInf(v, 1) {
+		if v, ok := metrics["p99"].of(r, 0); ok && !math.IsInf(v, 1) {
 			p99 = append(p99, bar{r.C.Name, v * 1000, color})
 		}
 		if r.RSSLoad > 0 {
