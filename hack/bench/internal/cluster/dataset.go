@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -214,7 +214,7 @@ func QueryFiles(svcs []Service, hitsPath, missesPath string) (probe Service, err
 			case 0:
 				hits = append(hits, "_http._tcp."+name+" SRV")
 			case 1:
-				rev, err := reverseName(s.IP)
+				rev, err := dns.ReverseAddr(s.IP)
 				if err != nil {
 					return probe, err
 				}
@@ -239,14 +239,6 @@ func QueryFiles(svcs []Service, hitsPath, missesPath string) (probe Service, err
 		return probe, err
 	}
 	return probe, os.WriteFile(missesPath, []byte(strings.Join(misses, "\n")+"\n"), 0o644)
-}
-
-func reverseName(ip string) (string, error) {
-	a := net.ParseIP(ip).To4()
-	if a == nil {
-		return "", fmt.Errorf("%q is not an IPv4 cluster IP", ip)
-	}
-	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", a[3], a[2], a[1], a[0]), nil
 }
 
 // PropPrefix names the Services created to time propagation.

@@ -41,14 +41,6 @@ const (
 	etcdPrefix = "/registry"
 )
 
-// etcdTemplate holds the stored forms of svc-00000 and of its IPAddress.
-type etcdTemplate struct {
-	svc  *corev1.Service
-	ip   *networkingv1.IPAddress
-	encS runtime.Encoder
-	encI runtime.Encoder
-}
-
 // writeServices writes the ClusterIP Services idx to etcd with their
 // IPAddresses. It returns the Services it left to the API server: those
 // whose static cluster IP is taken (another Service allocated it).
@@ -56,15 +48,21 @@ func (c *Cluster) writeServices(ctx context.Context, idx []int) (viaAPI []int, e
 	if len(idx) == 0 {
 		return nil, nil
 	}
-	tpl, err := c.template(ctx)
+	name, ns := ServiceName(0), NamespaceOf(0)
+	svc, err := c.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return nil, err
+		if err := c.createService(ctx, 0); err != nil {
+			return nil, err
+		}
+		if svc, err = c.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			return nil, err
+		}
 	}
-	taken := map[string]bool{}
 	ips, err := c.Client.NetworkingV1().IPAddresses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list ipaddresses: %w", err)
 	}
+	taken := map[string]bool{}
 	for _, ip := range ips.Items {
 		taken[ip.Name] = true
 	}
@@ -79,56 +77,22 @@ func (c *Cluster) writeServices(ctx context.Context, idx []int) (viaAPI []int, e
 	proc.Logf("writing %d ClusterIP Services and their IPAddresses to etcd (%d left to the API server)", len(direct), len(viaAPI))
 	// Every IPAddress before any Service: kube-apiserver's repair loop
 	// reports a Service whose address it has not seen yet, and allocates it.
-	for _, services := range []bool{false, true} {
-		if err := c.writeAll(ctx, tpl, direct, services); err != nil {
+	for _, key := range []string{"/ipaddresses/" + svc.Spec.ClusterIP, "/services/specs/" + ns + "/" + name} {
+		tpl, enc, err := c.etcdObject(ctx, etcdPrefix+key)
+		if err != nil {
+			return nil, err
+		}
+		var batches [][]int
+		for rest := direct; len(rest) > 0; rest = rest[min(etcdBatch, len(rest)):] {
+			batches = append(batches, rest[:min(etcdBatch, len(rest))])
+		}
+		if err := parallel(ctx, etcdWorkers, batches, func(ctx context.Context, b []int) error {
+			return c.writeBatch(ctx, tpl, enc, b)
+		}); err != nil {
 			return nil, err
 		}
 	}
 	return viaAPI, nil
-}
-
-// writeAll writes the IPAddresses, or the Services, of idx in batches.
-func (c *Cluster) writeAll(ctx context.Context, tpl *etcdTemplate, idx []int, services bool) error {
-	var batches [][]int
-	for len(idx) > 0 {
-		n := min(etcdBatch, len(idx))
-		batches, idx = append(batches, idx[:n]), idx[n:]
-	}
-	return parallel(ctx, etcdWorkers, batches, func(ctx context.Context, b []int) error {
-		return c.writeBatch(ctx, tpl, b, services)
-	})
-}
-
-// template reads svc-00000 and its IPAddress as etcd holds them, creating
-// the Service through the API first when it is missing.
-func (c *Cluster) template(ctx context.Context) (*etcdTemplate, error) {
-	name, ns := ServiceName(0), NamespaceOf(0)
-	svc, err := c.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		if err := c.createService(ctx, 0); err != nil {
-			return nil, err
-		}
-		if svc, err = c.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
-			return nil, err
-		}
-	}
-	tpl := &etcdTemplate{}
-	sObj, sEnc, err := c.etcdObject(ctx, etcdPrefix+"/services/specs/"+ns+"/"+name)
-	if err != nil {
-		return nil, err
-	}
-	iObj, iEnc, err := c.etcdObject(ctx, etcdPrefix+"/ipaddresses/"+svc.Spec.ClusterIP)
-	if err != nil {
-		return nil, err
-	}
-	var ok1, ok2 bool
-	tpl.svc, ok1 = sObj.(*corev1.Service)
-	tpl.ip, ok2 = iObj.(*networkingv1.IPAddress)
-	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("etcd holds a %T and a %T for svc-00000 and its IPAddress", sObj, iObj)
-	}
-	tpl.encS, tpl.encI = sEnc, iEnc
-	return tpl, nil
 }
 
 // etcdObject decodes the object stored under key and returns an encoder
@@ -149,47 +113,40 @@ func (c *Cluster) etcdObject(ctx context.Context, key string) (runtime.Object, r
 	if err != nil {
 		return nil, nil, fmt.Errorf("decode %s: %w", key, err)
 	}
-	info, ok := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
-	if !ok {
-		return nil, nil, fmt.Errorf("no protobuf serializer")
-	}
+	info, _ := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
 	return obj, scheme.Codecs.EncoderForVersion(info.Serializer, gvk.GroupVersion()), nil
 }
 
-// writeBatch writes, in one transaction, the IPAddresses of Services idx,
-// or the Services themselves.
-func (c *Cluster) writeBatch(ctx context.Context, tpl *etcdTemplate, idx []int, services bool) error {
+// writeBatch writes, in one transaction, copies of tpl (svc-00000 or its
+// IPAddress) for Services idx.
+func (c *Cluster) writeBatch(ctx context.Context, tpl runtime.Object, enc runtime.Encoder, idx []int) error {
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	ops := make([]map[string]any, 0, len(idx))
 	for _, i := range idx {
 		ip, _ := staticClusterIP(i)
 		name, ns := ServiceName(i), NamespaceOf(i)
 		var key string
-		var val []byte
-		var err error
-		if services {
-			svc := tpl.svc.DeepCopy()
-			svc.Name, svc.Namespace, svc.UID, svc.CreationTimestamp = name, ns, newUID(), now
-			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = ip, []string{ip}
-			for k := range svc.ManagedFields {
-				svc.ManagedFields[k].Time = &now
-			}
-			key = etcdPrefix + "/services/specs/" + ns + "/" + name
-			val, err = runtime.Encode(tpl.encS, svc)
-		} else {
-			addr := tpl.ip.DeepCopy()
-			addr.Name, addr.UID, addr.CreationTimestamp = ip, newUID(), now
-			addr.Spec.ParentRef.Namespace, addr.Spec.ParentRef.Name = ns, name
-			for k := range addr.ManagedFields {
-				addr.ManagedFields[k].Time = &now
-			}
-			key = etcdPrefix + "/ipaddresses/" + ip
-			val, err = runtime.Encode(tpl.encI, addr)
+		var om *metav1.ObjectMeta
+		obj := tpl.DeepCopyObject()
+		switch o := obj.(type) {
+		case *corev1.Service:
+			o.Name, o.Namespace, o.Spec.ClusterIP, o.Spec.ClusterIPs = name, ns, ip, []string{ip}
+			key, om = "/services/specs/"+ns+"/"+name, &o.ObjectMeta
+		case *networkingv1.IPAddress:
+			o.Name, o.Spec.ParentRef.Namespace, o.Spec.ParentRef.Name = ip, ns, name
+			key, om = "/ipaddresses/"+ip, &o.ObjectMeta
+		default:
+			return fmt.Errorf("etcd holds a %T for svc-00000", o)
 		}
+		om.UID, om.CreationTimestamp = newUID(), now
+		for k := range om.ManagedFields {
+			om.ManagedFields[k].Time = &now
+		}
+		val, err := runtime.Encode(enc, obj)
 		if err != nil {
 			return err
 		}
-		ops = append(ops, map[string]any{"requestPut": map[string]any{"key": []byte(key), "value": val}})
+		ops = append(ops, map[string]any{"requestPut": map[string]any{"key": []byte(etcdPrefix + key), "value": val}})
 	}
 	var resp struct {
 		Succeeded bool `json:"succeeded"`

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
@@ -36,43 +37,33 @@ type series struct {
 
 var colors = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
 
-// mainSize is the N the bars show: 10,000 Services when the run has it,
-// else its largest.
-func mainSize(sizes []*measure.Size) *measure.Size {
-	for _, sr := range sizes {
-		if sr.N == 10000 {
-			return sr
-		}
-	}
-	return sizes[len(sizes)-1]
-}
-
-// Chart draws the run.
+// Chart draws the run; the bars are of 10,000 Services when the run has
+// them, else of its largest N.
 func Chart(sizes []*measure.Size) string {
-	sr := mainSize(sizes)
-	var qps, p99, rss []bar
-	for i, r := range sr.Results {
-		if r.Err != nil || r.Skip != "" {
-			continue
-		}
-		color := colors[i%len(colors)]
-		if v, ok := metrics["hits-qps"].of(r, 0); ok {
-			qps = append(qps, bar{r.C.Name, v, color})
-		}
-		if v, ok := metrics["p99"].of(r, 0); ok && !math.IsInf(v, 1) {
-			p99 = append(p99, bar{r.C.Name, v * 1000, color})
-		}
-		if r.RSSLoad > 0 {
-			rss = append(rss, bar{r.C.Name, float64(r.RSSLoad) / 1024, color})
-		}
+	sr := sizes[len(sizes)-1]
+	if i := slices.IndexFunc(sizes, func(s *measure.Size) bool { return s.N == 10000 }); i >= 0 {
+		sr = sizes[i]
 	}
 	var panels []string
 	for _, p := range []struct {
 		title string
-		bars  []bar
-	}{{fmt.Sprintf("hits QPS, N=%d", sr.N), qps}, {fmt.Sprintf("p99 (ms) at the fixed rate, N=%d", sr.N), p99}, {fmt.Sprintf("RSS after load (MiB), N=%d", sr.N), rss}} {
-		if len(p.bars) > 0 {
-			panels = append(panels, barPanel(p.title, p.bars))
+		value func(r *measure.Result) (float64, bool)
+	}{
+		{"hits QPS", func(r *measure.Result) (float64, bool) { return metrics["hits-qps"].of(r, 0) }},
+		{"p99 (ms) at the fixed rate", func(r *measure.Result) (float64, bool) {
+			v, ok := metrics["p99"].of(r, 0)
+			return v * 1000, ok && !math.IsInf(v, 1)
+		}},
+		{"RSS after load (MiB)", func(r *measure.Result) (float64, bool) { return float64(r.RSSLoad) / 1024, r.RSSLoad > 0 }},
+	} {
+		var bars []bar
+		for i, r := range sr.Results {
+			if v, ok := p.value(r); ok && r.Err == nil && r.Skip == "" {
+				bars = append(bars, bar{r.C.Name, v, colors[i%len(colors)]})
+			}
+		}
+		if len(bars) > 0 {
+			panels = append(panels, barPanel(fmt.Sprintf("%s, N=%d", p.title, sr.N), bars))
 		}
 	}
 	if s := rssSeries(sizes); len(s) > 0 {
@@ -128,9 +119,14 @@ func axis(b *strings.Builder, top float64) float64 {
 	return scale
 }
 
+// title starts a panel with its title.
+func title(b *strings.Builder, t string) {
+	fmt.Fprintf(b, "<text x=\"%d\" y=\"20\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\">%s</text>\n", panelW/2, esc(t))
+}
+
 func barPanel(t string, bars []bar) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<text x=\"%d\" y=\"20\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\">%s</text>\n", panelW/2, esc(t))
+	title(&b, t)
 	top := 0.0
 	for _, x := range bars {
 		top = max(top, x.value)
@@ -149,7 +145,7 @@ func barPanel(t string, bars []bar) string {
 
 func linePanel(t string, ss []series) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<text x=\"%d\" y=\"20\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\">%s</text>\n", panelW/2, esc(t))
+	title(&b, t)
 	top, maxN := 0.0, 0
 	for _, s := range ss {
 		for i, n := range s.n {
