@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -80,48 +81,31 @@ func TestPercentile(t *testing.T) {
 		hundred[i] = float64(100 - i) // 100..1, unsorted
 	}
 	for _, tc := range []struct {
-		name string
-		xs   []float64
-		p    float64
-		want float64
+		xs      []float64
+		p, want float64
 	}{
-		{name: "median of 1..100", xs: hundred, p: 50, want: 50},
-		{name: "p99 of 1..100", xs: hundred, p: 99, want: 99},
-		{name: "p100 of 1..100", xs: hundred, p: 100, want: 100},
-		{name: "one value", xs: []float64{7}, p: 99, want: 7},
-		{name: "median of 4", xs: []float64{4, 1, 3, 2}, p: 50, want: 2},
-		{name: "lost counts as slowest", xs: []float64{1, math.Inf(1)}, p: 99, want: math.Inf(1)},
-		{name: "tiny p is the minimum", xs: []float64{3, 1, 2}, p: 0.1, want: 1},
+		{hundred, 50, 50}, {hundred, 99, 99}, {hundred, 100, 100}, {[]float64{7}, 99, 7}, {[]float64{4, 1, 3, 2}, 50, 2},
+		{[]float64{1, math.Inf(1)}, 99, math.Inf(1)}, // a lost query counts as the slowest
+		{[]float64{3, 1, 2}, 0.1, 1},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			xs := append([]float64(nil), tc.xs...)
-			if got := Percentile(xs, tc.p); got != tc.want {
-				t.Errorf("percentile(%v) = %v, want %v", tc.p, got, tc.want)
-			}
-		})
+		if got := Percentile(slices.Clone(tc.xs), tc.p); got != tc.want {
+			t.Errorf("Percentile(%v of %d) = %v, want %v", tc.p, len(tc.xs), got, tc.want)
+		}
 	}
 	if !math.IsNaN(Percentile(nil, 50)) {
 		t.Error("percentile of nothing is not NaN")
 	}
 }
 
-func TestThousands(t *testing.T) {
-	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 45123.6: "45,124", 1234567: "1,234,567"} {
-		if got := Thousands(in); got != want {
-			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{Thousands(0), "0"}, {Thousands(999), "999"}, {Thousands(1000), "1,000"}, {Thousands(45123.6), "45,124"}, {Thousands(1234567), "1,234,567"},
+		{Ms(0.000123), "0.123 ms"}, {Ms(0.25), "250.0 ms"}, {Ms(math.Inf(1)), "lost"}, {Ms(math.NaN()), "–"},
+		{MiB(0), "–"}, {MiB(1536), "1.5 MiB"}, {Dur(0), "–"}, {Dur(40 * time.Millisecond), "40.0 ms"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%q, want %q", tc.got, tc.want)
 		}
-	}
-}
-
-func TestForeignShare(t *testing.T) {
-	a := cpuMark{busy: 1000, own: 500}
-	b := cpuMark{at: a.at.Add(2 * tick * 100), busy: 1000 + 300, own: 500 + 150} // 2 s later
-	// 300 ticks busy, 150 by our processes, 50 by dnsperf: 100 ticks (1 s) in 2 s.
-	if got := foreignShare(a, b, 50); got != 0.5 {
-		t.Errorf("foreignShare = %v, want 0.5", got)
-	}
-	if got := foreignShare(a, b, 400); got != 0 {
-		t.Errorf("foreignShare with more own time than busy = %v, want 0", got)
 	}
 }
 

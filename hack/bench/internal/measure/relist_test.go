@@ -82,22 +82,24 @@ func TestParsePerfSettings(t *testing.T) {
 	}
 }
 
-func TestCPUSplit(t *testing.T) {
+func TestCPU(t *testing.T) {
 	busy, idle, total := proc.ParseStatLine("cpu  100 5 50 800 20 10 15 5 0 0")
 	if busy != 160 || idle != 820 || total != 1005 {
 		t.Errorf("parseStatLine: busy %d idle %d total %d", busy, idle, total)
 	}
-	a := cpuMark{total: 1000, idle: 500, server: 10}
-	b := cpuMark{total: 3000, idle: 700, server: 1010} // 2000 ticks: 10 s of 2 CPUs
-	s := split(a, b, 5*time.Second)
-	if s.Server != 0.5 || s.Dnsperf != 0.25 || s.Idle != 0.1 || s.ServerSec != 10 {
+	a := cpuMark{total: 1000, idle: 500, server: 10, busy: 1000, own: 500}
+	b := cpuMark{at: a.at.Add(2 * tick * 100), total: 3000, idle: 700, server: 1010, busy: 1300, own: 650} // 2000 ticks: 10 s of 2 CPUs
+	if s := split(a, b, 5*time.Second); s.Server != 0.5 || s.Dnsperf != 0.25 || s.Idle != 0.1 || s.ServerSec != 10 {
 		t.Errorf("split = %+v", s)
 	}
-	r := &Perf{Completed: 200000, CPU: CPUSplit{ServerSec: 1.5}}
-	if got := CPUPerM(r); math.Abs(got-7.5) > 1e-9 {
-		t.Errorf("cpuPerM = %v", got)
+	// 300 ticks busy, 150 by our processes, 50 by dnsperf: 100 ticks (1 s) in 2 s.
+	if got := foreignShare(a, b, 50); got != 0.5 {
+		t.Errorf("foreignShare = %v, want 0.5", got)
 	}
-	if !math.IsNaN(CPUPerM(nil)) {
-		t.Error("cpuPerM of no run")
+	if got := foreignShare(a, b, 400); got != 0 {
+		t.Errorf("foreignShare with more own time than busy = %v, want 0", got)
+	}
+	if got := CPUPerM(&Perf{Completed: 200000, CPU: CPUSplit{ServerSec: 1.5}}); math.Abs(got-7.5) > 1e-9 || !math.IsNaN(CPUPerM(nil)) {
+		t.Errorf("CPUPerM = %v", got)
 	}
 }
