@@ -20,9 +20,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/measure"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/proc"
+	"github.com/kubedns-go/kube-dns/hack/bench/internal/report"
 )
 
 // defaultTargets is targets.txt, what --targets reads by default.
@@ -54,4 +59,55 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// runner is one run: what to measure and the targets to check.
+type runner struct {
+	cfg     *measure.Config
+	targets []report.Target
+}
+
+// run measures every size, writes the report and the chart, and prints the
+// report.
+func (r *runner) run(ctx context.Context) error {
+	cfg := r.cfg
+	if err := measure.Preflight(cfg); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
+		return err
+	}
+	proc.Logf("raw outputs and logs in %s", cfg.RunDir)
+	started := time.Now()
+	var sizes []*measure.Size
+	var runErr error
+	for _, n := range cfg.Sizes {
+		sr, err := measure.AtSize(ctx, cfg, n)
+		if sr != nil {
+			sizes = append(sizes, sr)
+		}
+		if err != nil {
+			runErr = fmt.Errorf("N=%d: %w", n, err)
+			break
+		}
+	}
+	if len(sizes) == 0 {
+		return runErr
+	}
+	md := report.Markdown(cfg, report.Machine(cfg), r.targets, sizes, time.Since(started), runErr)
+	outs := []string{filepath.Join(cfg.RunDir, "results.md")}
+	if cfg.Out != "" && ctx.Err() == nil { // an interrupted run leaves the last report alone
+		outs = append(outs, cfg.Out)
+	}
+	for _, out := range outs {
+		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(filepath.Dir(out), "chart.svg"), []byte(report.Chart(sizes)), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Print(md)
+	proc.Logf("report and chart.svg written to %v (%s)", outs, time.Since(started).Round(time.Second))
+	return runErr
 }
