@@ -43,7 +43,6 @@ type Env struct {
 	Cl                      *cluster.Cluster
 	Dir                     string             // this contender's logs and files
 	Zones                   *cluster.ZoneFiles // for the contenders that serve zone files
-	N                       int                // the number of Services
 }
 
 // Names are the contenders run by default (all but the opt-in ones), or

@@ -107,7 +107,7 @@ func AtSize(ctx context.Context, cfg *Config, n int) (*Size, error) {
 			sr.Results = append(sr.Results, &Result{C: c, Err: zoneErr})
 		default:
 			e := &contender.Env{Root: cfg.Root, Coredns: cfg.Coredns, Baseline: cfg.Baseline, BaselineEnv: cfg.BaselineEnv,
-				Cl: cl, Dir: filepath.Join(sr.dir, c.Name), Zones: zones, N: n}
+				Cl: cl, Dir: filepath.Join(sr.dir, c.Name), Zones: zones}
 			if err := os.MkdirAll(e.Dir, 0o755); err != nil {
 				return nil, err
 			}
@@ -172,7 +172,7 @@ func measure(ctx context.Context, cfg *Config, e *contender.Env, sr *Size, r *Re
 	if r.Err != nil {
 		return
 	}
-	if cfg.Measures("profile") && e.N == ProfileAt && slices.Contains(Profiled, r.C.Name) {
+	if cfg.Measures("profile") && sr.N == ProfileAt && slices.Contains(Profiled, r.C.Name) {
 		r.Profile, r.ProfileErr = measureProfile(ctx, cfg, e, s, sr.hits)
 	}
 	if r.C.ReadsAPI && cfg.PropCount > 0 && cfg.Measures("propagation") {

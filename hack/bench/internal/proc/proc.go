@@ -74,7 +74,7 @@ func (p *Proc) Stop() {
 		<-p.Done
 	}
 	for pid, started := range kids {
-		if started != "" && stat(pid, 19) == started {
+		if started != "" && stat(pid, 19) == started && stat(pid, 0) != "Z" { // a zombie is for its parent to reap
 			Logf("%s left process %d behind; killing it", p.Name, pid)
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
