@@ -125,7 +125,7 @@ func check(cfg *measure.Config) error {
 	if cfg.Coredns == "" {
 		cfg.Coredns = filepath.Join(cfg.Root, "_output/bin/coredns-v1.14.7/coredns")
 	}
-	for _, p := range []*string{&cfg.Coredns, &cfg.Out} {
+	for _, p := range []*string{&cfg.Root, &cfg.Coredns, &cfg.Out} {
 		if *p != "" {
 			if *p, err = filepath.Abs(*p); err != nil {
 				return err

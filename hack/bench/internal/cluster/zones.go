@@ -63,12 +63,8 @@ type ZoneFiles struct {
 // ZoneFile is the file name of a zone, as Knot's default "%s.zone" names it.
 func ZoneFile(apex string) string { return strings.TrimSuffix(apex, ".") + ".zone" }
 
-// WriteZones writes every zone of the snapshot into dir.
+// WriteZones writes every zone of the snapshot into dir (absolute).
 func WriteZones(snap *records.Snapshot, dir string) (*ZoneFiles, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -102,7 +98,7 @@ func (c *Cluster) WriteZones(ctx context.Context, dir string) (*ZoneFiles, error
 		return nil, err
 	}
 	zf, err := WriteZones(snap, dir)
-	if zf != nil {
+	if err == nil {
 		zf.Took = time.Since(start)
 	}
 	return zf, err

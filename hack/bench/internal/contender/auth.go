@@ -94,13 +94,9 @@ func startAuth(e *Env, bin, file string, render func(authConf) string, args ...s
 		if e.Zones == nil {
 			return errors.New("no zone files were written")
 		}
-		dir, err := filepath.Abs(e.Dir)
-		if err != nil {
-			return err
-		}
 		_, port, _ := strings.Cut(s.Addr, ":")
-		conf := filepath.Join(dir, file)
-		if err := s.writeConf(conf, render(authConf{dir: dir, zonesDir: e.Zones.Dir, zones: e.Zones.Apexes, port: port,
+		conf := filepath.Join(e.Dir, file)
+		if err := s.writeConf(conf, render(authConf{dir: e.Dir, zonesDir: e.Zones.Dir, zones: e.Zones.Apexes, port: port,
 			workers: runtime.NumCPU(), user: currentUser()})); err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ type Env struct {
 	Root, Coredns, Baseline string
 	BaselineEnv             []string
 	Cl                      *cluster.Cluster
-	Dir                     string             // this contender's logs and files
+	Dir                     string             // this contender's logs and files (absolute)
 	Zones                   *cluster.ZoneFiles // for the contenders that serve zone files
 }
 

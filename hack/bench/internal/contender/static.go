@@ -107,10 +107,7 @@ func listenReusePort(ctx context.Context, addr string, n int) ([]net.PacketConn,
 	var conns []net.PacketConn
 	for range n {
 		c, err := lc.ListenPacket(ctx, "udp4", addr)
-		if err != nil {
-			for _, o := range conns {
-				o.Close()
-			}
+		if err != nil { // the server ends: the sockets close with it
 			return nil, fmt.Errorf("listen %s with SO_REUSEPORT: %w", addr, err)
 		}
 		conns = append(conns, c)
