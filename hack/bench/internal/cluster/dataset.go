@@ -63,31 +63,27 @@ func ServicePorts() []corev1.ServicePort {
 	}
 }
 
+// createService creates Service i through the API: a headless or
+// ExternalName one, svc-00000 (the template of the others, written to etcd
+// by etcdload.go, with the first static address), or a ClusterIP one whose
+// static address is taken or beyond the range, for which the API server
+// allocates one.
 func (c *Cluster) createService(ctx context.Context, i int) error {
-	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: ServiceName(i), Namespace: NamespaceOf(i)}}
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: ServiceName(i), Namespace: NamespaceOf(i)},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: ServicePorts()}}
 	switch kindOf(i) {
 	case clusterIP:
-		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: ServicePorts()}
+		if i == 0 {
+			s.Spec.ClusterIP, _ = staticClusterIP(0)
+		}
 	case headless:
-		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: corev1.ClusterIPNone, Ports: ServicePorts()}
+		s.Spec.ClusterIP = corev1.ClusterIPNone
 	case externalName:
 		// A target inside the cluster domain: no query ever leaves loopback.
 		s.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "svc-00000.bench-0.svc.cluster.local"}
 	}
-	if ip, ok := staticClusterIP(i); ok && kindOf(i) == clusterIP {
-		s.Spec.ClusterIP = ip
-	}
 	return retry(ctx, func() error {
 		_, err := c.Client.CoreV1().Services(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
-		if apierrors.IsInvalid(err) && s.Spec.ClusterIP != "" && s.Spec.ClusterIP != corev1.ClusterIPNone {
-			// The address is taken (a Service created another way): let
-			// the API server pick one.
-			s.Spec.ClusterIP = ""
-			_, err = c.Client.CoreV1().Services(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
-		}
-		if apierrors.IsAlreadyExists(err) {
-			return nil
-		}
 		return err
 	}, "create service %s/%s", s.Namespace, s.Name)
 }
@@ -132,9 +128,6 @@ func (c *Cluster) createSlice(ctx context.Context, i int) error {
 	}
 	return retry(ctx, func() error {
 		_, err := c.Client.DiscoveryV1().EndpointSlices(ns).Create(ctx, s, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			return nil
-		}
 		return err
 	}, "create endpointslice %s/%s", ns, s.Name)
 }
@@ -142,7 +135,8 @@ func (c *Cluster) createSlice(ctx context.Context, i int) error {
 // Ptr points at a copy of v.
 func Ptr[T any](v T) *T { return &v }
 
-// retry runs f up to five times, a second apart, while the context lasts.
+// retry runs the create call f up to five times, a second apart, while the
+// context lasts; what exists already is created.
 func retry(ctx context.Context, f func() error, format string, args ...any) error {
 	var err error
 	for attempt := range 5 {
@@ -153,7 +147,7 @@ func retry(ctx context.Context, f func() error, format string, args ...any) erro
 			case <-time.After(time.Second):
 			}
 		}
-		if err = f(); err == nil {
+		if err = f(); err == nil || apierrors.IsAlreadyExists(err) {
 			return nil
 		}
 	}
