@@ -56,7 +56,7 @@ func startPhase(ctx context.Context, cfg *Config, envs map[string]*contender.Env
 			}
 			cost := startCost{Bytes: -1, Allocs: -1}
 			for _, pid := range s.PIDs() {
-				cost.CPU += time.Duration(proc.ProcTicks(pid)) * time.Second / proc.ClockTicks
+				cost.CPU += time.Duration(proc.ProcTicks(pid)) * tick
 			}
 			if s.Metrics != "" {
 				cost.Bytes, cost.Allocs = goAllocs(ctx, s.Metrics)

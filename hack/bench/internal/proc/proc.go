@@ -108,11 +108,8 @@ func stat(pid, i int) string {
 	return f[i]
 }
 
-// ClockTicks is USER_HZ, the unit of /proc/PID/stat's times.
-const ClockTicks = 100
-
-// ProcTicks is utime+stime of pid (0 when it is gone): of all its threads,
-// the ones that ended included.
+// ProcTicks is utime+stime of pid in clock ticks (USER_HZ; 0 when it is
+// gone): of all its threads, the ones that ended included.
 func ProcTicks(pid int) int64 {
 	u, _ := strconv.ParseInt(stat(pid, 11), 10, 64)
 	s, _ := strconv.ParseInt(stat(pid, 12), 10, 64)
