@@ -105,9 +105,14 @@ func perfSamples(b []byte) int {
 	for line := range strings.Lines(string(b)) {
 		if rest, ok := strings.CutPrefix(line, "# Samples: "); ok {
 			f, _, _ := strings.Cut(rest, " ")
-			mult := map[string]float64{"K": 1e3, "M": 1e6}[f[len(f)-1:]]
 			v, _ := strconv.ParseFloat(strings.TrimRight(f, "KM"), 64)
-			return int(v * cmp.Or(mult, 1))
+			switch {
+			case strings.HasSuffix(f, "K"):
+				v *= 1e3
+			case strings.HasSuffix(f, "M"):
+				v *= 1e6
+			}
+			return int(v)
 		}
 	}
 	return 0
