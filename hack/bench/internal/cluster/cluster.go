@@ -118,19 +118,24 @@ func (c *Cluster) Load(ctx context.Context, n int) error {
 	var direct []int // ClusterIP Services but the first go to etcd (etcdload.go)
 	for i := range n {
 		key := NamespaceOf(i) + "/" + ServiceName(i)
-		j := loadJob{i: i, svc: !haveSvc[key], slice: kindOf(i) == headless && !haveSlice[key]}
+		j := loadJob{i: i, svc: !haveSvc[key] && i != 0, slice: kindOf(i) == headless && !haveSlice[key]}
 		switch {
-		case j.svc && kindOf(i) == clusterIP && i != 0: // no slice: not headless
+		case j.svc && kindOf(i) == clusterIP: // no slice: not headless
 			direct = append(direct, i)
 		case j.svc || j.slice:
 			jobs = append(jobs, j)
 		}
 	}
-	if len(jobs)+len(direct) == 0 {
+	if len(jobs)+len(direct) == 0 && haveSvc[NamespaceOf(0)+"/"+ServiceName(0)] {
 		proc.Logf("cluster already holds the %d Services", n)
 		return nil
 	}
 	start := time.Now()
+	if !haveSvc[NamespaceOf(0)+"/"+ServiceName(0)] { // first: the others are copies of it (etcdload.go)
+		if err := c.createService(ctx, 0); err != nil {
+			return err
+		}
+	}
 	left, err := c.writeServices(ctx, direct)
 	if err != nil {
 		return err

@@ -42,8 +42,9 @@ const (
 )
 
 // writeServices writes the ClusterIP Services idx to etcd with their
-// IPAddresses. It returns the Services it left to the API server: those
-// whose static cluster IP is taken (another Service allocated it).
+// IPAddresses, copies of svc-00000 (which must exist) and of its own. It
+// returns the Services it left to the API server: those whose static
+// cluster IP is taken (another Service allocated it).
 func (c *Cluster) writeServices(ctx context.Context, idx []int) (viaAPI []int, err error) {
 	if len(idx) == 0 {
 		return nil, nil
@@ -51,12 +52,7 @@ func (c *Cluster) writeServices(ctx context.Context, idx []int) (viaAPI []int, e
 	name, ns := ServiceName(0), NamespaceOf(0)
 	svc, err := c.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		if err := c.createService(ctx, 0); err != nil {
-			return nil, err
-		}
-		if svc, err = c.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	ips, err := c.Client.NetworkingV1().IPAddresses().List(ctx, metav1.ListOptions{})
 	if err != nil {
