@@ -177,11 +177,7 @@ func (c *Config) ServiceRecords(svc *Service, sets []EndpointSet) *Fragment {
 		}
 		b.add(rec{name: name, typ: dns.TypeCNAME, target: dnsname.Fqdn(svc.ExternalName)})
 	}
-	b.share = name
 	f := b.seal()
-	if n := f.node(name); n != nil {
-		name = n.name // the fragment's own copy
-	}
 	if b.key == c.DNSService && len(clusterIPs) > 0 {
 		f.more = &fragMore{clusterIPs: clusterIPs}
 	}
@@ -201,12 +197,11 @@ type rec struct {
 }
 
 type fragmentBuilder struct {
-	c     *Config
-	key   string
-	share string // a name whose bytes a longer name ending in it can hold (the Service's)
-	recs  []rec
-	seen  map[rec]struct{} // once there are many records
-	s     *scratch         // from scratchPool, until seal
+	c    *Config
+	key  string
+	recs []rec
+	seen map[rec]struct{} // once there are many records
+	s    *scratch         // from scratchPool, until seal
 }
 
 // scratch is a builder's working memory, reused across builders: records
@@ -359,59 +354,12 @@ func (b *fragmentBuilder) seal() *Fragment {
 		}
 		f.groups = append(f.groups, Node{name: sp.name, sets: sets[i : i+1 : i+1], frag: f})
 	}
-	f.packNames(b.share)
 	clear(b.recs) // the pool must not keep names alive
 	clear(spans)
 	sc.recs, sc.spans, sc.wire = b.recs[:0], spans[:0], w[:0]
 	b.recs, b.s = nil, nil
 	scratchPool.Put(sc)
 	return f
-}
-
-// packNames puts the names of the groups in one string, each a slice of
-// it, rather than in an allocation each. share, when it is a group's name,
-// becomes a slice of a longer name that ends in it, as the Service's name
-// is of its ports' names: a ClusterIP Service's names take 128 bytes rather
-// than 168.
-func (f *Fragment) packNames(share string) {
-	host, shared, total := -1, -1, 0
-	for i := range f.groups {
-		n := f.groups[i].name
-		switch {
-		case n == share:
-			shared = i
-		case host < 0 && share != "" && len(n) > len(share) && strings.HasSuffix(n, share) && n[len(n)-len(share)-1] == '.':
-			host = i
-		}
-		total += len(n)
-	}
-	if host < 0 || shared < 0 {
-		shared = -1
-	} else {
-		total -= len(share)
-	}
-	var sb strings.Builder
-	sb.Grow(total)
-	for i := range f.groups {
-		if i != shared {
-			sb.WriteString(f.groups[i].name)
-		}
-	}
-	all, off, hostEnd := sb.String(), 0, 0
-	for i := range f.groups {
-		if i == shared {
-			continue
-		}
-		end := off + len(f.groups[i].name)
-		f.groups[i].name = all[off:end]
-		if i == host {
-			hostEnd = end
-		}
-		off = end
-	}
-	if shared >= 0 {
-		f.groups[shared].name = all[hostEnd-len(share) : hostEnd]
-	}
 }
 
 // appendExtra appends, as additional records, the address records (A, then

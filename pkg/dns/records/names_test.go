@@ -3,7 +3,6 @@ package records
 import (
 	"net/netip"
 	"testing"
-	"unsafe"
 )
 
 func TestDashedIP(t *testing.T) {
@@ -85,33 +84,5 @@ func TestFragmentEqual(t *testing.T) {
 	}
 	if f.Equal(nil) || !(*Fragment)(nil).Equal(nil) {
 		t.Error("nil handling")
-	}
-}
-
-// A fragment's names are slices of one string, the Service's own name a
-// slice of a port's name that ends in it.
-func TestFragmentPacksNames(t *testing.T) {
-	c := benchConfig()
-	svcs, sets := clusterOf(1)
-	f := c.ServiceRecords(&svcs[0], sets[0])
-	var lo, hi uintptr
-	for i, g := range f.groups {
-		p := uintptr(unsafe.Pointer(unsafe.StringData(g.name)))
-		if i == 0 || p < lo {
-			lo = p
-		}
-		hi = max(hi, p+uintptr(len(g.name)))
-	}
-	total := 0
-	for _, g := range f.groups {
-		if g.name != f.svc {
-			total += len(g.name)
-		}
-	}
-	if int(hi-lo) != total {
-		t.Errorf("the names span %d bytes, want %d (one string, the Service's name inside another): %v", hi-lo, total, f.groups)
-	}
-	if f.node(f.svc) == nil || unsafe.StringData(f.node(f.svc).name) != unsafe.StringData(f.svc) {
-		t.Error("the summary's Service name is not the fragment's own copy")
 	}
 }
