@@ -17,17 +17,22 @@ const (
 	// collector marks the growing heap again at each doubling, about 15%
 	// of the CPU on the way to the first answer at 10,000 Services. At 400
 	// it runs once or twice, and garbage (failing lists retried) is still
-	// collected, the heap bounded by five times what is live.
+	// collected, the heap bounded by five times what is live. The price is
+	// memory: the start's garbage lies among the records that stay, and
+	// at 50,000 Services the heap keeps the holes (RSS steady 133-135 MiB,
+	// relist peak 146-148; with 100 at start 128 and 140 but a 1.3× slower
+	// start, with 10 throughout 123 and 128 but 1.7× slower). In a
+	// container with a memory limit, the Go memory limit (pkg/memlimit)
+	// bounds the start's heap.
 	startGCPercent = 400
 	// steadyGCPercent is the target once the first snapshot is served.
 	// Answering allocates nothing, so after the initial sync the collector
 	// only runs when the API changes, and a tight target costs little CPU
 	// while keeping the heap (and the pod's RSS) close to the live records.
-	// A relist's garbage is what the target lets through: at 50,000
-	// Services its peak was 141.9 MiB at 25 and 129.7 MiB at 10 (steady
-	// 129.2 and 123.8). A change costs a few kilobytes of garbage, so at 10
-	// the collector marks the heap once every thousand or so changes.
-	steadyGCPercent = 10
+	// 10 did no better at 50,000 Services (RSS steady 134.2 against 136.4
+	// MiB, relist peak 147.2 against 150.0, one run each), so Go's
+	// collector is left a little room.
+	steadyGCPercent = 25
 )
 
 // gogcSet reports whether the environment sets the collector's target.
