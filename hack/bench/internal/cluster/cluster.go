@@ -136,6 +136,9 @@ func (c *Cluster) Load(ctx context.Context, n int) error {
 			return err
 		}
 	}
+	if err := c.ensureRanges(ctx, n); err != nil {
+		return err
+	}
 	left, err := c.writeServices(ctx, direct)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -93,16 +94,41 @@ func (c *Cluster) createService(ctx context.Context, i int) error {
 // server's own allocations (default/kubernetes is 10.254.0.1).
 const staticFirst = 1024
 
+// extraRanges is how many /16 ranges below 10.254.0.0/16 (10.253.0.0/16,
+// 10.252.0.0/16, ...) the harness may add as ServiceCIDRs (extraCIDR):
+// the 80,000 ClusterIP Services of 100,000 do not fit in the cluster's own.
+const extraRanges = 3
+
 // staticClusterIP is the cluster IP of ClusterIP Service i, known in
 // advance so that Services can be written to etcd (etcdload.go); through the
-// API a static address costs what an allocated one does. Beyond the range it
-// reports false and the API server allocates.
+// API a static address costs what an allocated one does. Past 10.254's /16
+// it is in the ranges of extraCIDR; beyond them it reports false and the
+// API server allocates.
 func staticClusterIP(i int) (string, bool) {
 	off := staticFirst + i
-	if off >= 1<<16-1 { // 10.254.255.255 is the range's broadcast address
+	k, low := off>>16, off&0xffff
+	if k > extraRanges || low == 0xffff || k > 0 && low == 0 { // network and broadcast addresses
 		return "", false
 	}
-	return fmt.Sprintf("10.254.%d.%d", off>>8, off&255), true
+	return fmt.Sprintf("10.%d.%d.%d", 254-k, low>>8, low&255), true
+}
+
+// extraCIDR is the k-th added service range (k ≥ 1), a ServiceCIDR.
+func extraCIDR(k int) *networkingv1.ServiceCIDR {
+	return &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-%d", k)},
+		Spec: networkingv1.ServiceCIDRSpec{CIDRs: []string{fmt.Sprintf("10.%d.0.0/16", 254-k)}}}
+}
+
+// ensureRanges creates the ServiceCIDRs that the static addresses of
+// Services 0..n-1 need.
+func (c *Cluster) ensureRanges(ctx context.Context, n int) error {
+	for k := 1; k <= min(extraRanges, (staticFirst+n-1)>>16); k++ {
+		_, err := c.Client.NetworkingV1().ServiceCIDRs().Create(ctx, extraCIDR(k), metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create servicecidr %s: %w", extraCIDR(k).Name, err)
+		}
+	}
+	return nil
 }
 
 func (c *Cluster) createSlice(ctx context.Context, i int) error {

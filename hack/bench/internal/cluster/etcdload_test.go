@@ -16,6 +16,10 @@ func TestStaticClusterIP(t *testing.T) {
 		{i: 49999, want: "10.254.199.79", ok: true},
 		{i: 1<<16 - 2 - staticFirst, want: "10.254.255.254", ok: true},
 		{i: 1<<16 - 1 - staticFirst, ok: false}, // the broadcast address
+		{i: 1<<16 - staticFirst, ok: false},     // the next range's network address
+		{i: 1<<16 + 1 - staticFirst, want: "10.253.0.1", ok: true},
+		{i: 99999, want: "10.253.138.159", ok: true},
+		{i: 4<<16 - staticFirst, ok: false}, // past the added ranges
 	} {
 		got, ok := staticClusterIP(tc.i)
 		if got != tc.want || ok != tc.ok {
