@@ -140,6 +140,14 @@ func (s *Server) RSS() (rss, anon int64) {
 	return rss, anon
 }
 
+// HWM is the peak RSS (VmHWM) summed over the server's processes.
+func (s *Server) HWM() (kib int64) {
+	for _, pid := range s.PIDs() {
+		kib += proc.Status(pid, "VmHWM:")[0]
+	}
+	return kib
+}
+
 // PIDs lists the server's processes and their descendants.
 func (s *Server) PIDs() []int {
 	var out []int

@@ -30,6 +30,7 @@ type Result struct {
 	Skip                string          // why the contender did not run here
 	RSSSync, RSSLoad    int64           // KiB: VmRSS 1 s after the first answer, and after the load
 	AnonSync, AnonLoad  int64           // KiB: their anonymous part (RssAnon)
+	StartPeak           int64           // KiB: VmHWM 1 s after the first answer, the most the start took
 	StartToAnswer       time.Duration   // the median of starts
 	Starts              []time.Duration // every start's time to the first answer
 	StartCosts          []startCost     // what each start cost
@@ -161,6 +162,7 @@ func measure(ctx context.Context, cfg *Config, e *contender.Env, sr *Size, r *Re
 		return
 	}
 	r.RSSSync, r.AnonSync = s.RSS()
+	r.StartPeak = s.HWM()
 	m := &runs{s: s, dir: e.Dir, own: append(s.PIDs(), e.Cl.PIDs()...)}
 	hits := PerfRun{Queries: sr.hits, Duration: cfg.PerfDuration, Setting: cfg.PerfSettings[0]}
 	switch {

@@ -303,12 +303,13 @@ func renderSizing(b *strings.Builder, cfg *measure.Config, sizes []*measure.Size
 			if x := r.Relist; x != nil {
 				steady, peak = withAnon(x.Steady, x.SteadyAnon), withAnon(x.Peak, x.PeakAnon)
 			}
-			rows = append(rows, []string{strconv.Itoa(sr.N), r.C.Name, measure.Dur(r.StartToAnswer), withAnon(r.RSSSync, r.AnonSync), withAnon(r.RSSLoad, r.AnonLoad), steady, peak})
+			rows = append(rows, []string{strconv.Itoa(sr.N), r.C.Name, measure.Dur(r.StartToAnswer), measure.MiB(r.StartPeak),
+				withAnon(r.RSSSync, r.AnonSync), withAnon(r.RSSLoad, r.AnonLoad), steady, peak})
 		}
 	}
-	fmt.Fprintf(b, "## Sizing\n\nStart: the median of %d starts to the first answer. RSS (VmRSS, in parentheses its anonymous part RssAnon) 1 s after the first answer, after a %s saturating hits run (`%s`), and through a relist (see *Relist*; the anonymous peak is the samples' highest). Chart: `chart.svg`.\n\n",
+	fmt.Fprintf(b, "## Sizing\n\nStart: the median of %d starts to the first answer; *start peak*: VmHWM 1 s after the first answer (no memory limit). RSS (VmRSS, in parentheses its anonymous part RssAnon) 1 s after the first answer, after a %s saturating hits run (`%s`), and through a relist (see *Relist*; the anonymous peak is the samples' highest). Chart: `chart.svg`.\n\n",
 		cfg.StartRuns, cfg.PerfDuration, cfg.PerfSettings[0])
-	table(b, "rlrrrrr", []string{"N", "contender", "start", "RSS after sync", "RSS after load", "relist steady", "relist peak"}, rows)
+	table(b, "rlrrrrrr", []string{"N", "contender", "start", "start peak", "RSS after sync", "RSS after load", "relist steady", "relist peak"}, rows)
 }
 
 // renderProfiles writes the profiles taken at measure.ProfileAt.
