@@ -60,7 +60,10 @@ func TestRun(t *testing.T) {
 			if withDir {
 				configDir = filepath.Join(dir, "config")
 			}
-			o := parse(t, "-dnsmasqExec="+exe, "-configDir="+configDir, "--", "--cache-size=10", "-R")
+			// No lameduck: its wait for quiet (pkg/lameduck, tested there)
+			// reads the host's UDP counters, which other traffic keeps
+			// moving on a busy machine, up to -lameduckMax.
+			o := parse(t, "-dnsmasqExec="+exe, "-configDir="+configDir, "-lameduck=0s", "-lameduckMax=0s", "--", "--cache-size=10", "-R")
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
