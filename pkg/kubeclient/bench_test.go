@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// BenchmarkDecodeServiceList is issue 25's comparison at the API edge,
+// BenchmarkDecodeServiceList is the comparison the API edge was chosen on,
 // kept as the benchmark make bench-go reruns: a list of 10,000 Services
 // shaped like a real cluster's (labels, last-applied annotation, managed
 // fields) read by this package's decoder ("hand"), and as kube-dns on

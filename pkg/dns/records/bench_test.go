@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// clusterOf returns n Services shaped like the performance issue's cluster:
+// clusterOf returns n Services shaped like make bench's cluster:
 // 80% ClusterIP with two named ports, 10% headless with three endpoints, 10%
 // ExternalName, spread over 10 namespaces.
 func clusterOf(n int) ([]Service, [][]EndpointSet) {
@@ -151,8 +151,8 @@ func BenchmarkIndexUpdate(b *testing.B) {
 }
 
 // BenchmarkIndexMemory reports the heap an Index holding 10,000 Services
-// keeps (bytes per Service), the number the RSS target of the performance
-// issue depends on most.
+// keeps (bytes per Service): live bytes, which are not all of the RSS
+// (hack/bench/history.md, "Memory at 50,000 Services").
 func BenchmarkIndexMemory(b *testing.B) {
 	c := benchConfig()
 	svcs, sets := clusterOf(10000)

@@ -13,7 +13,7 @@ import (
 
 // BenchmarkInitialSync is the work between the informer caches syncing and
 // the first snapshot: every Service's records from the caches, into a new
-// index, published. The cluster is shaped like the performance issue's.
+// index, published. The cluster is shaped like make bench's.
 func BenchmarkInitialSync(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("%d-services", n), func(b *testing.B) {
