@@ -81,6 +81,7 @@ coredns: ## Build CoreDNS $(COREDNS_VERSION) for make bench and the node test's 
 
 bench: deps-bench build control-plane coredns ## The benchmark harness (hack/bench): kubedns, the pod, CoreDNS, Knot DNS and NSD (skipped when not installed) and static servers under dnsperf (installed when missing); BENCH_QUICK=1 for a smoke run.
 	$(GO) test -run '^$$' -bench DecodeServiceList -benchmem ./pkg/kubeclient # the API edge against the informers' decoding (pkg/kubeclient's doc)
+	$(GO) test -run '^$$' -bench NameTable ./pkg/dns/records # the name table against Go maps of string keys (pkg/dns/records/table.go)
 	$(GO) build -trimpath -o $(OUT)/kubedns-bench ./hack/bench
 	$(OUT)/kubedns-bench --coredns=_output/bin/coredns-$(COREDNS_VERSION)/coredns $(BENCH_ARGS)
 
