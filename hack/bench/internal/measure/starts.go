@@ -1,12 +1,12 @@
 package measure
 
 import (
-	"bufio"
 	"context"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/cluster"
 	"github.com/kubedns-go/kube-dns/hack/bench/internal/contender"
@@ -71,19 +71,27 @@ func startPhase(ctx context.Context, cfg *Config, envs map[string]*contender.Env
 // goAllocs reads a Go program's allocation counters from its Prometheus
 // metrics at addr; -1 for what it cannot read.
 func goAllocs(ctx context.Context, addr string) (bytes, allocs int64) {
-	got := map[string]int64{"go_memstats_alloc_bytes_total": -1, "go_memstats_mallocs_total": -1}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		defer resp.Body.Close()
-		for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
-			name, v, _ := strings.Cut(sc.Text(), " ")
-			if _, ok := got[name]; ok {
-				f, _ := strconv.ParseFloat(v, 64)
-				got[name] = int64(f)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return -1, -1
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	value := func(name string) int64 {
+		if f := families[name]; err == nil && f != nil && len(f.GetMetric()) == 1 {
+			m := f.GetMetric()[0]
+			if c := m.GetCounter(); c != nil {
+				return int64(c.GetValue())
+			}
+			if u := m.GetUntyped(); u != nil {
+				return int64(u.GetValue())
 			}
 		}
+		return -1
 	}
-	return got["go_memstats_alloc_bytes_total"], got["go_memstats_mallocs_total"]
+	return value("go_memstats_alloc_bytes_total"), value("go_memstats_mallocs_total")
 }
