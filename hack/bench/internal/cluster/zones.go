@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app"
+	"github.com/kubedns-go/kube-dns/cmd/kube-dns/app/options"
 	"github.com/kubedns-go/kube-dns/pkg/dns/records"
 	"github.com/kubedns-go/kube-dns/pkg/dns/watch"
 	"github.com/kubedns-go/kube-dns/pkg/kubeclient"
@@ -20,10 +22,9 @@ import (
 // kube-system/kube-dns as the DNS Service) and writes each zone with
 // records.Snapshot.WriteZone, which says what a zone file cannot hold.
 
-// recordsConfig is kube-dns's record configuration at its defaults.
-func recordsConfig() *records.Config {
-	return &records.Config{Domain: Domain, TTL: 30, Pods: records.PodsInsecure, DNSService: "kube-system/kube-dns"}
-}
+// recordsConfig is kube-dns's record configuration at its defaults,
+// derived from its flags as kube-dns derives it.
+func recordsConfig() *records.Config { return app.RecordsConfig(options.NewKubeDNSConfig()) }
 
 // SnapshotOf lists what the API server holds as kube-dns does, and returns
 // the first snapshot published from it.
