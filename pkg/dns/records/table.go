@@ -29,25 +29,14 @@ func tagOf(h uint64) uint8 { return uint8(h>>57) | 0x80 }
 func (t *table) home(h uint64) int { return int(h>>shardBits) & (len(t.tags) - 1) }
 
 // get returns the node of name, whose hash is h, or nil.
-func (t *table) get(h uint64, name string) *Node {
-	if t == nil || t.n == 0 {
-		return nil
-	}
-	tag, mask := tagOf(h), len(t.tags)-1
-	for i := t.home(h); ; i = (i + 1) & mask {
-		switch t.tags[i] {
-		case 0:
-			return nil
-		case tag:
-			if n := t.nodes[i]; n.name == name {
-				return n
-			}
-		}
-	}
-}
+func (t *table) get(h uint64, name string) *Node { return find(t, h, name) }
 
 // getBytes is get for a name in a byte slice; it does not allocate.
-func (t *table) getBytes(h uint64, name []byte) *Node {
+func (t *table) getBytes(h uint64, name []byte) *Node { return find(t, h, name) }
+
+// find is get and getBytes: one instance for each name type, both free of
+// allocations (the comparison converts nothing).
+func find[N string | []byte](t *table, h uint64, name N) *Node {
 	if t == nil || t.n == 0 {
 		return nil
 	}
