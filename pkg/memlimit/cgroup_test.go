@@ -28,19 +28,14 @@ func ownCgroup(t *testing.T) (dir string, v1 bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.SplitN(line, ":", 3)
-		if hasController(f[1], "memory") {
-			return filepath.Join("/sys/fs/cgroup/memory", f[2]), true
-		}
+	p, v1, ok := memoryCgroup(string(b))
+	switch {
+	case !ok:
+		t.Fatalf("no memory cgroup in /proc/self/cgroup:\n%s", b)
+	case v1:
+		return filepath.Join("/sys/fs/cgroup/memory", p), true
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if f := strings.SplitN(line, ":", 3); f[0] == "0" {
-			return filepath.Join("/sys/fs/cgroup", f[2]), false
-		}
-	}
-	t.Fatalf("no memory cgroup in /proc/self/cgroup:\n%s", b)
-	return "", false
+	return filepath.Join("/sys/fs/cgroup", p), false
 }
 
 // TestSetInCgroup runs a process in a real cgroup with a memory limit of

@@ -7,14 +7,12 @@
 package memlimit
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -55,32 +53,31 @@ func Limit(root fs.FS) (int64, error) {
 		}
 		return 0, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		// hierarchy-ID:controllers:path
-		f := strings.SplitN(sc.Text(), ":", 3)
-		if len(f) != 3 {
-			continue
-		}
-		switch {
-		case f[0] == "0" && f[1] == "":
-			if l, ok := v2Limit(root, f[2]); ok {
-				return l, nil
-			}
-		case hasController(f[1], "memory"):
-			return v1Limit(root, f[2]), nil
-		}
+	p, v1, ok := memoryCgroup(string(b))
+	switch {
+	case !ok:
+		return 0, nil
+	case v1:
+		return v1Limit(root, p), nil
 	}
-	return 0, sc.Err()
+	return v2Limit(root, p), nil
 }
 
-func hasController(list, c string) bool {
-	for _, x := range strings.Split(list, ",") {
-		if x == c {
-			return true
+// memoryCgroup finds the memory cgroup's path in the text of
+// /proc/self/cgroup (lines hierarchy-ID:controllers:path): cgroup v1's
+// memory hierarchy when there is one (v1), else the unified hierarchy's.
+func memoryCgroup(text string) (path string, v1, ok bool) {
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.SplitN(line, ":", 3)
+		switch {
+		case len(f) != 3:
+		case slices.Contains(strings.Split(f[1], ","), "memory"):
+			return f[2], true, true
+		case f[0] == "0" && f[1] == "":
+			path, ok = f[2], true
 		}
 	}
-	return false
+	return path, false, ok
 }
 
 // dir returns the directory of a cgroup's files under mount: mount/p on a
@@ -114,29 +111,19 @@ func v1Limit(root fs.FS, p string) int64 {
 }
 
 // v2Limit reads memory.max of the cgroup and of each parent up to the
-// mount's root, and returns the smallest; ok is false when the unified
-// hierarchy has no memory controller there (a host on cgroup v1).
-func v2Limit(root fs.FS, p string) (int64, bool) {
+// mount's root, and returns the smallest; 0 when none holds a number (no
+// limit, or no memory controller there).
+func v2Limit(root fs.FS, p string) int64 {
 	const mount = "sys/fs/cgroup"
-	d := dir(root, mount, p)
-	least, found := int64(math.MaxInt64), false
-	for {
+	least := int64(0)
+	for d := dir(root, mount, p); ; d = path.Dir(d) {
 		if b, err := fs.ReadFile(root, path.Join(d, "memory.max")); err == nil {
-			found = true
-			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && n < least {
+			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (least == 0 || n < least) {
 				least = n
 			}
 		}
 		if d == mount {
-			break
+			return least
 		}
-		d = path.Dir(d)
 	}
-	if !found {
-		return 0, false
-	}
-	if least == math.MaxInt64 {
-		return 0, true
-	}
-	return least, true
 }
