@@ -134,7 +134,7 @@ func bindPair(addr string, n int) ([]*net.UDPConn, net.Listener, error) {
 func listenUDP(addr string, n int) ([]*net.UDPConn, error) {
 	lc := net.ListenConfig{}
 	if n > 1 {
-		lc.Control = reusePort
+		lc.Control = ReusePort
 	}
 	var conns []*net.UDPConn
 	for len(conns) < n {

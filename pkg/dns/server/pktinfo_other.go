@@ -20,5 +20,5 @@ func (l *udpLoop) serve(stopping func() bool) error { return l.serveOne(stopping
 // socketCount: one socket, read by one loop, outside Linux.
 func socketCount(int) int { return 1 }
 
-// reusePort is never called outside Linux (one socket).
-func reusePort(_, _ string, _ syscall.RawConn) error { return nil }
+// ReusePort does nothing outside Linux, where kubedns binds one socket.
+func ReusePort(_, _ string, _ syscall.RawConn) error { return nil }

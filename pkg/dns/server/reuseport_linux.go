@@ -21,9 +21,9 @@ func socketCount(n int) int {
 	return n
 }
 
-// reusePort sets SO_REUSEPORT before bind. Only sockets of the same user can
+// ReusePort, a net.ListenConfig Control, sets SO_REUSEPORT before bind. Only sockets of the same user can
 // join a group; a socket bound without it still makes the bind fail.
-func reusePort(_, _ string, c syscall.RawConn) error {
+func ReusePort(_, _ string, c syscall.RawConn) error {
 	var serr error
 	if err := c.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)

@@ -14,7 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
+
+	"github.com/kubedns-go/kube-dns/pkg/dns/server"
 )
 
 // staticIP is the one address the static servers answer with.
@@ -95,15 +96,7 @@ func serveStatic(ctx context.Context, addr string, mmsg bool) error {
 
 // listenReusePort opens n UDP sockets on addr with SO_REUSEPORT.
 func listenReusePort(ctx context.Context, addr string, n int) ([]net.PacketConn, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
+	lc := net.ListenConfig{Control: server.ReusePort}
 	var conns []net.PacketConn
 	for range n {
 		c, err := lc.ListenPacket(ctx, "udp4", addr)
